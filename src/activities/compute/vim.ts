@@ -1,0 +1,349 @@
+// A small vSphere Web Services (vim25 SOAP) client: session, property reads, tasks. vCenter and vcsim both speak it.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { XMLParser } from 'fast-xml-parser';
+
+export interface Moref {
+  type: string;
+  value: string;
+}
+
+export interface VimOptions {
+  url: string;
+  username: string;
+  password: string;
+  insecure?: boolean;
+  caFile?: string;
+  thumbprint?: string;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+}
+
+/** A SOAP fault from vSphere; `faultType` is the vim25 fault name (InvalidLogin, NotAuthenticated, InvalidPowerState...). */
+export class VimFault extends Error {
+  constructor(
+    readonly faultType: string,
+    message: string,
+    readonly method: string,
+  ) {
+    super(`${method}: ${faultType}: ${message}`);
+    this.name = 'VimFault';
+  }
+}
+
+/** A vSphere task that ended in error. */
+export class VimTaskError extends Error {
+  constructor(
+    readonly faultType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VimTaskError';
+  }
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+});
+
+export function xmlEscape(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+}
+
+export function moref(ref: Moref, tag = '_this'): string {
+  return `<${tag} type="${xmlEscape(ref.type)}">${xmlEscape(ref.value)}</${tag}>`;
+}
+
+export function el(tag: string, value: string | number | boolean): string {
+  return `<${tag}>${xmlEscape(String(value))}</${tag}>`;
+}
+
+export function asArray<T>(x: T | T[] | undefined | null): T[] {
+  if (x === undefined || x === null || x === '') return [];
+  return Array.isArray(x) ? x : [x];
+}
+
+/** Parsed XML node as fast-xml-parser gives it. */
+export type Node = Record<string, unknown> & { '#text'?: string; '@_type'?: string };
+
+export function toMoref(node: unknown): Moref | undefined {
+  if (!node || typeof node !== 'object') return undefined;
+  const n = node as Node;
+  if (typeof n['#text'] !== 'string' || typeof n['@_type'] !== 'string') return undefined;
+  return { type: n['@_type'], value: n['#text'] };
+}
+
+export function text(node: unknown): string | undefined {
+  if (typeof node === 'string') return node;
+  if (node && typeof node === 'object' && typeof (node as Node)['#text'] === 'string') return (node as Node)['#text'];
+  return undefined;
+}
+
+const ENVELOPE_OPEN =
+  '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ' +
+  'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>';
+const ENVELOPE_CLOSE = '</soapenv:Body></soapenv:Envelope>';
+
+export interface ServiceContent {
+  rootFolder: Moref;
+  propertyCollector: Moref;
+  searchIndex: Moref;
+  sessionManager: Moref;
+  customizationSpecManager?: Moref;
+}
+
+export class VimClient {
+  private cookie: string | undefined;
+  private serviceContent: ServiceContent | undefined;
+  private loginPromise: Promise<void> | undefined;
+  private readonly agent: http.Agent;
+  private readonly endpoint: URL;
+  private readonly thumbprint: string | undefined;
+  /** Count of SOAP round trips, for benchmarks. */
+  calls = 0;
+  /** Total milliseconds spent waiting on SOAP round trips. */
+  callMs = 0;
+
+  constructor(private readonly opts: VimOptions) {
+    this.endpoint = new URL(opts.url);
+    if (this.endpoint.protocol === 'https:') {
+      const thumbprint = opts.thumbprint?.replace(/:/g, '').toLowerCase();
+      this.agent = new https.Agent({
+        keepAlive: true,
+        maxSockets: 16,
+        // A pinned thumbprint replaces CA verification: the certificate is checked against it on every connection.
+        rejectUnauthorized: !opts.insecure && !thumbprint,
+        ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
+      });
+      this.thumbprint = thumbprint;
+    } else {
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private post(method: string, body: string): Promise<{ status: number; text: string; setCookie?: string[] }> {
+    const started = Date.now();
+    const lib = this.endpoint.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(
+        this.endpoint,
+        {
+          method: 'POST',
+          agent: this.agent,
+          timeout: this.opts.timeoutMs ?? 60_000,
+          headers: {
+            'Content-Type': 'text/xml; charset=utf-8',
+            SOAPAction: '"urn:vim25/6.5"',
+            ...(this.cookie ? { Cookie: this.cookie } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            this.calls++;
+            this.callMs += Date.now() - started;
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), setCookie: res.headers['set-cookie'] });
+          });
+          res.on('error', reject);
+        },
+      );
+      if (this.thumbprint) {
+        req.on('socket', (socket) => {
+          socket.once('secureConnect', () => {
+            const cert = (socket as TLSSocket).getPeerCertificate();
+            const raw = cert?.raw;
+            const want = this.thumbprint!;
+            const algo = want.length === 40 ? 'sha1' : 'sha256';
+            const got = raw ? createHash(algo).update(raw).digest('hex') : '';
+            if (got !== want) req.destroy(new Error(`${this.endpoint.host}: certificate thumbprint ${got || '(none)'} does not match the pinned one`));
+          });
+        });
+      }
+      req.on('timeout', () => req.destroy(new Error(`${method}: no answer from ${this.endpoint.host} within ${this.opts.timeoutMs ?? 60_000} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** One SOAP call; returns the parsed `returnval` (or undefined). */
+  async invoke(method: string, inner: string): Promise<unknown> {
+    const body = `${ENVELOPE_OPEN}<${method} xmlns="urn:vim25">${inner}</${method}>${ENVELOPE_CLOSE}`;
+    const res = await this.post(method, body);
+    const doc = parser.parse(res.text) as Node;
+    const envelope = doc.Envelope as Node | undefined;
+    const soapBody = envelope?.Body as Node | undefined;
+    if (!soapBody) throw new Error(`${method}: ${this.endpoint.host} answered HTTP ${res.status} without a SOAP body`);
+    const fault = soapBody.Fault as Node | undefined;
+    if (fault) {
+      const detail = fault.detail as Node | undefined;
+      let faultType = 'ServerFault';
+      if (detail && typeof detail === 'object') {
+        const [first] = Object.keys(detail).filter((k) => !k.startsWith('@_'));
+        if (first) {
+          const d = detail[first] as Node;
+          faultType = (typeof d === 'object' && (d['@_type'] as string | undefined)) || first.replace(/Fault$/, '');
+        }
+      }
+      throw new VimFault(faultType, text(fault.faultstring) ?? 'fault', method);
+    }
+    if (res.setCookie) {
+      const session = res.setCookie.find((c) => c.startsWith('vmware_soap_session='));
+      if (session) this.cookie = session.split(';')[0];
+    }
+    const response = soapBody[`${method}Response`] as Node | undefined;
+    return response?.returnval;
+  }
+
+  private async ensureServiceContent(): Promise<ServiceContent> {
+    if (this.serviceContent) return this.serviceContent;
+    const sc = (await this.invoke('RetrieveServiceContent', moref({ type: 'ServiceInstance', value: 'ServiceInstance' }))) as Node;
+    const need = (k: string): Moref => {
+      const m = toMoref(sc[k]);
+      if (!m) throw new Error(`RetrieveServiceContent: ${k} missing`);
+      return m;
+    };
+    this.serviceContent = {
+      rootFolder: need('rootFolder'),
+      propertyCollector: need('propertyCollector'),
+      searchIndex: need('searchIndex'),
+      sessionManager: need('sessionManager'),
+      customizationSpecManager: toMoref(sc.customizationSpecManager),
+    };
+    return this.serviceContent;
+  }
+
+  async login(): Promise<void> {
+    if (!this.loginPromise) {
+      this.loginPromise = (async () => {
+        const sc = await this.ensureServiceContent();
+        this.cookie = undefined;
+        await this.invoke('Login', moref(sc.sessionManager) + el('userName', this.opts.username) + el('password', this.opts.password));
+      })().finally(() => {
+        this.loginPromise = undefined;
+      });
+    }
+    return this.loginPromise;
+  }
+
+  async logout(): Promise<void> {
+    if (!this.cookie || !this.serviceContent) return;
+    await this.invoke('Logout', moref(this.serviceContent.sessionManager)).catch(() => undefined);
+    this.cookie = undefined;
+  }
+
+  /** A call in the session: logs in first, and once more if the session expired. */
+  async call(method: string, inner: (sc: ServiceContent) => string): Promise<unknown> {
+    const sc = await this.ensureServiceContent();
+    if (!this.cookie) await this.login();
+    try {
+      return await this.invoke(method, inner(sc));
+    } catch (err) {
+      if (err instanceof VimFault && err.faultType === 'NotAuthenticated') {
+        await this.login();
+        return this.invoke(method, inner(sc));
+      }
+      throw err;
+    }
+  }
+
+  async findByInventoryPath(path: string): Promise<Moref | undefined> {
+    const r = await this.call('FindByInventoryPath', (sc) => moref(sc.searchIndex) + el('inventoryPath', path));
+    return toMoref(r);
+  }
+
+  async findChild(parent: Moref, name: string): Promise<Moref | undefined> {
+    const r = await this.call('FindChild', (sc) => moref(sc.searchIndex) + moref(parent, 'entity') + el('name', name));
+    return toMoref(r);
+  }
+
+  /** Reads `paths` of each object; a missing object is left out of the result. */
+  async retrieve(objects: Moref[], paths: string[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    if (objects.length === 0) return out;
+    const byType = new Map<string, Moref[]>();
+    for (const o of objects) byType.set(o.type, [...(byType.get(o.type) ?? []), o]);
+    const propSets = [...byType.keys()].map((t) => `<propSet>${el('type', t)}${paths.map((p) => el('pathSet', p)).join('')}</propSet>`).join('');
+    const objectSets = objects.map((o) => `<objectSet>${moref(o, 'obj')}<skip>false</skip></objectSet>`).join('');
+    let token: string | undefined;
+    let first = true;
+    while (first || token) {
+      const r = (
+        first
+          ? await this.call('RetrievePropertiesEx', (sc) => moref(sc.propertyCollector) + `<specSet>${propSets}${objectSets}</specSet><options></options>`)
+          : await this.call('ContinueRetrievePropertiesEx', (sc) => moref(sc.propertyCollector) + el('token', token!))
+      ) as Node | undefined;
+      first = false;
+      token = r ? text(r.token) : undefined;
+      for (const oc of asArray(r?.objects as Node | Node[] | undefined)) {
+        const obj = toMoref(oc.obj);
+        if (!obj) continue;
+        const props: Record<string, unknown> = {};
+        for (const p of asArray(oc.propSet as Node | Node[] | undefined)) props[text(p.name) ?? ''] = p.val;
+        out.set(obj.value, props);
+      }
+    }
+    return out;
+  }
+
+  async retrieveOne(obj: Moref, paths: string[]): Promise<Record<string, unknown> | undefined> {
+    return (await this.retrieve([obj], paths)).get(obj.value);
+  }
+
+  /** Starts a `*_Task` method and returns the task. */
+  async startTask(method: string, inner: (sc: ServiceContent) => string): Promise<Moref> {
+    const task = toMoref(await this.call(method, inner));
+    if (!task) throw new Error(`${method}: no task returned`);
+    return task;
+  }
+
+  /** Waits for a task to finish; returns `info.result`, throws VimTaskError with the fault on error. */
+  async waitForTask(task: Moref, timeoutMs = 600_000): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 10;
+    for (;;) {
+      const props = await this.retrieveOne(task, ['info.state', 'info.error', 'info.result']);
+      const state = text(props?.['info.state']);
+      if (state === 'success') return props?.['info.result'];
+      if (state === 'error') {
+        const e = props?.['info.error'] as Node | undefined;
+        const fault = e?.fault as Node | undefined;
+        const faultType = (fault?.['@_type'] as string | undefined) ?? 'TaskError';
+        throw new VimTaskError(faultType, text(e?.localizedMessage) ?? faultType);
+      }
+      if (!props) throw new VimTaskError('ManagedObjectNotFound', `task ${task.value} is gone`);
+      if (Date.now() > deadline) throw new Error(`task ${task.value} still ${state} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+
+  async runTask(method: string, inner: (sc: ServiceContent) => string, timeoutMs?: number): Promise<unknown> {
+    return this.waitForTask(await this.startTask(method, inner), timeoutMs);
+  }
+
+  /** The raw `<spec>` XML of a customization spec, to embed in a clone spec. */
+  async customizationSpecXml(name: string): Promise<string | undefined> {
+    const sc = await this.ensureServiceContent();
+    if (!sc.customizationSpecManager) return undefined;
+    if (!this.cookie) await this.login();
+    const body = `${ENVELOPE_OPEN}<GetCustomizationSpec xmlns="urn:vim25">${moref(sc.customizationSpecManager)}${el('name', name)}</GetCustomizationSpec>${ENVELOPE_CLOSE}`;
+    const res = await this.post('GetCustomizationSpec', body);
+    if (/<(\w+:)?Fault>/.test(res.text)) return undefined;
+    // Keep the spec's XML as the server wrote it (xsi:type attributes and all) rather than rebuild it.
+    const m = /<spec(\s[^>]*)?>([\s\S]*)<\/spec>/.exec(res.text);
+    return m ? m[2] : undefined;
+  }
+}

@@ -1,0 +1,178 @@
+// All of poolpilot's I/O as Temporal activities, built by a factory that closes over the real clients.
+import { Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { ClusterSpec, LoadBalancerSpec, VsphereSpec } from '../config/spec';
+import type { VmInfo } from './compute/provider';
+import { VimClient } from './compute/vim';
+import { VsphereCompute } from './compute/vsphere';
+import type { CredentialResolver } from './credentials';
+import { permanent } from './errors';
+import { HaproxyLoadBalancer } from './loadbalancer/haproxy';
+import type { PoolMember } from './loadbalancer/provider';
+import { HaproxyStatsSource } from './metrics/haproxy-stats';
+import { PrometheusSource } from './metrics/prometheus';
+import type { MetricReading } from './metrics/source';
+
+export interface ActivityDeps {
+  credentials: CredentialResolver;
+  logger: Logger;
+}
+
+export interface VmRequest {
+  vsphere: VsphereSpec;
+  cluster: string;
+  name: string;
+}
+
+export interface MemberRequest {
+  loadBalancer: LoadBalancerSpec;
+  cluster: string;
+  name: string;
+}
+
+/** Polls inside an activity: heartbeats each round, stops when the activity is cancelled. */
+async function poll<T>(what: string, timeoutMs: number, intervalMs: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
+  const ctx = Context.current();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    ctx.heartbeat(what);
+    if (Date.now() >= deadline) return undefined;
+    await ctx.sleep(intervalMs);
+  }
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const vimClients = new Map<string, VimClient>();
+  const computes = new Map<string, VsphereCompute>();
+
+  function compute(spec: VsphereSpec): VsphereCompute {
+    const key = JSON.stringify(spec);
+    let c = computes.get(key);
+    if (!c) {
+      const clientKey = JSON.stringify([spec.url, spec.credentialRef, spec.insecure, spec.caFile, spec.thumbprint]);
+      let client = vimClients.get(clientKey);
+      if (!client) {
+        const cred = deps.credentials(spec.credentialRef);
+        client = new VimClient({ url: spec.url, ...cred, insecure: spec.insecure, caFile: spec.caFile, thumbprint: spec.thumbprint });
+        vimClients.set(clientKey, client);
+      }
+      c = new VsphereCompute(client, spec);
+      computes.set(key, c);
+    }
+    return c;
+  }
+
+  const lb = (spec: LoadBalancerSpec) => new HaproxyLoadBalancer(spec.socket, spec.backend);
+  const log = (cluster: string, vm?: string) => deps.logger.child({ cluster, ...(vm ? { vm } : {}) });
+
+  return {
+    async cloneVm(req: VmRequest): Promise<VmInfo & { adopted: boolean }> {
+      const vm = await compute(req.vsphere).cloneVm(req.name);
+      log(req.cluster, req.name).info({ adopted: vm.adopted, id: vm.id }, vm.adopted ? 'adopted existing VM' : 'cloned VM');
+      return vm;
+    },
+
+    async waitForGuestIp(req: VmRequest): Promise<VmInfo & { ip: string }> {
+      const ctx = Context.current();
+      const vm = await compute(req.vsphere).waitForGuestIp(req.name, req.vsphere.guestTimeout, (info) => {
+        ctx.heartbeat({ power: info?.powerState, tools: info?.toolsRunning });
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+      });
+      log(req.cluster, req.name).info({ ip: vm.ip }, 'guest is up');
+      return vm;
+    },
+
+    async powerOffVm(req: VmRequest): Promise<boolean> {
+      return compute(req.vsphere).powerOffVm(req.name);
+    },
+
+    async destroyVm(req: VmRequest): Promise<boolean> {
+      const gone = await compute(req.vsphere).destroyVm(req.name);
+      log(req.cluster, req.name).info({ existed: gone }, 'destroyed VM');
+      return gone;
+    },
+
+    async listVms(req: { vsphere: VsphereSpec; cluster: string }): Promise<VmInfo[]> {
+      return compute(req.vsphere).listVms(`${req.cluster}-`);
+    },
+
+    async addPoolMember(req: MemberRequest & { address: string }): Promise<string> {
+      const { healthCheck: h } = req.loadBalancer;
+      const outcome = await lb(req.loadBalancer).addMember(req.name, req.address, req.loadBalancer.memberPort, {
+        intervalMs: h.interval,
+        rise: h.rise,
+        fall: h.fall,
+      });
+      log(req.cluster, req.name).info({ address: req.address, outcome }, 'pool member added');
+      return outcome;
+    },
+
+    /** Waits until the balancer's own health check passes for the member. */
+    async waitPoolMemberHealthy(req: MemberRequest): Promise<PoolMember> {
+      const balancer = lb(req.loadBalancer);
+      let last: PoolMember | undefined;
+      const up = await poll(`health of ${req.name}`, req.loadBalancer.healthCheck.timeout, 200, async () => {
+        last = await balancer.getMember(req.name);
+        if (!last) throw new Error(`pool member ${req.name} is not in backend ${req.loadBalancer.backend}`);
+        // A new server reads UP with check INI before its first check; only a passed check counts.
+        return last.status === 'UP' && /^L[467]OK$/.test(last.check ?? '') ? last : undefined;
+      });
+      if (!up) {
+        throw permanent(
+          'HealthTimeout',
+          `pool member ${req.name} did not pass its health check within ${Math.round(req.loadBalancer.healthCheck.timeout / 1000)} s (status ${last?.status}, check ${last?.check ?? 'none'})`,
+        );
+      }
+      return up;
+    },
+
+    async drainPoolMember(req: MemberRequest): Promise<boolean> {
+      const found = await lb(req.loadBalancer).drainMember(req.name);
+      log(req.cluster, req.name).info({ found }, 'draining pool member');
+      return found;
+    },
+
+    /** Waits until the member has no open or queued sessions, or the grace period passes. */
+    async waitForDrain(req: MemberRequest & { graceMs: number }): Promise<{ drained: boolean; sessions: number }> {
+      const balancer = lb(req.loadBalancer);
+      let sessions = 0;
+      const drained = await poll(`drain of ${req.name}`, req.graceMs, 250, async () => {
+        const m = await balancer.getMember(req.name);
+        sessions = m ? m.sessions + m.queued : 0;
+        return sessions === 0 ? true : undefined;
+      });
+      return { drained: drained === true, sessions };
+    },
+
+    async removePoolMember(req: MemberRequest): Promise<boolean> {
+      const existed = await lb(req.loadBalancer).removeMember(req.name);
+      log(req.cluster, req.name).info({ existed }, 'pool member removed');
+      return existed;
+    },
+
+    async listPoolMembers(req: { loadBalancer: LoadBalancerSpec }): Promise<PoolMember[]> {
+      return lb(req.loadBalancer).listMembers();
+    },
+
+    /** Reads every metric of the spec; a failure is a reading with an error, never an exception. */
+    async readMetrics(req: { spec: ClusterSpec }): Promise<Record<string, MetricReading>> {
+      const { spec } = req;
+      const out: Record<string, MetricReading> = {};
+      await Promise.all(
+        spec.metrics.map(async (m) => {
+          try {
+            const source = 'prometheus' in m.source ? new PrometheusSource(spec.prometheus!.url) : new HaproxyStatsSource(lb(spec.loadBalancer));
+            out[m.name] = { value: await source.read(m) };
+          } catch (err) {
+            out[m.name] = { error: (err as Error).message };
+          }
+        }),
+      );
+      return out;
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

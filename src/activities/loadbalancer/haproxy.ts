@@ -1,0 +1,108 @@
+// The HAProxy adapter of the load-balancer port: dynamic servers through the Runtime API.
+import { permanent } from '../errors';
+import type { HealthCheck, LoadBalancer, MemberStatus, PoolMember } from './provider';
+import { parseStatCsv, runtimeCommand, RuntimeApiError } from './runtime-api';
+
+function memberStatus(status: string): MemberStatus {
+  if (status.startsWith('MAINT')) return 'MAINT';
+  if (status.startsWith('DRAIN') || status === 'NOLB') return 'DRAIN';
+  // "UP 1/2" is UP and going down; "DOWN 1/2" is DOWN and coming up.
+  if (status.startsWith('UP') || status === 'no check') return 'UP';
+  if (status.startsWith('DOWN')) return status.includes('/') ? 'CHECKING' : 'DOWN';
+  return 'CHECKING';
+}
+
+function toMember(row: Record<string, string>): PoolMember {
+  const addr = row.addr ?? '';
+  const colon = addr.lastIndexOf(':');
+  return {
+    name: row.svname ?? '',
+    address: colon > 0 ? addr.slice(0, colon) : addr,
+    port: colon > 0 ? Number(addr.slice(colon + 1)) : 0,
+    status: memberStatus(row.status ?? ''),
+    sessions: Number(row.scur || 0),
+    totalSessions: Number(row.stot || 0),
+    rate: Number(row.rate || 0),
+    queued: Number(row.qcur || 0),
+    check: row.check_status || undefined,
+  };
+}
+
+export class HaproxyLoadBalancer implements LoadBalancer {
+  constructor(
+    private readonly socket: string,
+    private readonly backend: string,
+  ) {}
+
+  private async run(command: string, ok: RegExp = /^\s*$/): Promise<string> {
+    const answer = await runtimeCommand(this.socket, command);
+    if (/No such backend|No such proxy|is not a backend/i.test(answer)) {
+      throw permanent('BackendNotFound', `HAProxy at ${this.socket} has no backend "${this.backend}"; fix loadBalancer.backend in the spec or the HAProxy configuration`);
+    }
+    if (!ok.test(answer)) throw new RuntimeApiError(command, answer);
+    return answer;
+  }
+
+  /** The backend's server rows of `show stat`. */
+  async stats(): Promise<Record<string, string>[]> {
+    // Type 4 is "servers"; -1 is "all of them".
+    const csv = await this.run(`show stat ${this.backend} 4 -1`, /^# pxname/);
+    return parseStatCsv(csv).filter((r) => r.pxname === this.backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND');
+  }
+
+  async listMembers(): Promise<PoolMember[]> {
+    return (await this.stats()).map(toMember);
+  }
+
+  async getMember(name: string): Promise<PoolMember | undefined> {
+    return (await this.listMembers()).find((m) => m.name === name);
+  }
+
+  async addMember(name: string, address: string, port: number, check: HealthCheck): Promise<'added' | 'exists' | 'replaced'> {
+    const existing = await this.getMember(name);
+    let outcome: 'added' | 'exists' | 'replaced' = 'added';
+    if (existing && existing.address === address && existing.port === port) {
+      outcome = 'exists';
+    } else {
+      if (existing) {
+        await this.removeMember(name);
+        outcome = 'replaced';
+      }
+      const answer = await runtimeCommand(
+        this.socket,
+        `add server ${this.backend}/${name} ${address}:${port} check inter ${check.intervalMs} rise ${check.rise} fall ${check.fall}`,
+      );
+      // A concurrent attempt may have added it first: that is the outcome we want.
+      if (!/New server registered|Already exists a server/i.test(answer)) {
+        if (/No such backend/i.test(answer)) await this.run(`show stat ${this.backend} 4 -1`, /^# pxname/);
+        throw new RuntimeApiError(`add server ${this.backend}/${name}`, answer);
+      }
+    }
+    // Dynamic servers start in maintenance with checks off; both commands are harmless when repeated.
+    if (outcome !== 'exists' || existing?.status === 'MAINT') {
+      await this.run(`enable health ${this.backend}/${name}`);
+      await this.run(`enable server ${this.backend}/${name}`);
+    }
+    return outcome;
+  }
+
+  async drainMember(name: string): Promise<boolean> {
+    const answer = await runtimeCommand(this.socket, `set server ${this.backend}/${name} state drain`);
+    if (/No such server/i.test(answer)) return false;
+    if (answer.trim() !== '') throw new RuntimeApiError(`set server ${this.backend}/${name} state drain`, answer);
+    return true;
+  }
+
+  async removeMember(name: string): Promise<boolean> {
+    const target = `${this.backend}/${name}`;
+    const maint = await runtimeCommand(this.socket, `set server ${target} state maint`);
+    if (/No such server/i.test(maint)) return false;
+    if (maint.trim() !== '') throw new RuntimeApiError(`set server ${target} state maint`, maint);
+    // Sessions still open after the drain grace period are cut: the member is going away.
+    await this.run(`shutdown sessions server ${target}`);
+    const answer = await runtimeCommand(this.socket, `del server ${target}`);
+    if (/Server deleted/i.test(answer)) return true;
+    if (/No such server/i.test(answer)) return false;
+    throw new RuntimeApiError(`del server ${target}`, answer);
+  }
+}

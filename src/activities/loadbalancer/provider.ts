@@ -1,0 +1,36 @@
+// The load-balancer port: what poolpilot needs from a balancer. HAProxy's Runtime API is today's adapter.
+export type MemberStatus = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'CHECKING';
+
+export interface PoolMember {
+  name: string;
+  address: string;
+  port: number;
+  status: MemberStatus;
+  /** Open sessions now. */
+  sessions: number;
+  /** Sessions served since the member was added. */
+  totalSessions: number;
+  /** Sessions per second over the last second. */
+  rate: number;
+  /** Requests waiting in this member's queue. */
+  queued: number;
+  /** The last health check's result, as the balancer words it. */
+  check?: string;
+}
+
+export interface HealthCheck {
+  intervalMs: number;
+  rise: number;
+  fall: number;
+}
+
+export interface LoadBalancer {
+  /** Adds and enables a member with a health check; an existing member of that name and address is kept. */
+  addMember(name: string, address: string, port: number, check: HealthCheck): Promise<'added' | 'exists' | 'replaced'>;
+  getMember(name: string): Promise<PoolMember | undefined>;
+  listMembers(): Promise<PoolMember[]>;
+  /** Stops new sessions to the member; open ones go on. */
+  drainMember(name: string): Promise<boolean>;
+  /** Takes the member out and deletes it; true if it was there. */
+  removeMember(name: string): Promise<boolean>;
+}

@@ -1,0 +1,111 @@
+// Typed calls to a cluster's autoscaler (start, update, query), shared by the CLI and the HTTP API.
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ClusterSpec } from '../config/spec';
+import { loadSettings } from '../config/settings';
+import type { AutoscalerInput, AutoscalerStatus, DeleteRequest, RequestAccepted, RequestKind } from '../workflows/autoscaler';
+import { searchAttributes, workflowIds } from './operations';
+
+/** A request the cluster refused (unknown cluster, out of range, malformed): nothing was changed. */
+export class ClusterRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409 | 422 = 422,
+  ) {
+    super(message);
+    this.name = 'ClusterRequestError';
+  }
+}
+
+function innermost(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The handle of a running autoscaler, or a ClusterRequestError naming the unknown cluster. */
+export async function runningAutoscaler(client: Client, cluster: string) {
+  const handle = client.workflow.getHandle(workflowIds.autoscaler(cluster));
+  try {
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') throw new ClusterRequestError(`unknown cluster "${cluster}": its autoscaler is ${d.status.name.toLowerCase()} (poolpilot cluster apply -f FILE starts it again)`, 404);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ClusterRequestError(`unknown cluster "${cluster}": no autoscaler:${cluster} runs (poolpilot cluster apply -f FILE starts one)`, 404);
+    throw err;
+  }
+  return handle;
+}
+
+async function update<R>(client: Client, cluster: string, name: string, arg: unknown): Promise<R> {
+  const handle = await runningAutoscaler(client, cluster);
+  try {
+    return await handle.executeUpdate<R, [unknown]>(name, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new ClusterRequestError(innermost(err), 422);
+    throw err;
+  }
+}
+
+/** Starts the cluster's autoscaler, or applies the spec to the running one. */
+export async function applyCluster(client: Client, spec: ClusterSpec): Promise<{ started: boolean; changed: string[] }> {
+  const input: AutoscalerInput = { spec, searchAttributes: process.env.POOLPILOT_SEARCH_ATTRIBUTES !== 'off' };
+  try {
+    await client.workflow.start('autoscaler', {
+      args: [input],
+      taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
+      workflowId: workflowIds.autoscaler(spec.name),
+      staticSummary: `autoscaler of cluster ${spec.name} (${spec.min}..${spec.max} members, backend ${spec.loadBalancer.backend})`,
+      typedSearchAttributes: searchAttributes(spec.name, 'autoscaler'),
+    });
+    return { started: true, changed: [] };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  const r = await update<{ changed: string[] }>(client, spec.name, 'applySpec', spec);
+  return { started: false, changed: r.changed };
+}
+
+export async function clusterStatus(client: Client, cluster: string): Promise<AutoscalerStatus> {
+  const handle = await runningAutoscaler(client, cluster);
+  return handle.query<AutoscalerStatus>('status');
+}
+
+export async function clusterSpec(client: Client, cluster: string): Promise<ClusterSpec> {
+  return (await runningAutoscaler(client, cluster)).query<ClusterSpec>('spec');
+}
+
+export async function listClusters(client: Client): Promise<AutoscalerStatus[]> {
+  const out: AutoscalerStatus[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'autoscaler' AND ExecutionStatus = 'Running'` })) {
+    try {
+      out.push(await client.workflow.getHandle(wf.workflowId).query<AutoscalerStatus>('status'));
+    } catch {
+      // Closed between the list and the query.
+    }
+  }
+  return out.sort((a, b) => a.cluster.localeCompare(b.cluster));
+}
+
+export function requestScale(client: Client, cluster: string, kind: RequestKind, n: number, source: string): Promise<RequestAccepted> {
+  if (!Number.isInteger(n)) throw new ClusterRequestError(`${kind} needs a whole number, not ${JSON.stringify(n)}`, 400);
+  return update<RequestAccepted>(client, cluster, 'request', { kind, n, source });
+}
+
+export function setPaused(client: Client, cluster: string, paused: boolean): Promise<{ paused: boolean }> {
+  return update(client, cluster, 'setPaused', paused);
+}
+
+export async function deleteCluster(client: Client, cluster: string, req: DeleteRequest): Promise<{ members: number }> {
+  const r = await update<{ members: number }>(client, cluster, 'delete', req);
+  return r;
+}
+
+/** Waits until the autoscaler has finished all queued work and its current run. */
+export async function waitIdle(client: Client, cluster: string, timeoutMs = 300_000): Promise<AutoscalerStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const st = await clusterStatus(client, cluster);
+    if (!st.currentOperation && st.queue.length === 0) return st;
+    if (Date.now() > deadline) throw new Error(`cluster ${cluster} still busy after ${timeoutMs / 1000}s (${st.currentOperation})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

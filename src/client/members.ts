@@ -1,0 +1,48 @@
+// Reads a cluster's members straight from vSphere and the load balancer, for `poolpilot members`.
+import { VimClient } from '../activities/compute/vim';
+import { VsphereCompute } from '../activities/compute/vsphere';
+import { credentialResolver } from '../activities/credentials';
+import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
+import type { ClusterSpec } from '../config/spec';
+import { defaultCredentialsFile } from '../config/lab-state';
+import { joinInventory } from '../policy/inventory';
+
+export interface MemberRow {
+  name: string;
+  ip: string | null;
+  power: string;
+  pool: string;
+  sessions: number;
+  served: number;
+  createdAt: string | null;
+}
+
+export async function readMembers(spec: ClusterSpec): Promise<MemberRow[]> {
+  const cred = credentialResolver(process.env, defaultCredentialsFile())(spec.vsphere.credentialRef);
+  const client = new VimClient({ url: spec.vsphere.url, ...cred, insecure: spec.vsphere.insecure, caFile: spec.vsphere.caFile, thumbprint: spec.vsphere.thumbprint });
+  try {
+    const lb = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);
+    const [vms, pool] = await Promise.all([new VsphereCompute(client, spec.vsphere).listVms(`${spec.name}-`), lb.listMembers()]);
+    const byName = new Map(pool.map((p) => [p.name, p]));
+    return joinInventory(spec.name, vms, pool).map((m) => ({
+      name: m.name,
+      ip: m.vm?.ip ?? m.pool?.address ?? null,
+      power: m.vm?.powerState ?? 'no VM',
+      pool: m.pool?.status ?? 'not in pool',
+      sessions: m.pool?.sessions ?? 0,
+      served: byName.get(m.name)?.totalSessions ?? 0,
+      createdAt: m.vm?.createdAt ?? null,
+    }));
+  } finally {
+    await client.logout();
+    client.close();
+  }
+}
+
+export function formatMembers(rows: MemberRow[]): string {
+  if (rows.length === 0) return '(no members)';
+  const head = ['NAME', 'IP', 'POWER', 'POOL', 'SESSIONS', 'SERVED', 'CREATED'];
+  const cells = rows.map((r) => [r.name, r.ip ?? '-', r.power, r.pool, String(r.sessions), String(r.served), r.createdAt?.slice(0, 19) ?? '-']);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [head, ...cells].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
+}

@@ -1,0 +1,102 @@
+// Typed helpers to start scaling workflows and follow them, for the CLI, the HTTP API and tests.
+import { type Client, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
+import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import type { ClusterSpec } from '../config/spec';
+import { loadSettings } from '../config/settings';
+import type { ScaleInInput, ScaleInResult } from '../workflows/scale-in';
+import type { ScaleOutInput, ScaleOutResult } from '../workflows/scale-out';
+import type { OperationProgress } from '../workflows/shared';
+import { endpoints, readLabState } from '../config/lab-state';
+import { SEARCH_ATTRIBUTES } from '../config/settings';
+
+export const CLUSTER_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.cluster, 'KEYWORD');
+export const OPERATION_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.operation, 'KEYWORD');
+
+export const workflowIds = {
+  autoscaler: (cluster: string) => `autoscaler:${cluster}`,
+  scaleOut: (cluster: string, op: number) => `scale-out:${cluster}:${op}`,
+  scaleIn: (cluster: string, op: number) => `scale-in:${cluster}:${op}`,
+};
+
+export function searchAttributes(cluster: string, operation: string): TypedSearchAttributes | undefined {
+  if (process.env.POOLPILOT_SEARCH_ATTRIBUTES === 'off') return undefined;
+  return new TypedSearchAttributes([
+    { key: CLUSTER_KEY, value: cluster },
+    { key: OPERATION_KEY, value: operation },
+  ]);
+}
+
+/** Where the Temporal Web UI shows a workflow: POOLPILOT_TEMPORAL_UI, else the lab's UI. */
+export function uiLink(workflowId: string, namespace = 'default'): string | undefined {
+  const base = process.env.POOLPILOT_TEMPORAL_UI ?? (() => {
+    const lab = readLabState(loadSettings().POOLPILOT_LAB_DIR);
+    return lab ? endpoints(lab).temporalUi : undefined;
+  })();
+  return base ? `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+}
+
+/** An op number for a run started by hand without an autoscaler: seconds since the epoch, so names never repeat. */
+export function manualOpNumber(now = Date.now()): number {
+  return Math.floor(now / 1000);
+}
+
+export async function startScaleOut(client: Client, spec: ClusterSpec, count: number, op = manualOpNumber()): Promise<WorkflowHandle> {
+  const input: ScaleOutInput = { spec, op, count, checkBounds: true };
+  return client.workflow.start('scaleOut', {
+    args: [input],
+    taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
+    workflowId: workflowIds.scaleOut(spec.name, op),
+    staticSummary: `scale out ${spec.name} by ${count} (op ${op})`,
+    typedSearchAttributes: searchAttributes(spec.name, 'scale-out'),
+  });
+}
+
+export async function startScaleIn(client: Client, spec: ClusterSpec, req: { count?: number; victims?: string[] }, op = manualOpNumber()): Promise<WorkflowHandle> {
+  const input: ScaleInInput = { spec, op, ...req, checkBounds: true };
+  const what = req.victims ? req.victims.join(', ') : `${req.count}`;
+  return client.workflow.start('scaleIn', {
+    args: [input],
+    taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
+    workflowId: workflowIds.scaleIn(spec.name, op),
+    staticSummary: `scale in ${spec.name} by ${what} (op ${op})`,
+    typedSearchAttributes: searchAttributes(spec.name, 'scale-in'),
+  });
+}
+
+/** Calls `onChange` with the run's progress whenever it changes, until the run ends; returns its result. */
+export async function follow<R = ScaleOutResult | ScaleInResult>(
+  handle: WorkflowHandle,
+  onChange: (p: OperationProgress) => void,
+  intervalMs = 300,
+): Promise<R> {
+  let done = false;
+  let last = '';
+  const watcher = (async () => {
+    while (!done) {
+      try {
+        const p = await handle.query<OperationProgress>('progress');
+        const key = JSON.stringify(p);
+        if (key !== last) {
+          last = key;
+          onChange(p);
+        }
+      } catch {
+        // The run may not have started its first task yet, or has just ended.
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  try {
+    return (await handle.result()) as R;
+  } finally {
+    done = true;
+    await watcher;
+  }
+}
+
+/** The innermost message of a failed run. */
+export function failureMessage(err: unknown): string {
+  let e: unknown = err instanceof WorkflowFailedError ? err.cause : err;
+  while (e instanceof Error && 'cause' in e && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,28 @@
+// Durations in specs: a number of seconds or a string such as "500ms", "30s", "5m", "1h".
+import { z } from 'zod';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseDuration(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
+}
+
+/** A zod field that accepts 30, "30s", "500ms", "5m" and yields milliseconds. */
+export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use seconds, or e.g. "500ms", "30s", "5m")` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}m`;
+  return `${+(ms / 3_600_000).toFixed(1)}h`;
+}

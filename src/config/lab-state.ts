@@ -1,0 +1,119 @@
+// The lab's state file: where each lab process listens. The lab writes it; the CLI and worker read it to find a lab.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { PROJECT_ROOT } from './settings';
+
+const port = z.number().int().min(1).max(65535);
+
+export const labConfigSchema = z
+  .object({
+    dataDir: z.string().default(path.join(PROJECT_ROOT, '.data', 'lab')),
+    host: z.string().regex(/^127\./, 'the lab listens on loopback only').default('127.0.0.1'),
+    ports: z
+      .object({
+        temporal: port.default(7233),
+        temporalUi: port.default(8233),
+        vcsim: port.default(18989),
+        vip: port.default(18080),
+        haproxyStats: port.default(18404),
+        prometheus: port.default(19090),
+      })
+      .default(() => ({ temporal: 7233, temporalUi: 8233, vcsim: 18989, vip: 18080, haproxyStats: 18404, prometheus: 19090 })),
+    backend: z.string().default('web'),
+    /** Guests take addresses <guestSubnet>.2 .. .254 and serve on memberPort. */
+    guestSubnet: z.string().regex(/^127\.\d{1,3}\.\d{1,3}$/).default('127.0.10'),
+    memberPort: port.default(8080),
+    guest: z
+      .object({
+        bootDelayMs: z.number().int().min(0).default(1500),
+        serviceTimeMs: z.number().int().min(0).default(40),
+        concurrency: z.number().int().min(1).default(4),
+        /** VMs whose name matches never get an IP (to exercise compensation). */
+        neverIpPattern: z.string().optional(),
+      })
+      .default(() => ({ bootDelayMs: 1500, serviceTimeMs: 40, concurrency: 4 })),
+    scrapeIntervalMs: z.number().int().min(1000).default(5000),
+    withPrometheus: z.boolean().default(true),
+  })
+  .strict();
+
+export type LabConfig = z.infer<typeof labConfigSchema>;
+export type LabConfigInput = z.input<typeof labConfigSchema>;
+
+export const COMPONENTS = ['temporal', 'vcsim', 'haproxy', 'prometheus', 'guestsim'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface LabState {
+  config: LabConfig;
+  pids: Partial<Record<Component, number>>;
+  credentials: { username: string; password: string };
+  startedAt: string;
+}
+
+export interface LabEndpoints {
+  temporalAddress: string;
+  temporalNamespace: string;
+  temporalUi: string;
+  vsphereUrl: string;
+  vsphereUsername: string;
+  vspherePassword: string;
+  vsphereCredentialRef: string;
+  credentialsFile: string;
+  haproxySocket: string;
+  haproxyBackend: string;
+  vipUrl: string;
+  haproxyMetrics: string;
+  prometheusUrl: string | undefined;
+  template: string;
+  folder: string;
+}
+
+export const LAB_INVENTORY = {
+  datacenter: 'DC0',
+  template: '/DC0/vm/web-template',
+  folder: '/DC0/vm/pool',
+  resourcePool: '/DC0/host/DC0_C0/Resources',
+  network: 'VM Network',
+};
+export const LAB_CREDENTIAL_REF = 'lab';
+
+export const statePath = (dataDir: string) => path.join(dataDir, 'state.json');
+export const credentialsPath = (dataDir: string) => path.join(dataDir, 'credentials.json');
+
+export function readLabState(dataDir: string): LabState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(dataDir), 'utf8')) as LabState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function endpoints(state: LabState): LabEndpoints {
+  const { config: c } = state;
+  return {
+    temporalAddress: `${c.host}:${c.ports.temporal}`,
+    temporalNamespace: 'default',
+    temporalUi: `http://${c.host}:${c.ports.temporalUi}`,
+    vsphereUrl: `https://${c.host}:${c.ports.vcsim}/sdk`,
+    vsphereUsername: state.credentials.username,
+    vspherePassword: state.credentials.password,
+    vsphereCredentialRef: LAB_CREDENTIAL_REF,
+    credentialsFile: credentialsPath(c.dataDir),
+    haproxySocket: path.join(c.dataDir, 'haproxy.sock'),
+    haproxyBackend: c.backend,
+    vipUrl: `http://${c.host}:${c.ports.vip}/`,
+    haproxyMetrics: `http://${c.host}:${c.ports.haproxyStats}/metrics`,
+    prometheusUrl: c.withPrometheus ? `http://${c.host}:${c.ports.prometheus}` : undefined,
+    template: LAB_INVENTORY.template,
+    folder: LAB_INVENTORY.folder,
+  };
+}
+
+
+/** The credentials file: POOLPILOT_CREDENTIALS_FILE, else the lab's when a lab is up. */
+export function defaultCredentialsFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.POOLPILOT_CREDENTIALS_FILE) return env.POOLPILOT_CREDENTIALS_FILE;
+  const lab = readLabState(env.POOLPILOT_LAB_DIR ?? path.join(PROJECT_ROOT, '.data', 'lab'));
+  return lab ? endpoints(lab).credentialsFile : undefined;
+}

@@ -1,0 +1,30 @@
+// Process settings from the environment, with their defaults in one place.
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The checkout poolpilot runs from (dist/src/config → three levels up). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export const settingsSchema = z.object({
+  POOLPILOT_TASK_QUEUE: z.string().min(1).default('poolpilot'),
+  POOLPILOT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** JSON file of credentials by reference: { "<ref>": { "username", "password" } }. */
+  POOLPILOT_CREDENTIALS_FILE: z.string().optional(),
+  /** Where the lab keeps its state; the CLI reads the lab's endpoints from here. */
+  POOLPILOT_LAB_DIR: z.string().default(path.join(PROJECT_ROOT, '.data', 'lab')),
+  POOLPILOT_API_PORT: z.coerce.number().int().min(1).max(65535).default(18700),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const r = settingsSchema.safeParse(env);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid environment:\n  ${lines.join('\n  ')}`);
+  }
+  return r.data;
+}
+
+/** Search attributes poolpilot sets on its workflows (the lab registers them; see README for a real cluster). */
+export const SEARCH_ATTRIBUTES = { cluster: 'PoolpilotCluster', operation: 'PoolpilotOperation' } as const;

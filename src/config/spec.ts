@@ -1,0 +1,199 @@
+// The cluster spec (pure: workflows bundle it): one zod schema is the source of truth for fields, defaults and types.
+import { z } from 'zod';
+import { duration } from './duration';
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{0,30}$/, 'must be lower-case letters and digits, starting with a letter (VM names are <name>-<op>-<i>)');
+
+const inventoryPath = z.string().regex(/^\//, 'must be an inventory path starting with "/" (e.g. /DC0/vm/web-template)');
+
+export const vsphereSchema = z
+  .object({
+    /** SDK endpoint, e.g. https://vcenter.example.com/sdk */
+    url: z.string().url(),
+    /** Names a credential the worker resolves from its environment or credentials file; never the secret itself. */
+    credentialRef: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a credential name (letters, digits, _ . -), not a secret'),
+    /** Accept any TLS certificate. For labs only. */
+    insecure: z.boolean().default(false),
+    /** PEM bundle of CAs to trust for the SDK endpoint. */
+    caFile: z.string().optional(),
+    /** SHA-1 or SHA-256 thumbprint of the endpoint's certificate (AA:BB:...). */
+    thumbprint: z.string().regex(/^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$/, 'must be a colon-separated hex thumbprint').optional(),
+    datacenter: z.string().min(1),
+    template: inventoryPath,
+    folder: inventoryPath,
+    resourcePool: inventoryPath,
+    network: z.string().min(1),
+    customizationSpec: z.string().min(1).optional(),
+    /** How long a new VM may take to run VMware Tools and report an IPv4 on `network`. */
+    guestTimeout: duration.default(300_000),
+  })
+  .strict();
+
+export const healthCheckSchema = z
+  .object({
+    interval: duration.default(1000),
+    rise: z.number().int().min(1).default(1),
+    fall: z.number().int().min(1).default(2),
+    /** How long a new member may take to pass its health check. */
+    timeout: duration.default(60_000),
+  })
+  .strict();
+
+export const loadBalancerSchema = z
+  .object({
+    type: z.literal('haproxy').default('haproxy'),
+    /** Runtime API socket: a UNIX socket path, or tcp://host:port. */
+    socket: z.string().min(1),
+    backend: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be an HAProxy backend name'),
+    memberPort: z.number().int().min(1).max(65535),
+    healthCheck: healthCheckSchema.default(() => healthCheckSchema.parse({})),
+  })
+  .strict();
+
+const adjustmentSchema = z
+  .object({
+    type: z.enum(['CHANGE_IN_CAPACITY', 'EXACT_CAPACITY', 'CHANGE_IN_PERCENTAGE']).default('CHANGE_IN_CAPACITY'),
+    value: z.number().positive(),
+    /** With CHANGE_IN_PERCENTAGE: the smallest change in members (Senlin's min_step). */
+    minStep: z.number().int().min(1).default(1),
+  })
+  .strict();
+
+const prometheusSourceSchema = z.object({ prometheus: z.object({ query: z.string().min(1) }).strict() }).strict();
+const haproxySourceSchema = z
+  .object({
+    haproxy: z
+      .object({
+        /** A per-server column of HAProxy's `show stat`: scur (open sessions), qcur (queued), rate (sessions/s). */
+        field: z.enum(['scur', 'qcur', 'rate', 'stot']).default('scur'),
+        aggregate: z.enum(['avg', 'sum', 'max']).default('avg'),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const metricSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a short metric name'),
+    source: z.union([prometheusSourceSchema, haproxySourceSchema]),
+    /** Target tracking (the Kubernetes HPA rule). */
+    target: z
+      .object({
+        value: z.number().positive(),
+        /** true: the metric is an average per member; false: it is a total for the pool. */
+        perMember: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    /** Step scaling on thresholds held for a duration (NSX ALB alerts, Aodh alarms, Senlin/Heat policies). */
+    threshold: z
+      .object({
+        high: z.number().optional(),
+        low: z.number().optional(),
+        for: duration.default(60_000),
+        scaleOut: adjustmentSchema.default(() => adjustmentSchema.parse({ value: 1 })),
+        scaleIn: adjustmentSchema.default(() => adjustmentSchema.parse({ value: 1 })),
+      })
+      .strict()
+      .refine((t) => t.high !== undefined || t.low !== undefined, { message: 'needs high, low or both' })
+      .refine((t) => t.high === undefined || t.low === undefined || t.low < t.high, { message: 'low must be below high' })
+      .optional(),
+  })
+  .strict()
+  .refine((m) => (m.target === undefined) !== (m.threshold === undefined), {
+    message: 'needs exactly one of target or threshold',
+  });
+
+export const autoscalingSchema = z
+  .object({
+    pollInterval: duration.default(10_000),
+    /** Target tracking does nothing while |value/target - 1| is within this band. */
+    tolerance: z.number().min(0).max(1).default(0.1),
+    /** Largest change in members of one scale-out / scale-in action. */
+    maxStepOut: z.number().int().min(1).optional(),
+    maxStepIn: z.number().int().min(1).optional(),
+    /** Counted from the end of the last scaling action. */
+    scaleOutCooldown: duration.default(60_000),
+    scaleInCooldown: duration.default(300_000),
+    /** Scale in only to the highest recommendation of this window (HPA's default is 300 s). */
+    scaleInStabilization: duration.default(300_000),
+    /** After this many consecutive failed metric reads, go to `capacity` (KEDA's fallback). Off by default: hold. */
+    fallback: z.object({ failureThreshold: z.number().int().min(1), capacity: z.number().int().min(0) }).strict().optional(),
+    /** Re-read vSphere and HAProxy and repair differences at most this often. */
+    reconcileInterval: duration.default(30_000),
+    /** Continue-as-new after this many loop iterations, even if the server does not suggest it. */
+    continueAsNewAfter: z.number().int().min(1).default(500),
+    /** How many decisions the status keeps. */
+    decisionLog: z.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+
+export const clusterSpecSchema = z
+  .object({
+    name,
+    vsphere: vsphereSchema,
+    loadBalancer: loadBalancerSchema,
+    prometheus: z.object({ url: z.string().url() }).strict().optional(),
+    min: z.number().int().min(0),
+    max: z.number().int().min(1).max(1000),
+    /** Members to bring up when the autoscaler starts; defaults to min. */
+    initial: z.number().int().min(0).optional(),
+    provisioningConcurrency: z.number().int().min(1).max(50).default(5),
+    drainGracePeriod: duration.default(30_000),
+    deletionPolicy: z.enum(['YOUNGEST_FIRST', 'OLDEST_FIRST']).default('YOUNGEST_FIRST'),
+    metrics: z.array(metricSchema).default([]),
+    autoscaling: autoscalingSchema.default(() => autoscalingSchema.parse({})),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.min > s.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${s.min} is above max ${s.max}` });
+    if (s.initial !== undefined && (s.initial < s.min || s.initial > s.max))
+      ctx.addIssue({ code: 'custom', path: ['initial'], message: `initial ${s.initial} is outside [min ${s.min}, max ${s.max}]` });
+    s.metrics.forEach((m, i) => {
+      if ('prometheus' in m.source && !s.prometheus)
+        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'source'], message: 'a prometheus source needs prometheus.url in the spec' });
+    });
+    const names = s.metrics.map((m) => m.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], message: `metric name "${n}" is used twice` });
+    });
+  });
+
+export type ClusterSpecInput = z.input<typeof clusterSpecSchema>;
+export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
+export type VsphereSpec = ClusterSpec['vsphere'];
+export type LoadBalancerSpec = ClusterSpec['loadBalancer'];
+export type MetricSpec = ClusterSpec['metrics'][number];
+export type AutoscalingSpec = ClusterSpec['autoscaling'];
+export type Adjustment = z.infer<typeof adjustmentSchema>;
+
+/** A spec that failed validation: one line per wrong field, each naming its path. */
+export class SpecError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid cluster spec ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SpecError';
+  }
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+    return `${path}: ${issue.message}`;
+  });
+}
+
+export function parseClusterSpec(data: unknown, source = 'spec'): ClusterSpec {
+  const result = clusterSpecSchema.safeParse(data);
+  if (!result.success) throw new SpecError(source, formatIssues(result.error.issues));
+  return result.data;
+}
+
+/** The members the autoscaler brings up first. */
+export function initialCapacity(spec: ClusterSpec): number {
+  return spec.initial ?? spec.min;
+}

@@ -1,0 +1,255 @@
+// The main job: the whole autoscaling scenario on the lab — load rises, the pool grows; load stops, it shrinks — shown live and reported.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
+import { loadClusterSpec } from '../config/load';
+import type { ClusterSpec } from '../config/spec';
+import { PROJECT_ROOT } from '../config/settings';
+import { applyCluster, clusterStatus } from '../client/clusters';
+import { connectClient } from '../client/connection';
+import { uiLink, workflowIds } from '../client/operations';
+import type { AutoscalerStatus } from '../workflows/autoscaler';
+import { endpoints, labDown, labUp, type LabConfigInput } from './lab';
+import { renderReport, type Sample, type ScenarioReport } from './report';
+import { ensureTools } from './tools';
+
+export interface ScenarioOptions {
+  specFile: string;
+  users: number;
+  spawnRate: number;
+  plateauS: number;
+  /** Most seconds to wait for the pool to return to min after the load stops. */
+  settleS: number;
+  lab?: LabConfigInput;
+  reportsDir: string;
+  log: (line: string) => void;
+  /** Stop the lab when done (Ctrl-C always does). */
+  down: boolean;
+  /** Spec overrides for a shorter run (tests). */
+  specOverrides?: (spec: ClusterSpec) => ClusterSpec;
+  signal?: AbortSignal;
+}
+
+interface LocustRow {
+  users: number;
+  rps: number;
+  p95: number;
+  requests: number;
+  failures: number;
+}
+
+/** The newest "Aggregated" row of Locust's stats history CSV. */
+export function readLocustHistory(file: string): LocustRow | undefined {
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const header = lines[0]?.split(',').map((h) => h.replace(/"/g, ''));
+  if (!header) return undefined;
+  for (let i = lines.length - 1; i > 0; i--) {
+    const cells = lines[i]!.split(',').map((c) => c.replace(/"/g, ''));
+    const row = Object.fromEntries(header.map((h, j) => [h, cells[j] ?? '']));
+    if (row.Name !== 'Aggregated') continue;
+    const num = (k: string) => (Number.isFinite(Number(row[k])) ? Number(row[k]) : 0);
+    return { users: num('User Count'), rps: num('Requests/s'), p95: num('95%'), requests: num('Total Request Count'), failures: num('Total Failure Count') };
+  }
+  return undefined;
+}
+
+function startWorker(dataDir: string, lab: ReturnType<typeof endpoints>): ChildProcess {
+  const out = openSync(path.join(dataDir, 'worker.log'), 'a');
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, TEMPORAL_ADDRESS: lab.temporalAddress, POOLPILOT_CREDENTIALS_FILE: lab.credentialsFile },
+  });
+  closeSync(out);
+  return child;
+}
+
+function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the scenario; returns the report. Throws if aborted. */
+export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
+  const tools = ensureTools((m) => o.log(`[tools] ${m}`));
+  const state = await labUp(o.lab ?? {}, { tools, log: (m) => o.log(`[lab] ${m}`) });
+  const lab = endpoints(state);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const reportDir = path.join(o.reportsDir, stamp);
+  mkdirSync(reportDir, { recursive: true });
+  let spec = loadClusterSpec(o.specFile);
+  if (o.specOverrides) spec = o.specOverrides(spec);
+
+  let worker: ChildProcess | undefined;
+  let locust: ChildProcess | undefined;
+  let client: Client | undefined;
+  const cleanup = async (all: boolean) => {
+    await stopChild(locust, 'SIGINT');
+    await stopChild(worker, 'SIGTERM');
+    if (all) await labDown(state.config.dataDir, { log: (m) => o.log(`[lab] ${m}`) });
+  };
+  const onAbort = () => void cleanup(true);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const checkAbort = () => {
+    if (o.signal?.aborted) throw new Error('interrupted');
+  };
+
+  try {
+    worker = startWorker(state.config.dataDir, lab);
+    o.log(`[demo] worker started (pid ${worker.pid}); log: ${path.join(state.config.dataDir, 'worker.log')}`);
+    process.env.TEMPORAL_ADDRESS = lab.temporalAddress;
+    client = await connectClient();
+    const applied = await applyCluster(client, spec);
+    const autoscalerId = workflowIds.autoscaler(spec.name);
+    o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId) ?? lab.temporalUi}`);
+    o.log(`[demo] every scaling run: ${lab.temporalUi}/namespaces/default/workflows?query=${encodeURIComponent(`PoolpilotCluster="${spec.name}"`)}`);
+
+    const lb = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);
+    const upCount = async () => (await lb.listMembers()).filter((m) => m.status === 'UP').length;
+    // Start from a settled pool at min.
+    for (let i = 0; ; i++) {
+      checkAbort();
+      const st = await clusterStatus(client, spec.name).catch(() => undefined);
+      if (st && !st.currentOperation && st.queue.length === 0 && st.current === spec.min && (await upCount()) === spec.min) break;
+      if (i % 10 === 0) o.log(`[demo] waiting for the pool to settle at min ${spec.min} (${st ? `${st.current} member(s), ${st.phase}` : 'autoscaler starting'})`);
+      if (i > 600) throw new Error(`the pool did not settle at ${spec.min} member(s) within 5 minutes; see ${path.join(state.config.dataDir, 'worker.log')}`);
+      await sleep(500);
+    }
+
+    const csvPrefix = path.join(reportDir, 'locust');
+    const locustLog = openSync(path.join(reportDir, 'locust.log'), 'a');
+    locust = spawn(
+      tools.locust,
+      ['-f', path.join(PROJECT_ROOT, 'src', 'lab', 'locustfile.py'), '--headless', '--host', lab.vipUrl.replace(/\/$/, ''), '--csv', csvPrefix, '--csv-full-history', '--only-summary'],
+      {
+        stdio: ['ignore', locustLog, locustLog],
+        env: { ...process.env, POOLPILOT_USERS: String(o.users), POOLPILOT_SPAWN_RATE: String(o.spawnRate), POOLPILOT_PLATEAU_S: String(o.plateauS) },
+      },
+    );
+    closeSync(locustLog);
+    const loadStart = Date.now();
+    let loadStop: number | undefined;
+    locust.once('exit', () => (loadStop ??= Date.now()));
+    o.log(`[demo] load: Locust, ${o.users} users spawned at ${o.spawnRate}/s, ${o.plateauS}s plateau, then stop — against ${lab.vipUrl}`);
+
+    const samples: Sample[] = [];
+    const served = new Map<string, number>();
+    const seenDecisions = new Set<string>();
+    let last: LocustRow = { users: 0, rps: 0, p95: 0, requests: 0, failures: 0 };
+    let backAtMin: number | undefined;
+    let status: AutoscalerStatus | undefined;
+    for (;;) {
+      checkAbort();
+      const row = readLocustHistory(`${csvPrefix}_stats_history.csv`);
+      if (row) last = row;
+      const members = await lb.listMembers().catch(() => []);
+      for (const m of members) served.set(m.name, Math.max(served.get(m.name) ?? 0, m.totalSessions));
+      status = await clusterStatus(client, spec.name).catch(() => status);
+      const t = (Date.now() - loadStart) / 1000;
+      const up = members.filter((m) => m.status === 'UP').length;
+      const draining = members.filter((m) => m.status === 'DRAIN' || m.status === 'MAINT').length;
+      const joining = Math.max(0, (status?.desired ?? 0) - members.length) + members.filter((m) => m.status === 'CHECKING' || m.status === 'DOWN').length;
+      const users = loadStop ? 0 : last.users;
+      samples.push({ t, users, rps: loadStop ? 0 : last.rps, p95: loadStop ? 0 : last.p95, members: up, failures: last.failures, requests: last.requests, phase: status?.phase ?? '?' });
+      o.log(
+        `${t.toFixed(0).padStart(4)}s users ${String(users).padStart(4)} | ${(loadStop ? 0 : last.rps).toFixed(0).padStart(4)} req/s | p95 ${String(loadStop ? 0 : last.p95).padStart(5)} ms | members up ${up} joining ${joining} draining ${draining} | ${status?.phase ?? '?'} | failed ${last.failures}`,
+      );
+      for (const d of status?.decisions ?? []) {
+        const key = `${d.at}|${d.reason}`;
+        if (seenDecisions.has(key)) continue;
+        seenDecisions.add(key);
+        if (Date.parse(d.at) >= loadStart - 1000 && d.action !== 'hold') o.log(`       decision: ${d.action} ${d.current}→${d.desired}: ${d.reason}${d.workflowId ? ` — ${uiLink(d.workflowId) ?? d.workflowId}` : ''}`);
+      }
+      if (loadStop && status && !status.currentOperation && status.queue.length === 0 && status.current === spec.min && up === spec.min) {
+        backAtMin = Date.now();
+        break;
+      }
+      if (loadStop && Date.now() - loadStop > o.settleS * 1000) {
+        o.log(`[demo] the pool did not return to min ${spec.min} within ${o.settleS}s of the load stopping`);
+        break;
+      }
+      await sleep(1000);
+    }
+
+    const report: ScenarioReport = {
+      cluster: spec.name,
+      startedAt: new Date(loadStart).toISOString(),
+      users: o.users,
+      spawnRate: o.spawnRate,
+      plateauS: o.plateauS,
+      samples,
+      runs: (status?.runs ?? []).filter((r) => Date.parse(r.startedAt) >= loadStart - 1000),
+      loadStopS: loadStop ? (loadStop - loadStart) / 1000 : undefined,
+      backAtMinS: backAtMin && loadStop ? (backAtMin - loadStop) / 1000 : undefined,
+      servedByMember: Object.fromEntries(served),
+      min: spec.min,
+      max: spec.max,
+      reportDir,
+      temporalUi: lab.temporalUi,
+    };
+    const files = await renderReport(report);
+    o.log(`[demo] report: ${files.summary}`);
+    o.log(`[demo] chart:  ${files.chart}`);
+    for (const line of files.text.split('\n')) o.log(`       ${line}`);
+    writeFileSync(path.join(reportDir, 'decisions.json'), JSON.stringify(status?.decisions ?? [], null, 2));
+    return report;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    await cleanup(o.down || !!o.signal?.aborted);
+    await client?.connection.close();
+  }
+}
+
+export async function runDemo(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      spec: { type: 'string', default: path.join(PROJECT_ROOT, 'examples', 'web.yaml') },
+      users: { type: 'string', default: '1000' },
+      'spawn-rate': { type: 'string', default: '10' },
+      plateau: { type: 'string', default: '60' },
+      down: { type: 'boolean', default: false },
+    },
+  });
+  const controller = new AbortController();
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.log('\n[demo] Ctrl-C: stopping the load, the worker and the lab (running workflows finish or compensate on the next start)…');
+    controller.abort();
+  });
+  try {
+    const report = await runScenario({
+      specFile: values.spec!,
+      users: Number(values.users),
+      spawnRate: Number(values['spawn-rate']),
+      plateauS: Number(values.plateau),
+      settleS: 300,
+      reportsDir: path.join(PROJECT_ROOT, '.data', 'reports'),
+      log: (l) => console.log(l),
+      down: values.down!,
+      signal: controller.signal,
+    });
+    if (!values.down) console.log(`[demo] the lab is still up for a look at the runs: ${report.temporalUi} — stop it with: npx poolpilot lab down`);
+    return 0;
+  } catch (err) {
+    if (controller.signal.aborted) {
+      console.log('[demo] stopped.');
+      return 130;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,168 @@
+// The lab's guest simulator: plays each powered-on VM's guest OS (boot, VMware Tools, an IP, an HTTP service of fixed capacity).
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { VimClient, el, moref } from '../activities/compute/vim';
+import { VsphereCompute } from '../activities/compute/vsphere';
+import type { VmInfo } from '../activities/compute/provider';
+import { endpoints, LAB_INVENTORY, readLabState, type LabConfig } from './lab';
+
+interface Guest {
+  vm: string;
+  poweredOnAt: number;
+  ip?: string;
+  server?: http.Server;
+  sockets: Set<Socket>;
+  served: number;
+}
+
+/** An HTTP service that runs at most `concurrency` requests at once, each taking `serviceTimeMs`; the rest wait. */
+export function createGuestServer(vm: string, cfg: LabConfig['guest']): { server: http.Server; served: () => number } {
+  let active = 0;
+  let served = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    active--;
+    const next = waiting.shift();
+    if (next) next();
+  };
+  const server = http.createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    const work = () => {
+      active++;
+      setTimeout(() => {
+        served++;
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-served-by': vm }).end(`served by ${vm}\n`);
+        release();
+      }, cfg.serviceTimeMs);
+    };
+    if (active < cfg.concurrency) work();
+    else waiting.push(work);
+  });
+  server.keepAliveTimeout = 5000;
+  return { server, served: () => served };
+}
+
+async function main(dataDir: string): Promise<void> {
+  const state = readLabState(dataDir);
+  if (!state) throw new Error(`no lab state in ${dataDir}`);
+  const cfg = state.config;
+  const e = endpoints(state);
+  const client = new VimClient({ url: e.vsphereUrl, username: e.vsphereUsername, password: e.vspherePassword, insecure: true });
+  const compute = new VsphereCompute(client, {
+    url: e.vsphereUrl,
+    credentialRef: 'lab',
+    insecure: true,
+    ...LAB_INVENTORY,
+    guestTimeout: 0,
+  });
+  const never = cfg.guest.neverIpPattern ? new RegExp(cfg.guest.neverIpPattern) : undefined;
+  const guests = new Map<string, Guest>();
+  const usedIps = new Set<string>();
+  const log = (msg: string) => console.log(`${new Date().toISOString()} ${msg}`);
+
+  const allocateIp = (): string => {
+    for (let i = 2; i < 255; i++) {
+      const ip = `${cfg.guestSubnet}.${i}`;
+      if (!usedIps.has(ip)) return ip;
+    }
+    throw new Error(`no free address left in ${cfg.guestSubnet}.0/24`);
+  };
+
+  const stopGuest = (g: Guest) => {
+    if (g.server) {
+      for (const s of g.sockets) s.destroy();
+      g.server.close();
+      g.server = undefined;
+    }
+    if (g.ip) usedIps.delete(g.ip);
+    guests.delete(g.vm);
+    log(`${g.vm}: guest stopped`);
+  };
+
+  const serve = (g: Guest, ip: string) =>
+    new Promise<void>((resolve, reject) => {
+      const { server } = createGuestServer(g.vm, cfg.guest);
+      server.on('connection', (s: Socket) => {
+        g.sockets.add(s);
+        s.on('close', () => g.sockets.delete(s));
+      });
+      server.once('error', reject);
+      server.listen(cfg.memberPort, ip, () => {
+        g.server = server;
+        resolve();
+      });
+    });
+
+  const boot = async (vm: VmInfo, g: Guest) => {
+    // A VM that already reports an address (the simulator restarted) keeps it.
+    const ip = vm.toolsRunning && vm.ip ? vm.ip : allocateIp();
+    usedIps.add(ip);
+    g.ip = ip;
+    await serve(g, ip);
+    if (!(vm.toolsRunning && vm.ip === ip)) {
+      const ref = { type: 'VirtualMachine', value: vm.id };
+      const extra = (k: string, v: string) => `<extraConfig>${el('key', k)}<value xsi:type="xsd:string">${v}</value></extraConfig>`;
+      await client.runTask('ReconfigVM_Task', () =>
+        moref(ref) + `<spec>${extra('SET.guest.toolsRunningStatus', 'guestToolsRunning')}${extra('SET.guest.ipAddress', ip)}</spec>`,
+      );
+    }
+    log(`${vm.name}: tools running, ${ip}:${cfg.memberPort} serving`);
+  };
+
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const vms = await compute.listVms('');
+      const seen = new Set<string>();
+      for (const vm of vms) {
+        if (vm.name === 'web-template') continue;
+        seen.add(vm.name);
+        let g = guests.get(vm.name);
+        if (vm.powerState !== 'poweredOn') {
+          if (g) stopGuest(g);
+          continue;
+        }
+        if (!g) {
+          g = { vm: vm.name, poweredOnAt: Date.now(), sockets: new Set(), served: 0 };
+          guests.set(vm.name, g);
+          if (vm.toolsRunning && vm.ip) g.poweredOnAt = 0;
+          log(`${vm.name}: powered on, booting`);
+        }
+        if (g.ip || never?.test(vm.name)) continue;
+        if (Date.now() - g.poweredOnAt < cfg.guest.bootDelayMs) continue;
+        await boot(vm, g).catch((err: Error) => {
+          log(`${vm.name}: boot failed: ${err.message}`);
+          if (g!.ip) usedIps.delete(g!.ip);
+          g!.ip = undefined;
+        });
+      }
+      for (const g of [...guests.values()]) if (!seen.has(g.vm)) stopGuest(g);
+    } catch (err) {
+      log(`poll failed: ${(err as Error).message}`);
+    } finally {
+      busy = false;
+    }
+  };
+
+  log(`guest simulator watching ${LAB_INVENTORY.folder} at ${e.vsphereUrl}; guests serve on ${cfg.guestSubnet}.x:${cfg.memberPort}`);
+  const timer = setInterval(() => void tick(), 250);
+  const stop = () => {
+    clearInterval(timer);
+    for (const g of [...guests.values()]) stopGuest(g);
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main(process.argv[2] ?? '.data/lab').catch((err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

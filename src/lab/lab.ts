@@ -1,0 +1,293 @@
+// The local lab: Temporal, vcsim, HAProxy, Prometheus and the guest simulator on loopback, as one datacenter.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  COMPONENTS,
+  credentialsPath,
+  endpoints,
+  LAB_CREDENTIAL_REF,
+  LAB_INVENTORY,
+  labConfigSchema,
+  readLabState,
+  statePath,
+  type Component,
+  type LabConfig,
+  type LabConfigInput,
+  type LabEndpoints,
+  type LabState,
+} from '../config/lab-state';
+import { SEARCH_ATTRIBUTES } from '../config/settings';
+import { ensureTools, PROJECT_ROOT, type Tools } from './tools';
+
+export { endpoints, readLabState, LAB_INVENTORY, type LabState, type LabEndpoints, type LabConfig, type LabConfigInput } from '../config/lab-state';
+
+export function pidAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie or a reused pid is not ours.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(stat);
+  } catch {
+    return true;
+  }
+}
+
+export function waitForPort(host: string, p: number, timeoutMs: number, what: string, alive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (!alive()) return reject(new Error(`${what} exited during start-up`));
+      const s = net.createConnection({ host, port: p });
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', () => {
+        s.destroy();
+        if (Date.now() > deadline) reject(new Error(`${what} did not open ${host}:${p} within ${Math.round(timeoutMs / 1000)} s`));
+        else setTimeout(attempt, 200);
+      });
+    };
+    attempt();
+  });
+}
+
+function portInUse(host: string, p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ host, port: p });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => (s.destroy(), resolve(false)));
+  });
+}
+
+function startProcess(dataDir: string, name: Component, cmd: string, args: string[]): number {
+  const logs = path.join(dataDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const out = openSync(path.join(logs, `${name}.log`), 'a');
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], cwd: dataDir });
+  closeSync(out);
+  child.unref();
+  if (!child.pid) throw new Error(`could not start ${name} (${cmd})`);
+  return child.pid;
+}
+
+function logTail(dataDir: string, name: Component): string {
+  const file = path.join(dataDir, 'logs', `${name}.log`);
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n').slice(-5);
+    return `${file}:\n  ${lines.join('\n  ')}`;
+  } catch {
+    return `${file}: (no log)`;
+  }
+}
+
+function haproxyConfig(c: LabConfig): string {
+  return `# Written by poolpilot lab up.
+global
+  stats socket ${path.join(c.dataDir, 'haproxy.sock')} mode 600 level admin
+  stats timeout 30s
+  maxconn 4000
+
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 60s
+  timeout server 60s
+  timeout queue 30s
+  option http-server-close
+  retries 2
+  option redispatch
+
+frontend vip
+  bind ${c.host}:${c.ports.vip}
+  default_backend ${c.backend}
+
+frontend stats
+  bind ${c.host}:${c.ports.haproxyStats}
+  http-request use-service prometheus-exporter if { path /metrics }
+  stats enable
+  stats uri /stats
+
+# Members are dynamic servers that poolpilot adds and removes through the runtime API.
+backend ${c.backend}
+  balance leastconn
+  option httpchk GET /healthz
+`;
+}
+
+function prometheusConfig(c: LabConfig): string {
+  const s = Math.round(c.scrapeIntervalMs / 1000);
+  return `# Written by poolpilot lab up.
+global:
+  scrape_interval: ${s}s
+  evaluation_interval: ${s}s
+scrape_configs:
+  - job_name: haproxy
+    static_configs:
+      - targets: ['${c.host}:${c.ports.haproxyStats}']
+`;
+}
+
+function govc(tools: Tools, state: LabState, args: string[]): string {
+  const e = endpoints(state);
+  const r = spawnSync(tools.govc, args, {
+    encoding: 'utf8',
+    env: { ...process.env, GOVC_URL: e.vsphereUrl, GOVC_USERNAME: e.vsphereUsername, GOVC_PASSWORD: e.vspherePassword, GOVC_INSECURE: '1' },
+  });
+  if (r.status !== 0) throw new Error(`govc ${args.join(' ')} failed: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Makes the lab's inventory in a fresh vcsim: a pool folder and the template VM. */
+function seedInventory(tools: Tools, state: LabState): void {
+  const existing = govc(tools, state, ['ls', '/DC0/vm']);
+  if (!existing.includes(LAB_INVENTORY.folder)) govc(tools, state, ['folder.create', LAB_INVENTORY.folder]);
+  if (!existing.includes(LAB_INVENTORY.template)) {
+    govc(tools, state, ['vm.create', '-on=false', '-folder', '/DC0/vm', '-pool', LAB_INVENTORY.resourcePool, '-net', LAB_INVENTORY.network, path.basename(LAB_INVENTORY.template)]);
+  }
+}
+
+export interface LabOptions {
+  log?: (msg: string) => void;
+  tools?: Tools;
+}
+
+/** Brings up whatever part of the lab is not running; running parts are kept. */
+export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): Promise<LabState> {
+  const log = opts.log ?? ((m: string) => console.log(`[lab] ${m}`));
+  const config = labConfigSchema.parse(input);
+  const c = config;
+  mkdirSync(c.dataDir, { recursive: true });
+  const tools = opts.tools ?? ensureTools(log);
+  const previous = readLabState(c.dataDir);
+  const state: LabState = {
+    config,
+    pids: { ...(previous?.pids ?? {}) },
+    credentials: previous?.credentials ?? { username: 'poolpilot', password: randomBytes(12).toString('hex') },
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+  };
+  writeFileSync(credentialsPath(c.dataDir), JSON.stringify({ [LAB_CREDENTIAL_REF]: state.credentials }, null, 2), { mode: 0o600 });
+  const save = () => writeFileSync(statePath(c.dataDir), JSON.stringify(state, null, 2));
+
+  const want = async (name: Component, p: number | undefined, start: () => number, readyMs = 60_000) => {
+    if (pidAlive(state.pids[name])) {
+      log(`${name} already running (pid ${state.pids[name]})`);
+      return false;
+    }
+    if (p !== undefined && (await portInUse(c.host, p))) {
+      throw new Error(`${name}: ${c.host}:${p} is already taken by another program; stop it or choose another port (see poolpilot lab up --help)`);
+    }
+    state.pids[name] = start();
+    save();
+    if (p !== undefined) {
+      await waitForPort(c.host, p, readyMs, name, () => pidAlive(state.pids[name])).catch((err: Error) => {
+        throw new Error(`${err.message}; last lines of ${logTail(c.dataDir, name)}`);
+      });
+    }
+    log(`${name} up (pid ${state.pids[name]}${p ? `, ${c.host}:${p}` : ''})`);
+    return true;
+  };
+
+  await want('temporal', c.ports.temporal, () =>
+    startProcess(c.dataDir, 'temporal', tools.temporal, [
+      'server', 'start-dev', '--ip', c.host, '--port', String(c.ports.temporal), '--ui-port', String(c.ports.temporalUi),
+      '--db-filename', path.join(c.dataDir, 'temporal.db'), '--namespace', 'default', '--log-level', 'warn',
+      '--search-attribute', `${SEARCH_ATTRIBUTES.cluster}=Keyword`, '--search-attribute', `${SEARCH_ATTRIBUTES.operation}=Keyword`,
+    ]),
+  );
+  const vcsimStarted = await want('vcsim', c.ports.vcsim, () =>
+    startProcess(c.dataDir, 'vcsim', tools.vcsim, [
+      '-l', `${c.host}:${c.ports.vcsim}`, '-dc', '1', '-cluster', '1', '-host', '1', '-vm', '0', '-standalone-host', '0',
+      '-username', state.credentials.username, '-password', state.credentials.password,
+    ]),
+  );
+  if (vcsimStarted || !previous) seedInventory(tools, state);
+
+  const haproxyCfg = path.join(c.dataDir, 'haproxy.cfg');
+  writeFileSync(haproxyCfg, haproxyConfig(c));
+  const check = spawnSync(tools.haproxy, ['-c', '-q', '-f', haproxyCfg], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`haproxy rejects ${haproxyCfg}: ${check.stderr || check.stdout}`);
+  await want('haproxy', c.ports.vip, () => startProcess(c.dataDir, 'haproxy', tools.haproxy, ['-db', '-f', haproxyCfg]));
+
+  if (c.withPrometheus) {
+    const promCfg = path.join(c.dataDir, 'prometheus.yml');
+    writeFileSync(promCfg, prometheusConfig(c));
+    await want('prometheus', c.ports.prometheus, () =>
+      startProcess(c.dataDir, 'prometheus', tools.prometheus, [
+        `--config.file=${promCfg}`, `--storage.tsdb.path=${path.join(c.dataDir, 'prometheus')}`,
+        `--web.listen-address=${c.host}:${c.ports.prometheus}`, '--storage.tsdb.retention.time=2d', '--log.level=warn',
+      ]),
+    );
+  }
+  save();
+  await want('guestsim', undefined, () =>
+    startProcess(c.dataDir, 'guestsim', process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'lab', 'guest-sim.js'), c.dataDir]),
+  );
+  save();
+  return state;
+}
+
+async function stopPid(pid: number, timeoutMs = 10_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (pidAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}
+
+/** Stops every process the lab started; keeps Temporal's database unless `purge`. */
+export async function labDown(dataDir: string, opts: { purge?: boolean; log?: (msg: string) => void } = {}): Promise<void> {
+  const log = opts.log ?? ((m: string) => console.log(`[lab] ${m}`));
+  const state = readLabState(dataDir);
+  if (!state) {
+    log(`no lab state in ${dataDir}; nothing to stop`);
+  } else {
+    // The guest simulator first, then in reverse order of start.
+    for (const name of [...COMPONENTS].reverse()) {
+      const pid = state.pids[name];
+      if (!pidAlive(pid)) continue;
+      await stopPid(pid!);
+      log(`${name} stopped (pid ${pid})`);
+    }
+    rmSync(statePath(dataDir), { force: true });
+  }
+  if (opts.purge) rmSync(dataDir, { recursive: true, force: true });
+}
+
+export interface ComponentStatus {
+  name: Component;
+  pid?: number;
+  running: boolean;
+}
+
+export function labStatus(dataDir: string): { state?: LabState; components: ComponentStatus[]; endpoints?: LabEndpoints } {
+  const state = readLabState(dataDir);
+  if (!state) return { components: COMPONENTS.map((name) => ({ name, running: false })) };
+  const components = COMPONENTS.filter((n) => n !== 'prometheus' || state.config.withPrometheus).map((name) => ({
+    name,
+    pid: state.pids[name],
+    running: pidAlive(state.pids[name]),
+  }));
+  return { state, components, endpoints: endpoints(state) };
+}
+
+export function labExists(dataDir: string): boolean {
+  return existsSync(statePath(dataDir));
+}

@@ -1,0 +1,197 @@
+// The decision engine: a pure function of (state, readings, spec, now) → desired members and why. No I/O, no clock.
+import type { Adjustment, AutoscalingSpec, MetricSpec } from '../config/spec';
+
+export interface MetricReading {
+  value?: number;
+  error?: string;
+}
+
+export interface PolicyState {
+  /** Per threshold metric: since when it has been above high / below low (ms). */
+  thresholds: Record<string, { aboveSince?: number; belowSince?: number }>;
+  /** Recent raw recommendations, for the scale-in stabilization window. */
+  recommendations: { at: number; desired: number }[];
+  /** Consecutive polls in which every metric failed. */
+  metricFailures: number;
+  /** When the last scaling action ended (ms); cooldowns count from here. */
+  lastActionEnd?: number;
+}
+
+export const initialPolicyState = (): PolicyState => ({ thresholds: {}, recommendations: [], metricFailures: 0 });
+
+export interface PolicyInput {
+  now: number;
+  /** Members the cluster has now. */
+  current: number;
+  min: number;
+  max: number;
+  metrics: MetricSpec[];
+  autoscaling: AutoscalingSpec;
+  readings: Record<string, MetricReading>;
+  state: PolicyState;
+}
+
+export interface Decision {
+  desired: number;
+  action: 'none' | 'scale-out' | 'scale-in';
+  reason: string;
+  /** Each metric's own recommendation (null: unavailable). */
+  recommendations: Record<string, number | null>;
+  state: PolicyState;
+}
+
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(Math.abs(n) < 10 ? 2 : 1));
+const ceil = (x: number) => Math.ceil(x - 1e-9);
+
+/** Applies a Senlin/Heat-style adjustment in `direction` (+1 out, -1 in). */
+export function applyAdjustment(current: number, adj: Adjustment, direction: 1 | -1): number {
+  switch (adj.type) {
+    case 'EXACT_CAPACITY':
+      return Math.round(adj.value);
+    case 'CHANGE_IN_CAPACITY':
+      return current + direction * Math.round(adj.value);
+    case 'CHANGE_IN_PERCENTAGE': {
+      // Truncate the percentage, but never change by less than min_step (Senlin's rule).
+      const step = Math.max(Math.floor((current * adj.value) / 100), adj.minStep);
+      return current + direction * step;
+    }
+  }
+}
+
+function recommend(
+  m: MetricSpec,
+  value: number,
+  current: number,
+  tolerance: number,
+  now: number,
+  timers: { aboveSince?: number; belowSince?: number },
+): { desired: number | null; text: string } {
+  if (m.target) {
+    const { value: target, perMember } = m.target;
+    if (current === 0 && perMember) return { desired: null, text: `${m.name} ${fmt(value)} per member, but there are no members` };
+    // Per member: value is the pool's average. Total: value is the pool's sum, and the average is value/current.
+    const ratio = perMember ? value / target : value / (target * Math.max(current, 1));
+    const what = `${m.name} ${fmt(value)}${perMember ? '' : ' total'} vs target ${fmt(target)}${perMember ? '/member' : ' per member'}`;
+    if (current > 0 && Math.abs(ratio - 1) <= tolerance) return { desired: current, text: `${what}: within ${fmt(tolerance * 100)}% tolerance → ${current}` };
+    const desired = perMember ? ceil(current * ratio) : ceil(value / target);
+    return { desired, text: `${what} → ${current} → ${desired}` };
+  }
+  const t = m.threshold!;
+  timers.aboveSince = t.high !== undefined && value > t.high ? (timers.aboveSince ?? now) : undefined;
+  timers.belowSince = t.low !== undefined && value < t.low ? (timers.belowSince ?? now) : undefined;
+  const held = (since: number | undefined) => since !== undefined && now - since >= t.for;
+  if (held(timers.aboveSince)) {
+    const desired = applyAdjustment(current, t.scaleOut, 1);
+    return { desired, text: `${m.name} ${fmt(value)} > high ${fmt(t.high!)} for ${Math.round((now - timers.aboveSince!) / 1000)}s → ${t.scaleOut.type} ${fmt(t.scaleOut.value)} → ${desired}` };
+  }
+  if (held(timers.belowSince)) {
+    const desired = applyAdjustment(current, t.scaleIn, -1);
+    return { desired, text: `${m.name} ${fmt(value)} < low ${fmt(t.low!)} for ${Math.round((now - timers.belowSince!) / 1000)}s → ${t.scaleIn.type} ${fmt(t.scaleIn.value)} → ${desired}` };
+  }
+  const pending = timers.aboveSince !== undefined ? ` (above high for ${Math.round((now - timers.aboveSince) / 1000)}s of ${t.for / 1000}s)` : timers.belowSince !== undefined ? ` (below low for ${Math.round((now - timers.belowSince) / 1000)}s of ${t.for / 1000}s)` : '';
+  return { desired: current, text: `${m.name} ${fmt(value)} within thresholds${pending} → ${current}` };
+}
+
+export function decide(input: PolicyInput): Decision {
+  const { now, current, min, max, metrics, autoscaling: as, readings } = input;
+  const state: PolicyState = {
+    thresholds: Object.fromEntries(Object.entries(input.state.thresholds).map(([k, v]) => [k, { ...v }])),
+    recommendations: input.state.recommendations.filter((r) => now - r.at < as.scaleInStabilization),
+    metricFailures: input.state.metricFailures,
+    lastActionEnd: input.state.lastActionEnd,
+  };
+  const parts: string[] = [];
+  const recs: Record<string, number | null> = {};
+  const failed: string[] = [];
+  for (const m of metrics) {
+    const r = readings[m.name];
+    if (!r || r.value === undefined || !Number.isFinite(r.value)) {
+      recs[m.name] = null;
+      failed.push(m.name);
+      parts.push(`${m.name} unavailable (${r?.error ?? 'no reading'})`);
+      // A threshold timer must not survive a gap in the data.
+      delete state.thresholds[m.name];
+      continue;
+    }
+    const timers = (state.thresholds[m.name] ??= {});
+    const { desired, text } = recommend(m, r.value, current, as.tolerance, now, timers);
+    recs[m.name] = desired;
+    parts.push(text);
+  }
+  const available = Object.values(recs).filter((v): v is number => v !== null);
+  state.metricFailures = metrics.length > 0 && available.length === 0 ? state.metricFailures + 1 : 0;
+
+  let desired: number;
+  if (metrics.length === 0) {
+    desired = current;
+    parts.push(`no metrics configured → ${current}`);
+  } else if (available.length === 0) {
+    desired = current;
+    const fb = as.fallback;
+    if (fb && state.metricFailures >= fb.failureThreshold && fb.capacity > current) {
+      desired = fb.capacity;
+      parts.push(`${state.metricFailures} failed reads in a row → fallback capacity ${fb.capacity}`);
+    } else {
+      parts.push(`hold ${current}`);
+    }
+  } else {
+    desired = Math.max(...available);
+    if (available.length > 1) parts.push(`largest recommendation ${desired}`);
+    if (failed.length && desired < current) {
+      desired = current;
+      parts.push(`no scale-in while ${failed.join(', ')} ${failed.length > 1 ? 'are' : 'is'} unavailable → ${current}`);
+    }
+  }
+
+  // Stabilization: scale in only to the highest recommendation of the window.
+  state.recommendations.push({ at: now, desired });
+  if (desired < current) {
+    const highest = Math.max(...state.recommendations.map((r) => r.desired));
+    if (highest > desired) {
+      const stabilized = Math.min(highest, current);
+      parts.push(`stabilized to the highest recommendation of the last ${Math.round(as.scaleInStabilization / 1000)}s → ${stabilized}`);
+      desired = stabilized;
+    }
+  }
+
+  if (desired > max) {
+    parts.push(`capped by max ${max} → ${max}`);
+    desired = max;
+  }
+  if (desired < min) {
+    parts.push(`raised to min ${min} → ${min}`);
+    desired = min;
+  }
+
+  const outOfBounds = current < min || current > max;
+  if (desired > current && as.maxStepOut !== undefined && desired - current > as.maxStepOut) {
+    desired = current + as.maxStepOut;
+    parts.push(`capped by max step ${as.maxStepOut} → ${desired}`);
+  }
+  if (desired < current && as.maxStepIn !== undefined && current - desired > as.maxStepIn) {
+    desired = current - as.maxStepIn;
+    parts.push(`capped by max step ${as.maxStepIn} → ${desired}`);
+  }
+
+  // Cooldowns count from the end of the last action; bringing the pool back within [min, max] does not wait.
+  if (!outOfBounds && state.lastActionEnd !== undefined && desired !== current) {
+    const cooldown = desired > current ? as.scaleOutCooldown : as.scaleInCooldown;
+    const left = state.lastActionEnd + cooldown - now;
+    if (left > 0) {
+      parts.push(`${desired > current ? 'scale-out' : 'scale-in'} cooldown, ${Math.ceil(left / 1000)}s left → hold ${current}`);
+      desired = current;
+    }
+  }
+
+  const action = desired > current ? 'scale-out' : desired < current ? 'scale-in' : 'none';
+  return { desired, action, reason: parts.join('; '), recommendations: recs, state };
+}
+
+/** Milliseconds of cooldown left for each direction. */
+export function cooldownRemaining(state: PolicyState, as: AutoscalingSpec, now: number): { scaleOut: number; scaleIn: number } {
+  if (state.lastActionEnd === undefined) return { scaleOut: 0, scaleIn: 0 };
+  return {
+    scaleOut: Math.max(0, state.lastActionEnd + as.scaleOutCooldown - now),
+    scaleIn: Math.max(0, state.lastActionEnd + as.scaleInCooldown - now),
+  };
+}

@@ -1,0 +1,56 @@
+// Builds the poolpilot worker: workflows from the bundle, activities from the factory, logs through pino.
+import path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions, type LogLevel } from '@temporalio/worker';
+import pino, { type Logger } from 'pino';
+import { createActivities } from '../activities';
+import { credentialResolver } from '../activities/credentials';
+import { loadSettings } from '../config/settings';
+
+export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.js');
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's own logs (workflow `log` included) into pino, once per process. */
+export function installRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (logger.level === 'silent' ? 'ERROR' : logger.level.toUpperCase()) as LogLevel;
+  Runtime.install({
+    logger: new DefaultLogger(level === ('FATAL' as LogLevel) ? 'ERROR' : level, (entry) => {
+      const { meta, message } = entry;
+      const fn = entry.level === 'ERROR' ? logger.error : entry.level === 'WARN' ? logger.warn : entry.level === 'DEBUG' || entry.level === 'TRACE' ? logger.debug : logger.info;
+      fn.call(logger, meta ?? {}, message);
+    }),
+  });
+}
+
+export function createLogger(level = loadSettings().POOLPILOT_LOG_LEVEL): Logger {
+  return pino({ level, base: { svc: 'poolpilot-worker' } });
+}
+
+export interface PoolpilotWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue?: string;
+  logger: Logger;
+  credentialsFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** A prebuilt bundle (tests build one and reuse it); else the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  extra?: Partial<WorkerOptions>;
+}
+
+export async function createWorker(o: PoolpilotWorkerOptions): Promise<Worker> {
+  const activities = createActivities({ credentials: credentialResolver(o.env ?? process.env, o.credentialsFile), logger: o.logger });
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue ?? loadSettings(o.env).POOLPILOT_TASK_QUEUE,
+    activities,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxCachedWorkflows: 2000,
+    ...o.extra,
+  });
+}

@@ -1,0 +1,4 @@
+// The workflow bundle's entry: every workflow the worker runs.
+export { scaleOut } from './scale-out';
+export { scaleIn } from './scale-in';
+export { autoscaler } from './autoscaler';

@@ -1,0 +1,97 @@
+// Scale-out: clone → wait for tools and IP → add to pool → wait healthy, per new member; a failed member is undone.
+import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler } from '@temporalio/workflow';
+import type { ClusterSpec } from '../config/spec';
+import { activitiesFor, describeFailure, mapLimited, memberName, outOfRange, progressQuery, type InstanceProgress, type OperationProgress } from './shared';
+
+export interface ScaleOutInput {
+  spec: ClusterSpec;
+  op: number;
+  count: number;
+  /** Refuse a count that would take the cluster above max (the autoscaler has already checked). */
+  checkBounds?: boolean;
+}
+
+export interface ScaleOutResult {
+  op: number;
+  joined: { name: string; ip: string }[];
+  failed: { name: string; step: string; error: string }[];
+}
+
+export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
+  const { spec, op, count } = input;
+  const cluster = spec.name;
+  if (!Number.isInteger(count) || count < 1) throw outOfRange(`scale-out count must be a whole number of at least 1, not ${count}`);
+  const a = activitiesFor(spec);
+  const names = Array.from({ length: count }, (_, i) => memberName(cluster, op, i + 1));
+  const progress: OperationProgress = { kind: 'scale-out', cluster, op, instances: names.map((name) => ({ name, step: 'pending' })) };
+  setHandler(progressQuery, () => progress);
+
+  if (input.checkBounds) {
+    const existing = (await a.quick.listVms({ vsphere: spec.vsphere, cluster })).filter((vm) => !names.includes(vm.name));
+    if (existing.length + count > spec.max) {
+      throw outOfRange(`scale-out of ${count} would make ${existing.length + count} members in cluster ${cluster}, above max ${spec.max}`);
+    }
+  }
+
+  let cancelled: unknown;
+  const outcomes = await mapLimited(names, spec.provisioningConcurrency, async (name, i) => {
+    const p: InstanceProgress = progress.instances[i]!;
+    const vmReq = { vsphere: spec.vsphere, cluster, name };
+    const memberReq = { loadBalancer: spec.loadBalancer, cluster, name };
+    // Newest first. Each undo is registered before its step runs: a step that succeeded in the world
+    // but not in our history (a crash, a timeout) is undone too, and undoing what is not there succeeds.
+    const compensations: { what: string; run: () => Promise<unknown> }[] = [];
+    try {
+      compensations.unshift({ what: `destroy ${name}`, run: () => a.quick.destroyVm(vmReq) });
+      compensations.unshift({ what: `power off ${name}`, run: () => a.quick.powerOffVm(vmReq) });
+      p.step = 'cloning';
+      await a.quick.cloneVm.executeWithOptions({ summary: `clone ${name} from ${spec.vsphere.template}` }, [vmReq]);
+      p.step = 'waiting-for-guest';
+      const vm = await a.guest.waitForGuestIp.executeWithOptions({ summary: `wait for VMware Tools and an IP on ${name}` }, [vmReq]);
+      p.ip = vm.ip;
+      compensations.unshift({ what: `remove ${name} from the pool`, run: () => a.quick.removePoolMember(memberReq) });
+      p.step = 'adding-to-pool';
+      await a.quick.addPoolMember.executeWithOptions({ summary: `add ${name} (${vm.ip}) to ${spec.loadBalancer.backend}` }, [{ ...memberReq, address: vm.ip }]);
+      p.step = 'waiting-healthy';
+      await a.health.waitPoolMemberHealthy.executeWithOptions({ summary: `wait until ${name} passes its health check` }, [memberReq]);
+      p.step = 'joined';
+      return { ok: true as const, name, ip: vm.ip };
+    } catch (err) {
+      if (isCancellation(err)) cancelled = err;
+      const failedStep = p.step;
+      p.error = describeFailure(err);
+      p.step = 'compensating';
+      log.warn('scale-out member failed; compensating', { cluster, op, vm: name, step: failedStep, error: p.error });
+      await CancellationScope.nonCancellable(async () => {
+        for (const c of compensations) {
+          try {
+            await c.run();
+          } catch (undoErr) {
+            // A failed undo is logged, not thrown: the remaining undos still run, and reconcile finds leftovers.
+            log.error('compensation failed', { cluster, op, vm: name, compensation: c.what, error: describeFailure(undoErr) });
+          }
+        }
+      });
+      p.step = 'failed';
+      return { ok: false as const, name, step: failedStep, error: p.error };
+    }
+  });
+
+  if (cancelled) throw cancelled;
+  const result: ScaleOutResult = {
+    op,
+    joined: outcomes.flatMap((o) => (o.ok ? [{ name: o.name, ip: o.ip }] : [])),
+    failed: outcomes.flatMap((o) => (o.ok ? [] : [{ name: o.name, step: o.step, error: o.error }])),
+  };
+  log.info('scale-out finished', { cluster, op, joined: result.joined.length, failed: result.failed.length });
+  if (result.joined.length === 0) {
+    const reasons = [...new Set(result.failed.map((f) => f.error))];
+    throw ApplicationFailure.create({
+      type: 'ScaleOutFailed',
+      nonRetryable: true,
+      message: `scale-out ${op} of cluster ${cluster}: no member joined (${reasons.join('; ')}); everything it made was undone`,
+      details: [result],
+    });
+  }
+  return result;
+}
