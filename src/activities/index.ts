@@ -43,7 +43,28 @@ async function poll<T>(what: string, timeoutMs: number, intervalMs: number, prob
   }
 }
 
+/**
+ * Heartbeats every 2 s while `fn` runs, so Temporal notices a dead worker within the heartbeat timeout
+ * even in calls that have no loop of their own (a clone on a busy vCenter can take minutes).
+ */
+function heartbeating<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const ctx = Context.current();
+    const timer = setInterval(() => ctx.heartbeat(), 2000);
+    try {
+      return await fn(...args);
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}
+
 export function createActivities(deps: ActivityDeps) {
+  const activities = buildActivities(deps);
+  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, heartbeating(fn as (...a: unknown[]) => Promise<unknown>)])) as typeof activities;
+}
+
+function buildActivities(deps: ActivityDeps) {
   const vimClients = new Map<string, VimClient>();
   const computes = new Map<string, VsphereCompute>();
 

@@ -98,8 +98,7 @@ export async function route(client: Client, method: string, url: URL, body: stri
     if (parts.length === 1 && method === 'GET') return { status: 200, body: await listClusters(client) };
     if (parts.length === 1 && method === 'POST') {
       try {
-        const spec = parseClusterSpecText(body, 'request body');
-        return { status: 200, body: await applyCluster(client, spec) };
+        return { status: 200, body: await applyCluster(client, parseClusterSpecText(body, 'request body')) };
       } catch (err) {
         if (err instanceof SpecError) return { status: 400, body: { error: err.message, problems: err.problems } };
         throw err;

@@ -1,6 +1,6 @@
 // `poolpilot cluster …`: apply, list, status, scale, pause, resume, history, delete.
 import { parseArgs } from 'node:util';
-import { loadClusterSpec } from '../config/load';
+import { loadClusterSpecFile } from '../config/load';
 import { formatDuration } from '../config/duration';
 import type { AutoscalerStatus } from '../workflows/autoscaler';
 import { applyCluster, clusterStatus, deleteCluster, listClusters, requestScale, setPaused } from './clusters';
@@ -52,8 +52,9 @@ export async function clusterCommand(sub: string | undefined, args: string[]): P
   switch (sub) {
     case 'apply': {
       if (!values.file) throw new UsageError('usage: poolpilot cluster apply -f FILE');
-      const spec = loadClusterSpec(values.file);
-      const r = await applyCluster(client, spec);
+      const loaded = loadClusterSpecFile(values.file);
+      const { spec } = loaded;
+      const r = await applyCluster(client, loaded);
       const id = workflowIds.autoscaler(spec.name);
       console.log(r.started ? `started ${id}` : `updated ${id}; changed: ${r.changed.join(', ') || 'nothing'}`);
       const link = uiLink(id);

@@ -1,6 +1,7 @@
 // Typed calls to a cluster's autoscaler (start, update, query), shared by the CLI and the HTTP API.
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ClusterSpec } from '../config/spec';
+import type { LoadedSpec } from '../config/load';
 import { loadSettings } from '../config/settings';
 import type { AutoscalerInput, AutoscalerStatus, DeleteRequest, RequestAccepted, RequestKind } from '../workflows/autoscaler';
 import { searchAttributes, workflowIds } from './operations';
@@ -45,8 +46,9 @@ async function update<R>(client: Client, cluster: string, name: string, arg: unk
   }
 }
 
-/** Starts the cluster's autoscaler, or applies the spec to the running one. */
-export async function applyCluster(client: Client, spec: ClusterSpec): Promise<{ started: boolean; changed: string[] }> {
+/** Starts the cluster's autoscaler, or applies the spec (as written) to the running one. */
+export async function applyCluster(client: Client, loaded: LoadedSpec): Promise<{ started: boolean; changed: string[] }> {
+  const { spec, raw } = loaded;
   const input: AutoscalerInput = { spec, searchAttributes: process.env.POOLPILOT_SEARCH_ATTRIBUTES !== 'off' };
   try {
     await client.workflow.start('autoscaler', {
@@ -60,7 +62,7 @@ export async function applyCluster(client: Client, spec: ClusterSpec): Promise<{
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  const r = await update<{ changed: string[] }>(client, spec.name, 'applySpec', spec);
+  const r = await update<{ changed: string[] }>(client, spec.name, 'applySpec', raw);
   return { started: false, changed: r.changed };
 }
 

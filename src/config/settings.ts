@@ -1,9 +1,15 @@
 // Process settings from the environment, with their defaults in one place.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-/** The checkout poolpilot runs from (dist/src/config → three levels up). */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The checkout poolpilot runs from: the nearest folder above this file with package.json (from src/ or dist/src/). */
+export const PROJECT_ROOT = ((): string => {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  return process.cwd();
+})();
 
 export const settingsSchema = z.object({
   POOLPILOT_TASK_QUEUE: z.string().min(1).default('poolpilot'),

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
-import { loadClusterSpec } from '../config/load';
-import type { ClusterSpec } from '../config/spec';
+import { loadClusterSpecFile } from '../config/load';
+import { parseClusterSpec } from '../config/spec';
 import { PROJECT_ROOT } from '../config/settings';
 import { applyCluster, clusterStatus } from '../client/clusters';
 import { connectClient } from '../client/connection';
@@ -28,8 +28,8 @@ export interface ScenarioOptions {
   log: (line: string) => void;
   /** Stop the lab when done (Ctrl-C always does). */
   down: boolean;
-  /** Spec overrides for a shorter run (tests). */
-  specOverrides?: (spec: ClusterSpec) => ClusterSpec;
+  /** Changes to the spec as written, for a shorter run or another lab (tests). */
+  specOverrides?: (raw: Record<string, unknown>) => Record<string, unknown>;
   signal?: AbortSignal;
 }
 
@@ -89,8 +89,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const reportDir = path.join(o.reportsDir, stamp);
   mkdirSync(reportDir, { recursive: true });
-  let spec = loadClusterSpec(o.specFile);
-  if (o.specOverrides) spec = o.specOverrides(spec);
+  let loaded = loadClusterSpecFile(o.specFile);
+  if (o.specOverrides) {
+    const raw = o.specOverrides(loaded.raw as Record<string, unknown>);
+    loaded = { raw, spec: parseClusterSpec(raw, o.specFile) };
+  }
+  const { spec } = loaded;
 
   let worker: ChildProcess | undefined;
   let locust: ChildProcess | undefined;
@@ -111,7 +115,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     o.log(`[demo] worker started (pid ${worker.pid}); log: ${path.join(state.config.dataDir, 'worker.log')}`);
     process.env.TEMPORAL_ADDRESS = lab.temporalAddress;
     client = await connectClient();
-    const applied = await applyCluster(client, spec);
+    const applied = await applyCluster(client, loaded);
     const autoscalerId = workflowIds.autoscaler(spec.name);
     o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId) ?? lab.temporalUi}`);
     o.log(`[demo] every scaling run: ${lab.temporalUi}/namespaces/default/workflows?query=${encodeURIComponent(`PoolpilotCluster="${spec.name}"`)}`);

@@ -27,6 +27,7 @@ const APT_TOOLS = [
   { name: 'prometheus', pkg: 'prometheus' },
   { name: 'socat', pkg: 'socat' },
   { name: 'locust', pkg: 'python3-locust' },
+  { name: 'wrk', pkg: 'wrk' },
 ] as const;
 
 export type ToolName = GoTool['name'] | (typeof APT_TOOLS)[number]['name'];

@@ -30,7 +30,7 @@ export function parseMemberName(cluster: string, name: string): { op: number; in
   return m ? { op: Number(m[1]), index: Number(m[2]) } : undefined;
 }
 
-/** Members of `cluster`: every VM named like one, and every pool member, matched by name. */
+/** Members of `cluster`: every VM and every pool member named like one, matched by name. */
 export function joinInventory(cluster: string, vms: VmView[], pool: PoolView[]): Member[] {
   const byName = new Map<string, Member>();
   const get = (name: string) => {
@@ -43,7 +43,8 @@ export function joinInventory(cluster: string, vms: VmView[], pool: PoolView[]):
     return m;
   };
   for (const vm of vms) if (parseMemberName(cluster, vm.name)) get(vm.name).vm = vm;
-  for (const p of pool) get(p.name).pool = p;
+  // A backend may be shared: only servers named like this cluster's members are ours.
+  for (const p of pool) if (parseMemberName(cluster, p.name)) get(p.name).pool = p;
   return [...byName.values()].sort((a, b) => a.op - b.op || a.index - b.index || a.name.localeCompare(b.name));
 }
 

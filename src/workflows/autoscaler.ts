@@ -431,7 +431,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       if (d.action === 'none') {
         // Only changes are logged, so a quiet cluster keeps a readable decision log.
         const last = s.decisions[s.decisions.length - 1];
-        if (!last || last.action !== 'hold' || last.reason !== d.reason) record({ current: n, desired: d.desired, action: 'hold', reason: d.reason, source: 'policy' });
+        const shape = (r: string) => r.replace(/[\d.]+/g, '#');
+        if (!last || last.action !== 'hold' || shape(last.reason) !== shape(d.reason)) record({ current: n, desired: d.desired, action: 'hold', reason: d.reason, source: 'policy' });
       } else {
         await moveTo(d.desired, 'policy', d.reason);
       }

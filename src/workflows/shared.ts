@@ -7,10 +7,11 @@ const RETRY: RetryPolicy = { initialInterval: 1000, backoffCoefficient: 2, maxim
 
 /** Quick calls (clone, add, remove, destroy, list) and the long waits, which heartbeat. */
 export function activitiesFor(spec: ClusterSpec) {
-  const quick: ActivityOptions = { startToCloseTimeout: '2m', retry: RETRY };
+  // Every activity heartbeats (the worker's heartbeat wrapper), so a dead worker's work moves on within 10 s.
+  const quick: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '10s', retry: RETRY };
   const wait = (ms: number): ActivityOptions => ({
     startToCloseTimeout: ms + 60_000,
-    heartbeatTimeout: '20s',
+    heartbeatTimeout: '10s',
     retry: { ...RETRY, maximumAttempts: 3 },
   });
   return {
