@@ -87,7 +87,7 @@ export async function listClusters(client: Client): Promise<AutoscalerStatus[]> 
   return out.sort((a, b) => a.cluster.localeCompare(b.cluster));
 }
 
-export function requestScale(client: Client, cluster: string, kind: RequestKind, n: number, source: string): Promise<RequestAccepted> {
+export async function requestScale(client: Client, cluster: string, kind: RequestKind, n: number, source: string): Promise<RequestAccepted> {
   if (!Number.isInteger(n)) throw new ClusterRequestError(`${kind} needs a whole number, not ${JSON.stringify(n)}`, 400);
   return update<RequestAccepted>(client, cluster, 'request', { kind, n, source });
 }

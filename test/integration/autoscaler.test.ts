@@ -1,0 +1,228 @@
+// The autoscaler on the lab: real traffic through the HAProxy VIP, real Prometheus, outcomes checked on HAProxy's socket and govc.
+import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { labUp } from '../../src/lab/lab';
+import { findTool } from '../../src/lab/tools';
+import { readLabState } from '../../src/config/lab-state';
+import { parseClusterSpec } from '../../src/config/spec';
+import { createApiServer } from '../../src/client/api';
+import { applyCluster, clusterStatus, requestScale, setPaused, waitIdle } from '../../src/client/clusters';
+import type { AutoscalerStatus } from '../../src/workflows/autoscaler';
+import { backendServers, eventually, haproxy, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
+
+const run = promisify(execFile);
+const CLUSTER = 'auto';
+let w: TestWorker;
+
+const raw = (over: Record<string, unknown> = {}) =>
+  rawSpecFor(CLUSTER, {
+    min: 1,
+    max: 4,
+    metrics: [{ name: 'conns', source: { prometheus: { query: `avg(haproxy_server_current_sessions{proxy="web",server=~"${CLUSTER}-.*"})` } }, target: { value: 2 } }],
+    autoscaling: {
+      pollInterval: '1s',
+      scaleOutCooldown: '2s',
+      scaleInCooldown: '4s',
+      scaleInStabilization: '4s',
+      maxStepIn: 1,
+      reconcileInterval: '2s',
+    },
+    ...over,
+  });
+const apply = (r: Record<string, unknown>) => applyCluster(w.client, { raw: r, spec: parseClusterSpec(r) });
+const status = () => clusterStatus(w.client, CLUSTER);
+const members = (st: AutoscalerStatus) => st.members.map((m) => m.name).sort();
+
+beforeAll(async () => {
+  w = await startWorker('test-autoscaler');
+  await apply(raw());
+  await eventually('the first member', 60_000, async () => (await status()).current === 1 && (await waitIdle(w.client, CLUSTER)));
+});
+afterAll(async () => {
+  await w?.stop();
+});
+
+test('load rises → the pool grows; load stops → it shrinks back after the cooldown', async () => {
+  const wrk = run(findTool('wrk')!, ['-t1', '-c24', '-d20s', lab().vipUrl], { timeout: 40_000 });
+  const grown = await eventually('a scale-out under load', 30_000, async () => {
+    const st = await status();
+    return st.current >= 2 ? st : undefined;
+  });
+  expect(grown.decisions.some((d) => d.action === 'scale-out' && /conns [\d.]+ vs target 2\/member/.test(d.reason))).toBe(true);
+  const { stdout } = await wrk;
+  expect(stdout).toMatch(/requests in/);
+  // The world agrees: more than one server for this cluster in HAProxy, more than one VM in vSphere.
+  expect(backendServers(`${CLUSTER}-`).length).toBeGreaterThanOrEqual(2);
+  expect(vsphereVms(`${CLUSTER}-`).length).toBeGreaterThanOrEqual(2);
+
+  const loadStopped = Date.now();
+  const back = await eventually('the pool back at min', 90_000, async () => {
+    const st = await status();
+    return st.current === 1 && !st.currentOperation ? st : undefined;
+  });
+  const ins = back.runs.filter((r) => r.kind === 'scale-in' && Date.parse(r.startedAt) >= loadStopped - 2000);
+  expect(ins.length).toBeGreaterThanOrEqual(1);
+  // Each scale-in started no sooner than the scale-in cooldown after the action before it ended.
+  const runs = back.runs;
+  for (const r of ins) {
+    const prev = runs[runs.indexOf(r) - 1];
+    if (prev?.endedAt) expect(Date.parse(r.startedAt) - Date.parse(prev.endedAt)).toBeGreaterThanOrEqual(4000 - 1000);
+  }
+  expect(backendServers(`${CLUSTER}-`)).toHaveLength(1);
+  expect(vsphereVms(`${CLUSTER}-`)).toHaveLength(1);
+});
+
+test('an out-of-range or malformed request is rejected with a clear error and changes nothing', async () => {
+  const before = await status();
+  await expect(requestScale(w.client, CLUSTER, 'scale-out', 10, 'test')).rejects.toThrow(/scale-out by 10 would make 11 members, above max 4 of cluster auto/);
+  await expect(requestScale(w.client, CLUSTER, 'scale-in', 1, 'test')).rejects.toThrow(/would leave 0 members, below min 1/);
+  await expect(requestScale(w.client, CLUSTER, 'set-desired', 9, 'test')).rejects.toThrow(/desired 9 is outside \[min 1, max 4\]/);
+  await expect(requestScale(w.client, CLUSTER, 'scale-out', 1.5, 'test')).rejects.toThrow(/whole number/);
+  await expect(requestScale(w.client, 'nosuch', 'scale-out', 1, 'test')).rejects.toThrow(/unknown cluster "nosuch"/);
+  // A malformed live spec is refused by the autoscaler's validator, naming the wrong field.
+  const refused = await w.client.workflow
+    .getHandle(`autoscaler:${CLUSTER}`)
+    .executeUpdate('applySpec', { args: [raw({ min: 3, max: 2, provisioningConcurrency: 0 })] })
+    .catch((e: Error) => e);
+  expect(refused).toBeInstanceOf(Error);
+  const text = JSON.stringify((refused as Error & { cause?: Error }).cause?.message ?? (refused as Error).message);
+  expect(text).toMatch(/min: min 3 is above max 2/);
+  expect(text).toMatch(/provisioningConcurrency/);
+  const after = await status();
+  expect(after.runs).toHaveLength(before.runs.length);
+  expect(members(after)).toEqual(members(before));
+  expect(after.max).toBe(4);
+});
+
+test('requests sent during an operation are queued and each served once', async () => {
+  const before = await status();
+  const a = await requestScale(w.client, CLUSTER, 'scale-out', 1, 'test');
+  const b = await requestScale(w.client, CLUSTER, 'scale-out', 1, 'test');
+  expect(a.projected).toBe(before.current + 1);
+  expect(b.projected).toBe(before.current + 2);
+  const st = await waitIdle(w.client, CLUSTER, 90_000);
+  expect(st.current).toBe(before.current + 2);
+  const newRuns = st.runs.slice(before.runs.length);
+  expect(newRuns.map((r) => [r.kind, r.count])).toEqual([
+    ['scale-out', 1],
+    ['scale-out', 1],
+  ]);
+  expect(backendServers(`${CLUSTER}-`)).toHaveLength(before.current + 2);
+  await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
+  expect((await waitIdle(w.client, CLUSTER, 90_000)).current).toBe(1);
+});
+
+test('pause stops automatic decisions only; resume restarts them', async () => {
+  await setPaused(w.client, CLUSTER, true);
+  const paused = await eventually('phase PAUSED', 10_000, async () => ((await status()).phase === 'PAUSED' ? true : undefined));
+  expect(paused).toBe(true);
+  // Under load, a paused autoscaler does not scale out by itself...
+  const before = await status();
+  await run(findTool('wrk')!, ['-t1', '-c24', '-d6s', lab().vipUrl], { timeout: 20_000 });
+  const during = await status();
+  expect(during.runs).toHaveLength(before.runs.length);
+  // ...but a manual request still runs.
+  await requestScale(w.client, CLUSTER, 'set-desired', 2, 'test');
+  expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(2);
+  await setPaused(w.client, CLUSTER, false);
+  expect((await status()).paused).toBe(false);
+  await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
+  expect((await waitIdle(w.client, CLUSTER, 90_000)).current).toBe(1);
+});
+
+test('Prometheus stopped → no scale-in, and the status says which metric failed and since when', async () => {
+  await requestScale(w.client, CLUSTER, 'set-desired', 2, 'test');
+  await waitIdle(w.client, CLUSTER, 60_000);
+  const pid = readLabState(TEST_LAB.dataDir!)!.pids.prometheus!;
+  process.kill(pid, 'SIGKILL');
+  try {
+    const st = await eventually('a failed metric in the status', 20_000, async () => {
+      const s = await status();
+      return s.metrics.conns?.error && s.metrics.conns.failingSince ? s : undefined;
+    });
+    expect(st.metrics.conns!.error).toMatch(/Prometheus at http:\/\/127\.0\.0\.1:29090 did not answer/);
+    const runsBefore = st.runs.length;
+    // Idle load would scale in within seconds; with the metric gone it must hold.
+    await new Promise((r) => setTimeout(r, 8000));
+    const later = await status();
+    expect(later.current).toBe(2);
+    expect(later.runs).toHaveLength(runsBefore);
+    expect(later.metrics.conns!.failingSince).toBe(st.metrics.conns!.failingSince);
+    expect(later.decisions.some((d) => /conns unavailable/.test(d.reason))).toBe(true);
+  } finally {
+    await labUp(TEST_LAB, { log: () => undefined });
+  }
+  // With Prometheus back, the idle pool returns to min.
+  await eventually('scale-in after Prometheus is back', 90_000, async () => {
+    const s = await status();
+    return s.current === 1 && !s.currentOperation ? s : undefined;
+  });
+});
+
+test('members HAProxy lost (a reload drops dynamic servers) are registered again', async () => {
+  const st = await waitIdle(w.client, CLUSTER);
+  const [name] = members(st);
+  haproxy(`set server web/${name} state maint`);
+  haproxy(`del server web/${name}`);
+  expect(backendServers(`${CLUSTER}-`)).toEqual([]);
+  await eventually('the member back in HAProxy', 20_000, () => (backendServers(`${CLUSTER}-`).includes(name!) ? true : undefined));
+  const after = await status();
+  expect(after.decisions.some((d) => d.source === 'reconcile' && d.reason.includes(`${name}`) && /added again/.test(d.reason))).toBe(true);
+});
+
+test('continue-as-new keeps members, op numbers, runs and cooldowns', async () => {
+  const before = await status();
+  await apply(raw({ autoscaling: { ...(raw().autoscaling as object), continueAsNewAfter: 2, scaleOutCooldown: '10m' } }));
+  // A scale-out starts the long scale-out cooldown, which must survive the new run.
+  await requestScale(w.client, CLUSTER, 'scale-out', 1, 'test');
+  const mid = await waitIdle(w.client, CLUSTER, 60_000);
+  const after = await eventually('a new run of the autoscaler', 30_000, async () => {
+    const s = await status();
+    return s.runId !== before.runId && s.runId !== mid.runId ? s : undefined;
+  });
+  expect(members(after)).toEqual(members(mid));
+  expect(after.runs.length).toBeGreaterThanOrEqual(mid.runs.length);
+  expect(after.cooldown.scaleOutMs).toBeGreaterThan(60_000);
+  expect(after.decisions.length).toBeGreaterThan(0);
+  // Op numbers go on from where they were: the next run's VM names are new.
+  await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
+  const done = await waitIdle(w.client, CLUSTER, 60_000);
+  const ops = done.runs.map((r) => Number(r.workflowId.split(':')[2]));
+  expect(new Set(ops).size).toBe(ops.length);
+});
+
+test('the HTTP API and the Alertmanager and Senlin-style receivers', async () => {
+  const server = createApiServer(w.client, 'sekret-token-for-test');
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const post = (path: string, body: unknown, token = 'sekret-token-for-test') =>
+    fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  try {
+    expect((await post('/clusters/auto/scale', { out: 1 }, 'wrong')).status).toBe(401);
+    const tooMany = await post('/clusters/auto/scale', { out: 99 });
+    expect(tooMany.status).toBe(422);
+    expect(((await tooMany.json()) as { error: string }).error).toMatch(/above max 4/);
+    expect((await post('/clusters/nosuch/scale', { out: 1 })).status).toBe(404);
+    expect((await post('/clusters/auto/scale', { out: 'two' })).status).toBe(400);
+    const alert = await post('/webhooks/alertmanager/auto', {
+      version: '4',
+      status: 'firing',
+      alerts: [
+        { status: 'firing', labels: { alertname: 'PoolBusy', poolpilot_action: 'scale_out', poolpilot_count: '1' } },
+        { status: 'resolved', labels: { alertname: 'Old' } },
+      ],
+    });
+    expect(alert.status).toBe(202);
+    const body = (await alert.json()) as { results: { alert: string; accepted?: boolean; ignored?: string }[] };
+    expect(body.results).toEqual([expect.objectContaining({ alert: 'PoolBusy', accepted: true }), { alert: 'Old', ignored: 'resolved' }]);
+    expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(2);
+    const senlin = await post('/v1/webhooks/auto/trigger?action=CLUSTER_SCALE_IN&count=1', {});
+    expect(senlin.status).toBe(202);
+    expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(1);
+    const list = (await (await fetch(`${base}/clusters`, { headers: { authorization: 'Bearer sekret-token-for-test' } })).json()) as { cluster: string }[];
+    expect(list.map((c) => c.cluster)).toContain('auto');
+  } finally {
+    server.close();
+  }
+});
