@@ -4,6 +4,7 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'types
 /** @type {import('jest').Config} */
 module.exports = {
   verbose: true,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testTimeout: 240000,
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

@@ -184,7 +184,7 @@ function buildActivities(deps: ActivityDeps) {
       await Promise.all(
         spec.metrics.map(async (m) => {
           try {
-            const source = 'prometheus' in m.source ? new PrometheusSource(spec.prometheus!.url) : new HaproxyStatsSource(lb(spec.loadBalancer));
+            const source = 'prometheus' in m.source ? new PrometheusSource(spec.prometheus!.url) : new HaproxyStatsSource(lb(spec.loadBalancer), spec.name);
             out[m.name] = { value: await source.read(m) };
           } catch (err) {
             out[m.name] = { error: (err as Error).message };

@@ -28,11 +28,11 @@ export const labConfigSchema = z
       .object({
         bootDelayMs: z.number().int().min(0).default(1500),
         serviceTimeMs: z.number().int().min(0).default(40),
-        concurrency: z.number().int().min(1).default(4),
+        concurrency: z.number().int().min(1).default(3),
         /** VMs whose name matches never get an IP (to exercise compensation). */
         neverIpPattern: z.string().optional(),
       })
-      .default(() => ({ bootDelayMs: 1500, serviceTimeMs: 40, concurrency: 4 })),
+      .default(() => ({ bootDelayMs: 1500, serviceTimeMs: 40, concurrency: 3 })),
     scrapeIntervalMs: z.number().int().min(1000).default(5000),
     withPrometheus: z.boolean().default(true),
   })

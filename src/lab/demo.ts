@@ -12,6 +12,7 @@ import { applyCluster, clusterStatus } from '../client/clusters';
 import { connectClient } from '../client/connection';
 import { uiLink, workflowIds } from '../client/operations';
 import type { AutoscalerStatus } from '../workflows/autoscaler';
+import type { OperationProgress } from '../workflows/shared';
 import { endpoints, labDown, labUp, type LabConfigInput } from './lab';
 import { renderReport, type Sample, type ScenarioReport } from './report';
 import { ensureTools } from './tools';
@@ -21,6 +22,8 @@ export interface ScenarioOptions {
   users: number;
   spawnRate: number;
   plateauS: number;
+  /** Seconds each simulated user waits between requests (Locust's between(min, max)). */
+  waitS?: [number, number];
   /** Most seconds to wait for the pool to return to min after the load stops. */
   settleS: number;
   lab?: LabConfigInput;
@@ -139,7 +142,14 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
       ['-f', path.join(PROJECT_ROOT, 'src', 'lab', 'locustfile.py'), '--headless', '--host', lab.vipUrl.replace(/\/$/, ''), '--csv', csvPrefix, '--csv-full-history', '--only-summary'],
       {
         stdio: ['ignore', locustLog, locustLog],
-        env: { ...process.env, POOLPILOT_USERS: String(o.users), POOLPILOT_SPAWN_RATE: String(o.spawnRate), POOLPILOT_PLATEAU_S: String(o.plateauS) },
+        env: {
+          ...process.env,
+          POOLPILOT_USERS: String(o.users),
+          POOLPILOT_SPAWN_RATE: String(o.spawnRate),
+          POOLPILOT_PLATEAU_S: String(o.plateauS),
+          POOLPILOT_WAIT_MIN: String(o.waitS?.[0] ?? 3),
+          POOLPILOT_WAIT_MAX: String(o.waitS?.[1] ?? 5),
+        },
       },
     );
     closeSync(locustLog);
@@ -164,7 +174,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
       const t = (Date.now() - loadStart) / 1000;
       const up = members.filter((m) => m.status === 'UP').length;
       const draining = members.filter((m) => m.status === 'DRAIN' || m.status === 'MAINT').length;
-      const joining = Math.max(0, (status?.desired ?? 0) - members.length) + members.filter((m) => m.status === 'CHECKING' || m.status === 'DOWN').length;
+      // Members still being built: the running scale-out's own progress.
+      let joining = 0;
+      if (status?.phase === 'PENDING_SCALE_OUT' && status.currentOperation) {
+        const p = await client.workflow.getHandle(status.currentOperation).query<OperationProgress>('progress').catch(() => undefined);
+        joining = p?.instances.filter((i) => !['joined', 'failed'].includes(i.step)).length ?? 0;
+      }
       const users = loadStop ? 0 : last.users;
       samples.push({ t, users, rps: loadStop ? 0 : last.rps, p95: loadStop ? 0 : last.p95, members: up, failures: last.failures, requests: last.requests, phase: status?.phase ?? '?' });
       o.log(

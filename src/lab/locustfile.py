@@ -1,7 +1,12 @@
 # Load for the demo: users hit the HAProxy VIP; the shape ramps up, holds a plateau, then stops.
 import os
 
+import locust.stats
 from locust import HttpUser, LoadTestShape, between, task
+
+# The demo reads the stats history every second; Locust's default flushes it every 10 s.
+locust.stats.CSV_STATS_INTERVAL_SEC = 1
+locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1
 
 USERS = int(os.environ.get("POOLPILOT_USERS", "1000"))
 SPAWN_RATE = float(os.environ.get("POOLPILOT_SPAWN_RATE", "5"))

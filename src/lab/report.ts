@@ -92,23 +92,24 @@ export function summarize(r: ScenarioReport): Summary {
 export function chartSpec(r: ScenarioReport): vl.TopLevelSpec {
   const start = Date.parse(r.startedAt);
   const rows = r.samples.flatMap((s) => [
-    { t: s.t, series: 'offered load (users)', value: s.users, panel: 'load' },
+    { t: s.t, series: 'users', value: s.users, panel: 'load' },
     { t: s.t, series: 'requests/s', value: s.rps, panel: 'load' },
     { t: s.t, series: 'p95 latency (ms)', value: s.p95, panel: 'latency' },
     { t: s.t, series: 'members UP', value: s.members, panel: 'members' },
   ]);
-  const runs = r.runs.map((x) => ({
-    start: (Date.parse(x.startedAt) - start) / 1000,
-    end: ((x.endedAt ? Date.parse(x.endedAt) : Date.now()) - start) / 1000,
-    kind: x.kind,
-  }));
+  // A run shorter than 2 s (most scale-ins) still gets a visible band.
+  const runs = r.runs.map((x) => {
+    const s = (Date.parse(x.startedAt) - start) / 1000;
+    const e = ((x.endedAt ? Date.parse(x.endedAt) : Date.now()) - start) / 1000;
+    return { start: s, end: Math.max(e, s + 2), kind: x.kind };
+  });
   const layer = (panel: string, title: string, step = false) => ({
     height: 140,
     width: 720,
     layer: [
       {
         data: { values: runs },
-        mark: { type: 'rect' as const, opacity: 0.18 },
+        mark: { type: 'rect' as const, opacity: 0.3 },
         encoding: {
           x: { field: 'start', type: 'quantitative' as const, title: 'seconds since load start' },
           x2: { field: 'end' },
@@ -130,7 +131,7 @@ export function chartSpec(r: ScenarioReport): vl.TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `poolpilot: cluster ${r.cluster} under ${r.users} users (${r.spawnRate}/s ramp, ${r.plateauS}s plateau)`,
-    vconcat: [layer('load', 'load'), layer('latency', 'p95 latency (ms)'), layer('members', 'members UP', true)],
+    vconcat: [layer('load', 'offered load'), layer('latency', 'p95 latency (ms)'), layer('members', 'members UP', true)],
     config: { font: 'sans-serif' },
   } as vl.TopLevelSpec;
 }

@@ -72,6 +72,8 @@ export interface AutoscalerState {
   lastReconcileAt: number;
   lastError?: string;
   iterations: number;
+  /** How late the last polls' readings arrived against their schedule (ms), newest last. */
+  pollLags?: number[];
   /** Options of the deployment, not the cluster. */
   searchAttributes: boolean;
 }
@@ -103,6 +105,7 @@ export interface AutoscalerStatus {
   runs: RunRecord[];
   lastError: string | null;
   iterations: number;
+  pollLagMs: number[];
   runId: string;
 }
 
@@ -157,6 +160,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   let deleting: DeleteRequest | undefined;
   let wake = false;
   let iterationsThisRun = 0;
+  /** When the poll that a timed-out sleep leads to was due. */
+  let pollDueAt: number | undefined;
 
   const memberCount = () => s.members.filter((m) => m.power !== 'no VM').length;
   /** Members once every queued request has run. */
@@ -265,6 +270,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       runs: s.runs,
       lastError: s.lastError ?? null,
       iterations: s.iterations,
+      pollLagMs: s.pollLags ?? [],
       runId: workflowInfo().runId,
     };
   });
@@ -402,6 +408,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
 
     const req = s.queue[0];
     if (req) {
+      pollDueAt = undefined;
       const n = memberCount();
       const { min, max } = s.spec;
       const target = req.kind === 'scale-out' ? n + req.n : req.kind === 'scale-in' ? n - req.n : req.n;
@@ -419,12 +426,17 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
 
     const n = memberCount();
     if (n < s.spec.min || n > s.spec.max) {
+      pollDueAt = undefined;
       const target = Math.min(Math.max(n, s.spec.min), s.spec.max);
       await moveTo(target, 'bounds', `${n} member(s) is outside [min ${s.spec.min}, max ${s.spec.max}] → ${target}`);
       continue;
     }
 
     const readings = await readMetrics();
+    if (pollDueAt !== undefined) {
+      s.pollLags = [...(s.pollLags ?? []), Math.max(0, Date.now() - pollDueAt)].slice(-20);
+      pollDueAt = undefined;
+    }
     if (!s.paused && s.spec.metrics.length > 0) {
       const d = decide({ now: Date.now(), current: n, min: s.spec.min, max: s.spec.max, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, state: s.policy });
       s.policy = d.state;
@@ -448,6 +460,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       }
     }
     wake = false;
-    await condition(() => wake, s.spec.autoscaling.pollInterval);
+    const sleptAt = Date.now();
+    const woken = await condition(() => wake, s.spec.autoscaling.pollInterval);
+    if (!woken) pollDueAt = sleptAt + s.spec.autoscaling.pollInterval;
   }
 }

@@ -2,14 +2,11 @@
 // independent eyes on the world (socat on HAProxy's socket, govc on vSphere).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import pino from 'pino';
 import { endpoints, readLabState, type LabConfigInput, type LabEndpoints } from '../../src/config/lab-state';
 import { PROJECT_ROOT } from '../../src/config/settings';
-import { parseClusterSpec, type ClusterSpec } from '../../src/config/spec';
+import type { ClusterSpec } from '../../src/config/spec';
 import { findTool } from '../../src/lab/tools';
-import { createWorker, installRuntime } from '../../src/worker/worker';
+import { labSpec, rawLabSpec, startSessionWorker, type SessionWorker } from '../../src/lab/session';
 
 export const TEST_LAB: LabConfigInput = {
   dataDir: path.join(PROJECT_ROOT, '.data', 'test-lab'),
@@ -27,85 +24,15 @@ export function lab(): LabEndpoints {
   return endpoints(state);
 }
 
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => !!v && typeof v === 'object' && !Array.isArray(v);
-
-/** `over` merged into `base`, objects field by field, anything else replaced. */
-export function merge(base: Plain, over: Plain): Plain {
-  const out: Plain = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isPlain(v) && isPlain(out[k]) ? merge(out[k] as Plain, v) : v;
-  return out;
-}
-
 /** A spec as written for the test lab, with `over` merged in. */
-export function rawSpecFor(name: string, over: Plain = {}): Plain {
-  const e = lab();
-  return merge({
-    name,
-    vsphere: {
-      url: e.vsphereUrl,
-      credentialRef: e.vsphereCredentialRef,
-      insecure: true,
-      datacenter: 'DC0',
-      template: e.template,
-      folder: e.folder,
-      resourcePool: '/DC0/host/DC0_C0/Resources',
-      network: 'VM Network',
-      guestTimeout: '20s',
-    },
-    loadBalancer: { socket: e.haproxySocket, backend: e.haproxyBackend, memberPort: 8080, healthCheck: { interval: '300ms', rise: 1, fall: 2, timeout: '20s' } },
-    prometheus: { url: e.prometheusUrl },
-    min: 0,
-    max: 6,
-    drainGracePeriod: '5s',
-  }, over);
-}
-
-export function specFor(name: string, over: Plain = {}): ClusterSpec {
-  return parseClusterSpec(rawSpecFor(name, over));
-}
-
-export interface TestWorker {
-  client: Client;
-  taskQueue: string;
-  worker: Worker;
-  stop(): Promise<void>;
-}
+export const rawSpecFor = (name: string, over: Record<string, unknown> = {}) => rawLabSpec(lab(), name, over);
+export const specFor = (name: string, over: Record<string, unknown> = {}): ClusterSpec => labSpec(lab(), name, over);
+export type TestWorker = SessionWorker;
 
 /** An in-process worker on its own task queue; POOLPILOT_TASK_QUEUE points the client helpers at it. */
-export async function startWorker(taskQueue: string): Promise<TestWorker> {
-  const e = lab();
-  process.env.POOLPILOT_TASK_QUEUE = taskQueue;
-  process.env.TEMPORAL_ADDRESS = e.temporalAddress;
+export function startWorker(taskQueue: string): Promise<TestWorker> {
   process.env.POOLPILOT_LAB_DIR = TEST_LAB.dataDir;
-  try {
-    installRuntime(pino({ level: 'warn' }));
-  } catch {
-    // Installed by an earlier test file in this process.
-  }
-  const connection = await NativeConnection.connect({ address: e.temporalAddress });
-  const worker = await createWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    logger: pino({ level: 'warn' }),
-    credentialsFile: e.credentialsFile,
-    workflowBundle: { codePath: BUNDLE_PATH },
-  });
-  const running = worker.run();
-  const clientConn = await Connection.connect({ address: e.temporalAddress });
-  const client = new Client({ connection: clientConn, namespace: 'default' });
-  return {
-    client,
-    taskQueue,
-    worker,
-    async stop() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await clientConn.close();
-    },
-  };
+  return startSessionWorker(lab(), taskQueue, BUNDLE_PATH);
 }
 
 /** Asks HAProxy through its socket with socat, not through poolpilot's own client. */

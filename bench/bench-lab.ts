@@ -1,0 +1,63 @@
+// The benchmarks' own lab (ports and guest subnet apart from the dev lab and the test lab) and timing helpers.
+import path from 'node:path';
+import type { temporal } from '@temporalio/proto';
+import { endpoints, type LabConfigInput } from '../src/config/lab-state';
+import { PROJECT_ROOT } from '../src/config/settings';
+import { labUp } from '../src/lab/lab';
+import { startSessionWorker, writeWorkflowBundle, type SessionWorker } from '../src/lab/session';
+
+export function benchLabConfig(over: Partial<LabConfigInput> = {}): LabConfigInput {
+  return {
+    dataDir: path.join(PROJECT_ROOT, '.data', 'bench-lab'),
+    ports: { temporal: 27233, temporalUi: 28233, vcsim: 38989, vip: 38080, haproxyStats: 38404, prometheus: 39090 },
+    guestSubnet: '127.0.12',
+    guest: { bootDelayMs: 300, serviceTimeMs: 40, concurrency: 4 },
+    ...over,
+  };
+}
+
+export async function benchSession(taskQueue: string, over: Partial<LabConfigInput> = {}): Promise<{ session: SessionWorker; lab: ReturnType<typeof endpoints> }> {
+  const state = await labUp(benchLabConfig(over), { log: (m) => console.error(`[bench-lab] ${m}`) });
+  const lab = endpoints(state);
+  const bundle = path.join(state.config.dataDir, 'workflow-bundle.js');
+  await writeWorkflowBundle(bundle);
+  process.env.POOLPILOT_LAB_DIR = state.config.dataDir;
+  const session = await startSessionWorker(lab, taskQueue, bundle, { maxConcurrentWorkflowTaskExecutions: 200, maxCachedWorkflows: 3000 });
+  return { session, lab };
+}
+
+type Event = temporal.api.history.v1.IHistoryEvent;
+const ms = (e: Event | undefined) => {
+  const t = e?.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + Math.round(Number(t.nanos ?? 0) / 1e6) : NaN;
+};
+
+export interface RunTiming {
+  wallMs: number;
+  /** Sum of the activities' own run times (started → completed). */
+  activityMs: number;
+  activities: { type: string; ms: number }[];
+}
+
+/** Wall time of a run and the time spent inside its activities, from its history. */
+export function timing(events: Event[]): RunTiming {
+  const started = new Map<number, number>();
+  const scheduled = new Map<number, string>();
+  const activities: { type: string; ms: number }[] = [];
+  for (const e of events) {
+    const id = Number(e.eventId);
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    if (e.activityTaskStartedEventAttributes) started.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e));
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done) {
+      const sid = Number(done.scheduledEventId);
+      activities.push({ type: scheduled.get(sid) ?? '?', ms: ms(e) - (started.get(sid) ?? ms(e)) });
+    }
+  }
+  return { wallMs: ms(events[events.length - 1]) - ms(events[0]), activityMs: activities.reduce((a, b) => a + b.ms, 0), activities };
+}
+
+export function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+}

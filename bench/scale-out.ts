@@ -1,0 +1,60 @@
+// Benchmark: orchestration overhead of a 1-VM scale-out, and 20 vs 5 VMs at provisioning concurrency 5.
+import { labSpec } from '../src/lab/session';
+import { startScaleIn, startScaleOut } from '../src/client/operations';
+import { benchSession, pct, timing } from './bench-lab';
+
+async function main(): Promise<void> {
+  const runs = Number(process.env.BENCH_RUNS ?? 20);
+  const { session, lab } = await benchSession('bench-scale-out');
+  const spec = labSpec(lab, 'bench', { max: 40, provisioningConcurrency: 5 });
+  let op = Math.floor(Date.now() / 1000) * 100;
+  const history = async (id: string) => (await session.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+
+  // One warm-up run, not counted: first-use costs (vSphere login, bundle load, caches).
+  await (await startScaleOut(session.client, spec, 1, ++op)).result();
+  await (await startScaleIn(session.client, spec, { count: 1 }, ++op)).result();
+
+  const overheads: number[] = [];
+  const walls: number[] = [];
+  let example: ReturnType<typeof timing> | undefined;
+  for (let i = 0; i < runs; i++) {
+    const h = await startScaleOut(session.client, spec, 1, ++op);
+    await h.result();
+    const t = timing(await history(h.workflowId));
+    overheads.push(t.wallMs - t.activityMs);
+    walls.push(t.wallMs);
+    example ??= t;
+    await (await startScaleIn(session.client, spec, { count: 1 }, ++op)).result();
+  }
+  console.log(`1-VM scale-out, ${runs} runs (guest boot ${300} ms, health check every 300 ms):`);
+  console.log(`  wall time         median ${pct(walls, 50)} ms, p90 ${pct(walls, 90)} ms`);
+  console.log(`  time in activities (vSphere + HAProxy calls and waits): median ${pct(walls.map((w, i) => w - overheads[i]!), 50)} ms`);
+  console.log(`  orchestration overhead = wall - activities: median ${pct(overheads, 50)} ms, p90 ${pct(overheads, 90)} ms, max ${Math.max(...overheads)} ms (goal < 150 ms)`);
+  console.log(`  one run's activities: ${example!.activities.map((a) => `${a.type} ${a.ms} ms`).join(', ')}`);
+
+  const wallOf = async (count: number) => {
+    const h = await startScaleOut(session.client, spec, count, ++op);
+    await h.result();
+    const t = timing(await history(h.workflowId));
+    await (await startScaleIn(session.client, { ...spec, min: 0 }, { count }, ++op)).result();
+    return t.wallMs;
+  };
+  const fives: number[] = [];
+  const twenties: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    fives.push(await wallOf(5));
+    twenties.push(await wallOf(20));
+  }
+  const ratio = pct(twenties, 50) / pct(fives, 50);
+  console.log(`scale-out at provisioning concurrency 5: 5 VMs median ${pct(fives, 50)} ms (${fives.join(', ')}), 20 VMs median ${pct(twenties, 50)} ms (${twenties.join(', ')})`);
+  console.log(`  ratio 20/5 = ${ratio.toFixed(2)} (goal <= 4.5; 4.0 is four perfect batches)`);
+  await session.stop();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,35 @@
+// Records histories of real runs for the replay tests: `npm run record-histories -- WORKFLOW_ID[=NAME] ...`.
+// Uses the Temporal CLI's JSON export, the format historyFromJSON reads.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporalTarget } from '../../src/client/connection';
+import { PROJECT_ROOT } from '../../src/config/settings';
+import { findTool } from '../../src/lab/tools';
+
+export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'replay', 'histories');
+
+function main(ids: string[]): void {
+  if (ids.length === 0) throw new Error('name the workflow IDs to record, e.g. autoscaler:web=autoscaler');
+  const temporal = findTool('temporal');
+  if (!temporal) throw new Error('the Temporal CLI is missing: run "poolpilot tools install"');
+  const target = temporalTarget();
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  for (const arg of ids) {
+    const [id, name] = arg.split('=') as [string, string | undefined];
+    const json = execFileSync(temporal, ['workflow', 'show', '--workflow-id', id, '--address', target.address, '--namespace', target.namespace, '--output', 'json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    const events = (JSON.parse(json) as { events?: unknown[] }).events ?? [];
+    const file = path.join(HISTORIES_DIR, `${name ?? id.replace(/[^a-z0-9-]+/gi, '_')}.json`);
+    writeFileSync(file, json);
+    console.log(`${id}: ${events.length} events → ${path.relative(PROJECT_ROOT, file)}`);
+  }
+}
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+}
