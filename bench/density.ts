@@ -7,7 +7,7 @@ import { applyCluster } from '../src/client/clusters';
 import { workflowIds } from '../src/client/operations';
 import { rawLabSpec } from '../src/lab/session';
 import type { AutoscalerStatus } from '../src/workflows/autoscaler';
-import { benchLabConfig, benchSession, pct } from './bench-lab';
+import { benchLabConfig, benchSession, pct, runBench } from './bench-lab';
 
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
@@ -63,10 +63,4 @@ async function main(): Promise<void> {
   await session.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

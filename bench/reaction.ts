@@ -5,7 +5,7 @@ import { parseClusterSpec } from '../src/config/spec';
 import { applyCluster, clusterStatus, requestScale, waitIdle } from '../src/client/clusters';
 import { findTool } from '../src/lab/tools';
 import { rawLabSpec } from '../src/lab/session';
-import { benchSession, pct } from './bench-lab';
+import { benchSession, pct, runBench } from './bench-lab';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,10 +51,4 @@ async function main(): Promise<void> {
   await session.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -1,7 +1,7 @@
 // Benchmark: orchestration overhead of a 1-VM scale-out, and 20 vs 5 VMs at provisioning concurrency 5.
 import { labSpec } from '../src/lab/session';
 import { startScaleIn, startScaleOut } from '../src/client/operations';
-import { benchSession, pct, timing } from './bench-lab';
+import { benchSession, pct, runBench, timing } from './bench-lab';
 
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 20);
@@ -51,10 +51,4 @@ async function main(): Promise<void> {
   await session.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

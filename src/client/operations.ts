@@ -40,27 +40,22 @@ export function manualOpNumber(now = Date.now()): number {
   return Math.floor(now / 1000);
 }
 
-export async function startScaleOut(client: Client, spec: ClusterSpec, count: number, op = manualOpNumber()): Promise<WorkflowHandle> {
-  const input: ScaleOutInput = { spec, op, count, checkBounds: true };
-  return client.workflow.start('scaleOut', {
+function startRun(client: Client, kind: 'scale-out' | 'scale-in', spec: ClusterSpec, op: number, input: ScaleOutInput | ScaleInInput, what: string): Promise<WorkflowHandle> {
+  return client.workflow.start(kind === 'scale-out' ? 'scaleOut' : 'scaleIn', {
     args: [input],
     taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
-    workflowId: workflowIds.scaleOut(spec.name, op),
-    staticSummary: `scale out ${spec.name} by ${count} (op ${op})`,
-    typedSearchAttributes: searchAttributes(spec.name, 'scale-out'),
+    workflowId: kind === 'scale-out' ? workflowIds.scaleOut(spec.name, op) : workflowIds.scaleIn(spec.name, op),
+    staticSummary: `${kind.replace('-', ' ')} ${spec.name} by ${what} (op ${op})`,
+    typedSearchAttributes: searchAttributes(spec.name, kind),
   });
 }
 
-export async function startScaleIn(client: Client, spec: ClusterSpec, req: { count?: number; victims?: string[] }, op = manualOpNumber()): Promise<WorkflowHandle> {
-  const input: ScaleInInput = { spec, op, ...req, checkBounds: true };
-  const what = req.victims ? req.victims.join(', ') : `${req.count}`;
-  return client.workflow.start('scaleIn', {
-    args: [input],
-    taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
-    workflowId: workflowIds.scaleIn(spec.name, op),
-    staticSummary: `scale in ${spec.name} by ${what} (op ${op})`,
-    typedSearchAttributes: searchAttributes(spec.name, 'scale-in'),
-  });
+export function startScaleOut(client: Client, spec: ClusterSpec, count: number, op = manualOpNumber()): Promise<WorkflowHandle> {
+  return startRun(client, 'scale-out', spec, op, { spec, op, count, checkBounds: true }, `${count}`);
+}
+
+export function startScaleIn(client: Client, spec: ClusterSpec, req: { count?: number; victims?: string[] }, op = manualOpNumber()): Promise<WorkflowHandle> {
+  return startRun(client, 'scale-in', spec, op, { spec, op, ...req, checkBounds: true }, req.victims ? req.victims.join(', ') : `${req.count}`);
 }
 
 /** Calls `onChange` with the run's progress whenever it changes, until the run ends; returns its result. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
+import { parseMemberName } from '../policy/inventory';
 import { loadClusterSpecFile } from '../config/load';
 import { parseClusterSpec } from '../config/spec';
 import { PROJECT_ROOT } from '../config/settings';
@@ -123,15 +124,17 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId) ?? lab.temporalUi}`);
     o.log(`[demo] every scaling run: ${lab.temporalUi}/namespaces/default/workflows?query=${encodeURIComponent(`PoolpilotCluster="${spec.name}"`)}`);
 
-    const lb = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);
-    const upCount = async () => (await lb.listMembers()).filter((m) => m.status === 'UP').length;
+    const balancer = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);
+    // The backend may hold other clusters' servers: only this cluster's count.
+    const ours = async () => (await balancer.listMembers()).filter((m) => parseMemberName(spec.name, m.name));
+    const upCount = async () => (await ours()).filter((m) => m.status === 'UP').length;
     // Start from a settled pool at min.
     for (let i = 0; ; i++) {
       checkAbort();
       const st = await clusterStatus(client, spec.name).catch(() => undefined);
       if (st && !st.currentOperation && st.queue.length === 0 && st.current === spec.min && (await upCount()) === spec.min) break;
       if (i % 10 === 0) o.log(`[demo] waiting for the pool to settle at min ${spec.min} (${st ? `${st.current} member(s), ${st.phase}` : 'autoscaler starting'})`);
-      if (i > 600) throw new Error(`the pool did not settle at ${spec.min} member(s) within 5 minutes; see ${path.join(state.config.dataDir, 'worker.log')}`);
+      if (i > 240) throw new Error(`the pool did not settle at ${spec.min} member(s) within 2 minutes; see ${path.join(state.config.dataDir, 'worker.log')}`);
       await sleep(500);
     }
 
@@ -168,7 +171,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
       checkAbort();
       const row = readLocustHistory(`${csvPrefix}_stats_history.csv`);
       if (row) last = row;
-      const members = await lb.listMembers().catch(() => []);
+      const members = await ours().catch(() => []);
       for (const m of members) served.set(m.name, Math.max(served.get(m.name) ?? 0, m.totalSessions));
       status = await clusterStatus(client, spec.name).catch(() => status);
       const t = (Date.now() - loadStart) / 1000;

@@ -51,7 +51,8 @@ export function labSpec(e: LabEndpoints, name: string, over: Plain = {}): Cluste
 /** Bundles the workflows once to `file`, for workers that start often. */
 export async function writeWorkflowBundle(file: string): Promise<void> {
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index'), logger: silent as never });
+  // index.ts under jest, index.js from dist.
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent as never });
   writeFileSync(file, code);
 }
 

@@ -61,4 +61,4 @@ test('load grows the pool, every new member serves, and it shrinks back to min w
   expect(vsphereVms('web-')).toHaveLength(1);
   expect(readFileSync(path.join(report.reportDir, 'chart.svg'), 'utf8')).toMatch(/^<svg/);
   expect(existsSync(path.join(report.reportDir, 'summary.json'))).toBe(true);
-});
+}, 420_000);
