@@ -2,7 +2,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import pino from 'pino';
 import type { LabEndpoints } from '../config/lab-state';
 import { parseClusterSpec, type ClusterSpec } from '../config/spec';
