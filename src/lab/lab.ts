@@ -201,6 +201,8 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
       'server', 'start-dev', '--ip', c.host, '--port', String(c.ports.temporal), '--ui-port', String(c.ports.temporalUi),
       '--db-filename', path.join(c.dataDir, 'temporal.db'), '--namespace', 'default', '--log-level', 'warn',
       '--search-attribute', `${SEARCH_ATTRIBUTES.cluster}=Keyword`, '--search-attribute', `${SEARCH_ATTRIBUTES.operation}=Keyword`,
+      // Activities scheduled by a workflow task go straight back to the worker that completed it.
+      '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
     ]),
   );
   const vcsimStarted = await want('vcsim', c.ports.vcsim, () =>
