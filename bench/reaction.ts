@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parseClusterSpec } from '../src/config/spec';
-import { applyCluster, clusterStatus, requestScale, waitIdle } from '../src/client/clusters';
+import { applyCluster, clusterStatus, requestScale, setPaused, waitIdle } from '../src/client/clusters';
 import { findTool } from '../src/lab/tools';
 import { rawLabSpec } from '../src/lab/session';
 import { benchSession, pct, runBench } from './bench-lab';
@@ -23,10 +23,14 @@ async function main(): Promise<void> {
   await applyCluster(client, { raw, spec: parseClusterSpec(raw) });
   const results: number[] = [];
   for (let i = 0; i < trials; i++) {
+    // Reset to one member with automatic decisions paused, so a reading from the last trial's load cannot act.
+    await setPaused(client, 'react', true);
     await requestScale(client, 'react', 'set-desired', 1, 'bench').catch(() => undefined);
     await waitIdle(client, 'react', 120_000);
-    // Let Prometheus see the idle pool, and start at a random phase of the poll and scrape cycles.
-    await sleep(12_000 + Math.random() * 5000);
+    // Let Prometheus see the idle pool, resume, and start at a random phase of the poll and scrape cycles.
+    await sleep(12_000);
+    await setPaused(client, 'react', false);
+    await sleep(6000 + Math.random() * 5000);
     const before = (await clusterStatus(client, 'react')).runs.length;
     const t0 = Date.now();
     const load = run(findTool('wrk')!, ['-t1', '-c40', '-d25s', lab.vipUrl], { timeout: 60_000 });
@@ -35,9 +39,15 @@ async function main(): Promise<void> {
       const st = await clusterStatus(client, 'react');
       runId = st.runs.slice(before).find((r) => r.kind === 'scale-out')?.workflowId;
       if (!runId) await sleep(200);
-      if (Date.now() - t0 > 60_000) throw new Error('no scale-out within 60 s of load');
+      if (Date.now() - t0 > 60_000) {
+        const why = st.decisions.slice(-6).map((d) => `  ${d.at} ${d.action} ${d.current}→${d.desired}: ${d.reason}`).join('\n');
+        throw new Error(`no scale-out within 60 s of load; last decisions:\n${why}`);
+      }
     }
-    const events = (await client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+    // ActivityTaskStarted is written when the attempt ends: read the history once the run is over.
+    const handle = client.workflow.getHandle(runId);
+    await handle.result();
+    const events = (await handle.fetchHistory()).events ?? [];
     const cloneScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cloneVm');
     const cloneStarted = events.find((e) => e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.scheduledEventId) === Number(cloneScheduled?.eventId));
     const t = cloneStarted!.eventTime!;
@@ -45,7 +55,6 @@ async function main(): Promise<void> {
     results.push(reaction);
     console.log(`trial ${i + 1}: first clone call ${(reaction / 1000).toFixed(2)} s after the load started (${runId})`);
     await load;
-    // The cooldown-free scale-in is manual here; the policy's own scale-in is held off by a long cooldown.
   }
   console.log(`reaction time over ${trials} trials: median ${(pct(results, 50) / 1000).toFixed(2)} s, max ${(Math.max(...results) / 1000).toFixed(2)} s (goal <= poll 5 s + scrape 5 s + 1 s = 11 s)`);
   await session.stop();
