@@ -47,7 +47,8 @@ test('load grows the pool, every new member serves, and it shrinks back to min w
   if (s.peakMembers <= 1 || s.failedRequests > 0 || report.backAtMinS === undefined) console.log(lines.slice(-60).join('\n'));
   expect(s.peakMembers).toBeGreaterThan(1);
   // Every member the scale-outs added served requests, by HAProxy's own per-server counters.
-  expect(Object.keys(report.servedByMember).length).toBe(s.peakMembers);
+  // (A member replaced during the run counts too, so there may be more of them than the peak.)
+  expect(Object.keys(report.servedByMember).length).toBeGreaterThanOrEqual(s.peakMembers);
   for (const [name, served] of Object.entries(report.servedByMember)) expect({ name, served: served > 0 }).toEqual({ name, served: true });
   // Back to min after the load stopped, and drain meant no request failed while scaling in.
   expect(report.backAtMinS).toBeDefined();
