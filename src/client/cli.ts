@@ -103,6 +103,8 @@ async function scaleCommand(kind: 'scale-out' | 'scale-in', args: string[]): Pro
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, sub, ...rest] = argv;
+  /** Everything after the command, for commands without subcommands. */
+  const args = argv.slice(1);
   switch (cmd) {
     case undefined:
     case 'help':
@@ -146,9 +148,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'scale-out':
     case 'scale-in':
-      return scaleCommand(cmd, [sub, ...rest].filter((a): a is string => a !== undefined));
+      return scaleCommand(cmd, args);
     case 'members': {
-      const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { cluster: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values } = parseArgs({ args, options: { cluster: { type: 'string' }, json: { type: 'boolean' } } });
       const spec = await resolveCluster(values.cluster, () => connectClient());
       const members = await readMembers(spec);
       console.log(values.json ? JSON.stringify(members, null, 2) : formatMembers(members));
@@ -158,11 +160,11 @@ export async function main(argv: string[]): Promise<number> {
       return clusterCommand(sub, rest);
     case 'api': {
       const { runApi } = await import('./api');
-      return runApi(rest);
+      return runApi(args);
     }
     case 'demo': {
       const { runDemo } = await import('../lab/demo');
-      return runDemo(rest);
+      return runDemo(args);
     }
     default:
       throw new UsageError(`unknown command "${cmd}"; see poolpilot --help`);
