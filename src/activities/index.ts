@@ -50,6 +50,8 @@ async function poll<T>(what: string, timeoutMs: number, intervalMs: number, prob
 function heartbeating<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
     const ctx = Context.current();
+    // A local activity (the autoscaler's metric read) runs inside a workflow task and has no heartbeat.
+    if (ctx.info.isLocal) return fn(...args);
     const timer = setInterval(() => ctx.heartbeat(), 2000);
     try {
       return await fn(...args);
