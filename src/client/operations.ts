@@ -1,16 +1,14 @@
 // Typed helpers to start scaling workflows and follow them, for the CLI, the HTTP API and tests.
 import { type Client, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
-import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
 import type { ClusterSpec } from '../config/spec';
 import { loadSettings } from '../config/settings';
 import type { ScaleInInput, ScaleInResult } from '../workflows/scale-in';
 import type { ScaleOutInput, ScaleOutResult } from '../workflows/scale-out';
 import type { OperationProgress } from '../workflows/shared';
 import { endpoints, readLabState } from '../config/lab-state';
-import { SEARCH_ATTRIBUTES } from '../config/settings';
 
-export const CLUSTER_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.cluster, 'KEYWORD');
-export const OPERATION_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.operation, 'KEYWORD');
 
 export const workflowIds = {
   autoscaler: (cluster: string) => `autoscaler:${cluster}`,

@@ -2,13 +2,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PROJECT_ROOT } from './settings';
+import { DEFAULT_LAB_DIR } from './settings';
 
 const port = z.number().int().min(1).max(65535);
 
 export const labConfigSchema = z
   .object({
-    dataDir: z.string().default(path.join(PROJECT_ROOT, '.data', 'lab')),
+    dataDir: z.string().default(DEFAULT_LAB_DIR),
     host: z.string().regex(/^127\./, 'the lab listens on loopback only').default('127.0.0.1'),
     ports: z
       .object({
@@ -114,6 +114,6 @@ export function endpoints(state: LabState): LabEndpoints {
 /** The credentials file: POOLPILOT_CREDENTIALS_FILE, else the lab's when a lab is up. */
 export function defaultCredentialsFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.POOLPILOT_CREDENTIALS_FILE) return env.POOLPILOT_CREDENTIALS_FILE;
-  const lab = readLabState(env.POOLPILOT_LAB_DIR ?? path.join(PROJECT_ROOT, '.data', 'lab'));
+  const lab = readLabState(env.POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR);
   return lab ? endpoints(lab).credentialsFile : undefined;
 }

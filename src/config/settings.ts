@@ -11,13 +11,16 @@ export const PROJECT_ROOT = ((): string => {
   return process.cwd();
 })();
 
+/** Where the lab keeps its state unless POOLPILOT_LAB_DIR says otherwise. */
+export const DEFAULT_LAB_DIR = path.join(PROJECT_ROOT, '.data', 'lab');
+
 export const settingsSchema = z.object({
   POOLPILOT_TASK_QUEUE: z.string().min(1).default('poolpilot'),
   POOLPILOT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** JSON file of credentials by reference: { "<ref>": { "username", "password" } }. */
   POOLPILOT_CREDENTIALS_FILE: z.string().optional(),
   /** Where the lab keeps its state; the CLI reads the lab's endpoints from here. */
-  POOLPILOT_LAB_DIR: z.string().default(path.join(PROJECT_ROOT, '.data', 'lab')),
+  POOLPILOT_LAB_DIR: z.string().default(DEFAULT_LAB_DIR),
   POOLPILOT_API_PORT: z.coerce.number().int().min(1).max(65535).default(18700),
 });
 
@@ -31,6 +34,3 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   return r.data;
 }
-
-/** Search attributes poolpilot sets on its workflows (the lab registers them; see README for a real cluster). */
-export const SEARCH_ATTRIBUTES = { cluster: 'PoolpilotCluster', operation: 'PoolpilotOperation' } as const;

@@ -117,8 +117,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
   try {
     worker = startWorker(state.config.dataDir, lab);
     o.log(`[demo] worker started (pid ${worker.pid}); log: ${path.join(state.config.dataDir, 'worker.log')}`);
-    process.env.TEMPORAL_ADDRESS = lab.temporalAddress;
-    client = await connectClient();
+    client = await connectClient({ address: lab.temporalAddress, namespace: lab.temporalNamespace, options: { address: lab.temporalAddress } });
     const applied = await applyCluster(client, loaded);
     const autoscalerId = workflowIds.autoscaler(spec.name);
     o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId) ?? lab.temporalUi}`);

@@ -19,7 +19,7 @@ import {
   type LabEndpoints,
   type LabState,
 } from '../config/lab-state';
-import { SEARCH_ATTRIBUTES } from '../config/settings';
+import { SEARCH_ATTRIBUTES } from '../config/search-attributes';
 import { ensureTools, PROJECT_ROOT, type Tools } from './tools';
 
 export { endpoints, readLabState, LAB_INVENTORY, type LabState, type LabEndpoints, type LabConfig, type LabConfigInput } from '../config/lab-state';

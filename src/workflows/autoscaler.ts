@@ -14,7 +14,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
 import { clusterSpecSchema, formatIssues, type ClusterSpec } from '../config/spec';
 import { cooldownRemaining, decide, initialPolicyState, type MetricReading, type PolicyState } from '../policy/engine';
 import { joinInventory, type Member } from '../policy/inventory';
@@ -138,8 +138,6 @@ export const pauseUpdate = defineUpdate<{ paused: boolean }, [boolean]>('setPaus
 export const applySpecUpdate = defineUpdate<{ applied: true; changed: string[] }, [unknown]>('applySpec');
 export const deleteUpdate = defineUpdate<{ deleting: true; members: number }, [DeleteRequest]>('delete');
 
-const CLUSTER_KEY = defineSearchAttributeKey('PoolpilotCluster', 'KEYWORD');
-const OPERATION_KEY = defineSearchAttributeKey('PoolpilotOperation', 'KEYWORD');
 const MAX_RUNS = 50;
 const readMetricsLocally = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
