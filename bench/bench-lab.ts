@@ -22,7 +22,9 @@ export async function benchSession(taskQueue: string, over: Partial<LabConfigInp
   const bundle = path.join(state.config.dataDir, 'workflow-bundle.js');
   await writeWorkflowBundle(bundle);
   process.env.POOLPILOT_LAB_DIR = state.config.dataDir;
-  const session = await startSessionWorker(lab, taskQueue, bundle, { maxConcurrentWorkflowTaskExecutions: 200, maxCachedWorkflows: 3000 });
+  // BENCH_WORKER_OPTIONS (JSON) overrides worker options, to compare tunings.
+  const tuning = process.env.BENCH_WORKER_OPTIONS ? (JSON.parse(process.env.BENCH_WORKER_OPTIONS) as Record<string, unknown>) : {};
+  const session = await startSessionWorker(lab, taskQueue, bundle, { maxConcurrentWorkflowTaskExecutions: 200, maxCachedWorkflows: 3000, ...tuning });
   return { session, lab };
 }
 

@@ -24,6 +24,9 @@ export interface VmRequest {
   name: string;
 }
 
+/** What a metric read needs of a spec. */
+export type MetricsRequest = Pick<ClusterSpec, 'name' | 'metrics' | 'prometheus' | 'loadBalancer'>;
+
 export interface MemberRequest {
   loadBalancer: LoadBalancerSpec;
   cluster: string;
@@ -180,7 +183,7 @@ function buildActivities(deps: ActivityDeps) {
     },
 
     /** Reads every metric of the spec; a failure is a reading with an error, never an exception. */
-    async readMetrics(req: { spec: ClusterSpec }): Promise<Record<string, MetricReading>> {
+    async readMetrics(req: { spec: MetricsRequest }): Promise<Record<string, MetricReading>> {
       const { spec } = req;
       const out: Record<string, MetricReading> = {};
       await Promise.all(

@@ -20,6 +20,10 @@ export function formatStatus(st: AutoscalerStatus): string {
     `current operation: ${st.currentOperation ?? 'none'}${st.queue.length ? `; queued: ${st.queue.map((q) => `${q.kind} ${q.n} (${q.source})`).join(', ')}` : ''}`,
   ];
   if (st.lastError) lines.push(`error: ${st.lastError}`);
+  if (st.recentPolls.length) {
+    const lags = st.recentPolls.map((p) => p.lagMs).sort((a, b) => a - b);
+    lines.push(`polls: ${st.iterations} so far; lag of the last ${lags.length}: median ${lags[Math.floor((lags.length - 1) / 2)]} ms, max ${lags[lags.length - 1]} ms`);
+  }
   const metrics = Object.entries(st.metrics);
   if (metrics.length) {
     lines.push('', table(['METRIC', 'VALUE', 'READ AT', 'FAILING SINCE'], metrics.map(([k, v]) => [k, v.value !== undefined ? String(+v.value.toFixed(3)) : `error: ${v.error}`, v.at.slice(11, 19), v.failingSince?.slice(11, 19) ?? '-'])));

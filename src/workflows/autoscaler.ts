@@ -15,9 +15,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
-import { clusterSpecSchema, formatIssues, type ClusterSpec } from '../config/spec';
+import type { ClusterSpec } from '../config/spec';
+import type * as SpecModule from '../config/spec';
 import { cooldownRemaining, decide, initialPolicyState, type MetricReading, type PolicyState } from '../policy/engine';
 import { joinInventory, type Member } from '../policy/inventory';
+import { nextPollAt, pollPhase } from '../policy/schedule';
 import { scaleIn, type ScaleInResult } from './scale-in';
 import { scaleOut, type ScaleOutResult } from './scale-out';
 import type { Activities } from '../activities';
@@ -53,6 +55,13 @@ export interface RunRecord {
   outcome?: string;
 }
 
+export interface PollRecord {
+  /** Epoch ms the poll was scheduled for. */
+  dueAt: number;
+  /** How much later the reading arrived (ms): the worker's and Temporal's delay. */
+  lagMs: number;
+}
+
 export interface MemberStatus {
   name: string;
   ip?: string;
@@ -75,8 +84,8 @@ export interface AutoscalerState {
   lastReconcileAt: number;
   lastError?: string;
   iterations: number;
-  /** How late the last polls' readings arrived against their schedule (ms), newest last. */
-  pollLags?: number[];
+  /** The last polls on schedule: when each was due and how late its reading arrived, newest last. */
+  polls?: PollRecord[];
   /** Options of the deployment, not the cluster. */
   searchAttributes: boolean;
 }
@@ -108,7 +117,7 @@ export interface AutoscalerStatus {
   runs: RunRecord[];
   lastError: string | null;
   iterations: number;
-  pollLagMs: number[];
+  recentPolls: PollRecord[];
   runId: string;
 }
 
@@ -139,6 +148,15 @@ export const applySpecUpdate = defineUpdate<{ applied: true; changed: string[] }
 export const deleteUpdate = defineUpdate<{ deleting: true; members: number }, [DeleteRequest]>('delete');
 
 const MAX_RUNS = 50;
+
+/**
+ * The spec schema, loaded when a live spec is first applied. The worker evaluates a workflow's modules once per
+ * workflow instance, and building the zod schemas costs several milliseconds each time: with a thousand clusters
+ * that is seconds of worker time at every start or cache refill, for a validator most autoscalers never call.
+ */
+let specModule: typeof SpecModule | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const specSchema = (): typeof SpecModule => (specModule ??= require('../config/spec') as typeof SpecModule);
 const readMetricsLocally = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: 1000, maximumAttempts: 2 },
@@ -226,7 +244,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   setHandler(
     applySpecUpdate,
     (raw) => {
-      const next = clusterSpecSchema.parse(raw);
+      const next = specSchema().clusterSpecSchema.parse(raw);
       const changed = Object.keys(next).filter((k) => JSON.stringify(next[k as keyof ClusterSpec]) !== JSON.stringify(s.spec[k as keyof ClusterSpec]));
       s.spec = next;
       wake = true;
@@ -235,6 +253,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     },
     {
       validator: (raw) => {
+        const { clusterSpecSchema, formatIssues } = specSchema();
         const r = clusterSpecSchema.safeParse(raw);
         if (!r.success) throw new Error(`invalid cluster spec:\n  - ${formatIssues(r.error.issues).join('\n  - ')}`);
         if (r.data.name !== cluster) throw new Error(`spec is for cluster "${r.data.name}", but this autoscaler runs "${cluster}"`);
@@ -275,7 +294,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       runs: s.runs,
       lastError: s.lastError ?? null,
       iterations: s.iterations,
-      pollLagMs: s.pollLags ?? [],
+      recentPolls: s.polls ?? [],
       runId: workflowInfo().runId,
     };
   });
@@ -379,7 +398,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       // step, so it runs inside the workflow task instead of a round trip through the task queue.
       // Histories from before the change keep the old path (patched).
       readings = patched('local-metric-reads')
-        ? await readMetricsLocally.readMetrics({ spec: s.spec })
+        ? await readMetricsLocally.readMetrics({ spec: { name: cluster, metrics: s.spec.metrics, prometheus: s.spec.prometheus, loadBalancer: s.spec.loadBalancer } })
         : await activitiesFor(s.spec).quick.readMetrics({ spec: s.spec });
     } catch (err) {
       const error = `metric read failed: ${describeFailure(err)}`;
@@ -444,7 +463,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
 
     const readings = await readMetrics();
     if (pollDueAt !== undefined) {
-      s.pollLags = [...(s.pollLags ?? []), Math.max(0, Date.now() - pollDueAt)].slice(-20);
+      s.polls = [...(s.polls ?? []), { dueAt: pollDueAt, lagMs: Math.max(0, Date.now() - pollDueAt) }].slice(-20);
       pollDueAt = undefined;
     }
     if (!s.paused && s.spec.metrics.length > 0) {
@@ -470,8 +489,9 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       }
     }
     wake = false;
-    const sleptAt = Date.now();
-    const woken = await condition(() => wake, s.spec.autoscaling.pollInterval);
-    if (!woken) pollDueAt = sleptAt + s.spec.autoscaling.pollInterval;
+    const interval = s.spec.autoscaling.pollInterval;
+    const dueAt = nextPollAt(Date.now(), interval, pollPhase(cluster, interval));
+    const woken = await condition(() => wake, dueAt - Date.now());
+    if (!woken) pollDueAt = dueAt;
   }
 }

@@ -7,7 +7,8 @@ import { PROJECT_ROOT } from '../../src/config/settings';
 import { failureMessage, follow, startScaleIn, startScaleOut } from '../../src/client/operations';
 import type { ScaleOutResult } from '../../src/workflows/scale-out';
 import type { ScaleInResult } from '../../src/workflows/scale-in';
-import { backendServers, backendStatus, eventually, govcPowerState, lab, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
+import { runtimeCommand, sharedRead } from '../../src/activities/loadbalancer/runtime-api';
+import { backendServers, backendStatus, eventually, govcPowerState, haproxy, lab, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
 
 let w: TestWorker;
 // Worker processes this file spawns; afterAll kills them even when a test timed out and never reached its finally.
@@ -119,4 +120,20 @@ test('a worker killed in the middle of a scale-out: a new worker finishes it, ex
   const cleanup: ScaleInResult = await (await startScaleIn(w.client, spec, { count: 3 }, 401)).result();
   expect(cleanup.failed).toEqual([]);
   expect(vsphereVms('delta-')).toEqual([]);
+});
+
+test('many clusters on one balancer: a burst of runtime commands is queued, not refused, and metric reads are shared', async () => {
+  const socket = lab().haproxySocket;
+  const cumConns = () => Number(/^CumConns: (\d+)/m.exec(haproxy('show info'))![1]);
+  // HAProxy serves 10 stats-socket connections at once; 300 raw connects at once are mostly refused with EAGAIN.
+  const answers = await Promise.all(Array.from({ length: 300 }, () => runtimeCommand(socket, 'show stat -1 4 -1')));
+  expect(answers.every((a) => a.startsWith('# pxname'))).toBe(true);
+
+  // Identical reads in flight together share one connection: HAProxy counts far fewer than 300 new ones.
+  const before = cumConns();
+  const shared = await Promise.all(Array.from({ length: 300 }, () => sharedRead(socket, 'show stat -1 4 -1')));
+  expect(shared.every((a) => a.startsWith('# pxname'))).toBe(true);
+  const opened = cumConns() - before - 1; // minus the `show info` that read the second count
+  expect(opened).toBeGreaterThanOrEqual(1);
+  expect(opened).toBeLessThan(30);
 });

@@ -1,7 +1,7 @@
 // The HAProxy adapter of the load-balancer port: dynamic servers through the Runtime API.
 import { permanent } from '../errors';
 import type { HealthCheck, LoadBalancer, MemberStatus, PoolMember } from './provider';
-import { parseStatCsv, runtimeCommand, RuntimeApiError } from './runtime-api';
+import { parseStatCsv, runtimeCommand, RuntimeApiError, sharedRead } from './runtime-api';
 
 function memberStatus(status: string): MemberStatus {
   if (status.startsWith('MAINT')) return 'MAINT';
@@ -34,8 +34,8 @@ export class HaproxyLoadBalancer implements LoadBalancer {
     private readonly backend: string,
   ) {}
 
-  private async run(command: string, ok: RegExp = /^\s*$/): Promise<string> {
-    const answer = await runtimeCommand(this.socket, command);
+  private async run(command: string, ok: RegExp = /^\s*$/, read = runtimeCommand): Promise<string> {
+    const answer = await read(this.socket, command);
     if (/No such backend|No such proxy|is not a backend/i.test(answer)) {
       throw permanent('BackendNotFound', `HAProxy at ${this.socket} has no backend "${this.backend}"; fix loadBalancer.backend in the spec or the HAProxy configuration`);
     }
@@ -43,10 +43,13 @@ export class HaproxyLoadBalancer implements LoadBalancer {
     return answer;
   }
 
-  /** The backend's server rows of `show stat`. */
-  async stats(): Promise<Record<string, string>[]> {
+  /**
+   * The backend's server rows of `show stat`. `shared` joins an identical read already in flight: right for metric
+   * polls, wrong after a change this caller made (the shared answer may predate it).
+   */
+  async stats(opts: { shared?: boolean } = {}): Promise<Record<string, string>[]> {
     // Type 4 is "servers"; -1 is "all of them".
-    const csv = await this.run(`show stat ${this.backend} 4 -1`, /^# pxname/);
+    const csv = await this.run(`show stat ${this.backend} 4 -1`, /^# pxname/, opts.shared ? sharedRead : runtimeCommand);
     return parseStatCsv(csv).filter((r) => r.pxname === this.backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND');
   }
 

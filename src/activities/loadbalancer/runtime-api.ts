@@ -18,18 +18,78 @@ export function connectOptions(socket: string): net.NetConnectOpts {
   return { path: socket };
 }
 
-export function runtimeCommand(socket: string, command: string, timeoutMs = 10_000): Promise<string> {
+/**
+ * HAProxy serves at most 10 connections on a stats socket unless `stats maxconn` says otherwise, and a UNIX socket
+ * whose backlog is full refuses at once (EAGAIN). Many clusters share one balancer, so this process keeps at most
+ * this many commands in flight per socket and queues the rest.
+ */
+export const MAX_IN_FLIGHT_PER_SOCKET = 8;
+
+class Gate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+const gates = new Map<string, Gate>();
+const gateFor = (socket: string) => gates.get(socket) ?? gates.set(socket, new Gate(MAX_IN_FLIGHT_PER_SOCKET)).get(socket)!;
+
+/** Refusals that mean "busy, try again" rather than "not there": another process may hold the socket's slots. */
+const BUSY = new Set(['EAGAIN', 'EWOULDBLOCK']);
+
+function once(socket: string, command: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const conn = net.createConnection(connectOptions(socket));
     const chunks: Buffer[] = [];
     conn.setTimeout(timeoutMs, () => conn.destroy(new Error(`HAProxy runtime API at ${socket}: no answer to "${command}" within ${timeoutMs} ms`)));
     conn.on('connect', () => conn.end(`${command}\n`));
     conn.on('data', (c: Buffer) => chunks.push(c));
-    conn.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code ? new Error(`HAProxy runtime API at ${socket}: ${err.code} (${err.message})`) : err),
-    );
+    conn.on('error', (err: NodeJS.ErrnoException) => {
+      const e = err.code ? Object.assign(new Error(`HAProxy runtime API at ${socket}: ${err.code} (${err.message})`), { code: err.code }) : err;
+      reject(e);
+    });
     conn.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+export async function runtimeCommand(socket: string, command: string, timeoutMs = 10_000): Promise<string> {
+  return gateFor(socket).run(async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(socket, command, timeoutMs);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!code || !BUSY.has(code) || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      }
+    }
+  });
+}
+
+const inFlightReads = new Map<string, Promise<string>>();
+
+/**
+ * A read-only command (`show stat`, ...): callers that ask while the same command is already on its way to the
+ * same socket share its answer, which is as fresh as one of their own. With many clusters on one balancer this
+ * turns a burst of identical reads into one.
+ */
+export function sharedRead(socket: string, command: string, timeoutMs = 10_000): Promise<string> {
+  const key = `${socket}\n${command}`;
+  const pending = inFlightReads.get(key);
+  if (pending) return pending;
+  const p = runtimeCommand(socket, command, timeoutMs).finally(() => inFlightReads.delete(key));
+  inFlightReads.set(key, p);
+  return p;
 }
 
 /** Parses `show stat` CSV into rows keyed by column name. */

@@ -15,7 +15,7 @@ export class HaproxyStatsSource implements MetricSource {
     const { field, aggregate } = metric.source.haproxy;
     // Only this cluster's members that take traffic count: a backend may be shared, and a draining
     // or booting member would skew an average.
-    const rows = (await this.lb.stats()).filter((r) => parseMemberName(this.cluster, r.svname ?? '') && (r.status ?? '').startsWith('UP'));
+    const rows = (await this.lb.stats({ shared: true })).filter((r) => parseMemberName(this.cluster, r.svname ?? '') && (r.status ?? '').startsWith('UP'));
     const values = rows.map((r) => Number(r[field] || 0));
     if (values.length === 0) {
       if (aggregate === 'sum') return 0;
