@@ -425,7 +425,12 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     await moveTo(target, 'bounds', `initial capacity ${target}`);
   }
 
+  // The wake flag is cleared as each iteration starts, so a request, pause or delete that arrives while the
+  // iteration awaits (a metric read, a scaling run) ends the sleep below at once instead of waiting for the next
+  // poll. Runs begun before this change cleared it just before sleeping, and keep doing so when replayed.
+  const clearWakeEarly = patched('wake-cleared-at-iteration-start');
   for (;;) {
+    if (clearWakeEarly) wake = false;
     if (deleting) {
       if (deleting.scaleToZero && memberCount() > 0) {
         await runOperation('scale-in', memberCount(), 'manual', `cluster ${cluster} deleted with scale-to-zero`);
@@ -488,7 +493,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
         await continueAsNew<typeof autoscaler>({ spec: s.spec, state: s, searchAttributes: s.searchAttributes });
       }
     }
-    wake = false;
+    if (!clearWakeEarly) wake = false;
     const interval = s.spec.autoscaling.pollInterval;
     const dueAt = nextPollAt(Date.now(), interval, pollPhase(cluster, interval));
     const woken = await condition(() => wake, dueAt - Date.now());
