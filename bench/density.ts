@@ -84,10 +84,14 @@ async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '100,500,1000').split(',').map(Number);
   const watchS = Number(process.env.BENCH_WATCH_S ?? 60);
   const settleS = Number(process.env.BENCH_SETTLE_S ?? 60);
-  const { session, lab } = await benchSession('bench-density');
   console.log(`density: autoscalers polling every 10 s on one worker (in this process) and the Temporal dev server (SQLite); measured over ${watchS} s after ${settleS} s to settle`);
-  for (const n of sizes) console.log(await round(session.client, lab, n, settleS, watchS));
-  await session.stop();
+  for (const n of sizes) {
+    // A fresh worker per size: terminated workflows would otherwise stay in the worker's cache (it is not told of a
+    // termination) and weigh on the next round.
+    const { session, lab } = await benchSession(`bench-density-${n}`);
+    console.log(await round(session.client, lab, n, settleS, watchS));
+    await session.stop();
+  }
 }
 
 runBench(main);
