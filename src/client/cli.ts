@@ -171,8 +171,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs the CLI with `argv` and exits with its code: 0 done, 1 the operation failed, 2 a wrong request. */
+export function runCli(argv: string[]): void {
+  main(argv).then(
     (code) => process.exit(code),
     (err: Error) => {
       if (err instanceof SpecError) {
@@ -188,3 +189,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli(process.argv.slice(2));

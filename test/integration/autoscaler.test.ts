@@ -1,7 +1,9 @@
 // The autoscaler on the lab: real traffic through the HAProxy VIP, real Prometheus, outcomes checked on HAProxy's socket and govc.
 import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../src/config/settings';
 import { labUp } from '../../src/lab/lab';
 import { findTool } from '../../src/lab/tools';
 import { readLabState } from '../../src/config/lab-state';
@@ -80,6 +82,12 @@ test('an out-of-range or malformed request is rejected with a clear error and ch
   await expect(requestScale(w.client, CLUSTER, 'set-desired', 9, 'test')).rejects.toThrow(/desired 9 is outside \[min 1, max 4\]/);
   await expect(requestScale(w.client, CLUSTER, 'scale-out', 1.5, 'test')).rejects.toThrow(/whole number/);
   await expect(requestScale(w.client, 'nosuch', 'scale-out', 1, 'test')).rejects.toThrow(/unknown cluster "nosuch"/);
+  // The same through the installed `poolpilot` command (package.json bin): one line, exit 2.
+  const cli = await run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'poolpilot.js'), 'cluster', 'scale', CLUSTER, '--out', '10'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: lab().temporalAddress, TEMPORAL_NAMESPACE: lab().temporalNamespace },
+  }).catch((e: { code: number; stderr: string }) => e);
+  expect(cli).toMatchObject({ code: 2 });
+  expect((cli as { stderr: string }).stderr.trim()).toMatch(/^poolpilot: .*scale-out by 10 would make 11 members, above max 4 of cluster auto/);
   // A malformed live spec is refused by the autoscaler's validator, naming the wrong field.
   const refused = await w.client.workflow
     .getHandle(`autoscaler:${CLUSTER}`)
