@@ -264,7 +264,7 @@ export async function runDemo(args: string[]): Promise<number> {
       down: values.down!,
       signal: controller.signal,
     });
-    if (!values.down) console.log(`[demo] the lab is still up for a look at the runs: ${report.temporalUi} — stop it with: npx poolpilot lab down`);
+    if (!values.down) console.log(`[demo] the lab is still up for a look at the runs: ${report.temporalUi} — stop it with: node bin/poolpilot.js lab down`);
     return 0;
   } catch (err) {
     if (controller.signal.aborted) {
