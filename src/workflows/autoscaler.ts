@@ -15,7 +15,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
-import type { ClusterSpec } from '../config/spec';
 import type * as SpecModule from '../config/spec';
 import { cooldownRemaining, decide, initialPolicyState, type MetricReading, type PolicyState } from '../policy/engine';
 import { joinInventory, type Member } from '../policy/inventory';
@@ -24,6 +23,8 @@ import { scaleIn, type ScaleInResult } from './scale-in';
 import { scaleOut, type ScaleOutResult } from './scale-out';
 import type { Activities } from '../activities';
 import { activitiesFor, describeFailure } from './shared';
+
+type ClusterSpec = SpecModule.ClusterSpec;
 
 export type Phase = 'ACTIVE' | 'PENDING_SCALE_OUT' | 'PENDING_SCALE_IN' | 'PAUSED' | 'ERROR';
 export type RequestKind = 'scale-out' | 'scale-in' | 'set-desired';

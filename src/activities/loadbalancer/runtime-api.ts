@@ -80,8 +80,8 @@ const inFlightReads = new Map<string, Promise<string>>();
 
 /**
  * A read-only command (`show stat`, ...): callers that ask while the same command is already on its way to the
- * same socket share its answer, which is as fresh as one of their own. With many clusters on one balancer this
- * turns a burst of identical reads into one.
+ * same socket share its answer, which is at most one round trip older than their own would be. With many clusters
+ * on one balancer this turns a burst of identical reads into one.
  */
 export function sharedRead(socket: string, command: string, timeoutMs = 10_000): Promise<string> {
   const key = `${socket}\n${command}`;
