@@ -1,7 +1,7 @@
 // The benchmarks' own lab (ports and guest subnet apart from the dev lab and the test lab) and timing helpers.
 import path from 'node:path';
 import type { temporal } from '@temporalio/proto';
-import { endpoints, type LabConfigInput } from '../src/config/lab-state';
+import { endpoints, type LabConfigInput } from '../src/lab/state';
 import { PROJECT_ROOT } from '../src/config/settings';
 import { labUp } from '../src/lab/lab';
 import { startSessionWorker, writeWorkflowBundle, type SessionWorker } from '../src/lab/session';

@@ -1,12 +1,12 @@
 // Benchmark: N autoscaler workflows on one worker and the dev server, polling every 10 s; poll lag and CPU.
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { readLabState } from '../src/config/lab-state';
+import { readLabState } from '../src/lab/state';
 import { parseClusterSpec } from '../src/config/spec';
 import { applyCluster } from '../src/client/clusters';
 import { workflowIds } from '../src/client/operations';
 import { rawLabSpec } from '../src/lab/session';
-import type { AutoscalerStatus } from '../src/workflows/autoscaler';
+import type { AutoscalerStatus } from '../src/workflows/autoscaler-messages';
 import { benchLabConfig, benchSession, pct, runBench } from './bench-lab';
 
 const POLL_S = 10;

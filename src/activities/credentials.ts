@@ -1,5 +1,6 @@
 // Resolves a spec's credentialRef in the worker: environment first, then a credentials file. Secrets never enter workflows.
 import { readFileSync } from 'node:fs';
+import { CREDENTIAL_ENV } from '../config/settings';
 import { permanent } from './errors';
 
 export interface Credential {
@@ -9,16 +10,14 @@ export interface Credential {
 
 export type CredentialResolver = (ref: string) => Credential;
 
-const envKey = (ref: string) => ref.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-
 /**
  * POOLPILOT_CRED_<REF>_USERNAME and POOLPILOT_CRED_<REF>_PASSWORD, else `file` (JSON: { "<ref>": { "username", "password" } }).
  */
 export function credentialResolver(env: NodeJS.ProcessEnv, file: string | undefined): CredentialResolver {
   return (ref) => {
-    const k = envKey(ref);
-    const username = env[`POOLPILOT_CRED_${k}_USERNAME`];
-    const password = env[`POOLPILOT_CRED_${k}_PASSWORD`];
+    const vars = CREDENTIAL_ENV(ref);
+    const username = env[vars.username];
+    const password = env[vars.password];
     if (username && password) return { username, password };
     if (file) {
       let data: Record<string, Partial<Credential>> | undefined;
@@ -33,7 +32,7 @@ export function credentialResolver(env: NodeJS.ProcessEnv, file: string | undefi
     }
     throw permanent(
       'CredentialMissing',
-      `the worker has no credential "${ref}": set POOLPILOT_CRED_${k}_USERNAME and POOLPILOT_CRED_${k}_PASSWORD, or add "${ref}" to ${file ?? 'the file named by POOLPILOT_CREDENTIALS_FILE'}`,
+      `the worker has no credential "${ref}": set ${vars.username} and ${vars.password}, or add "${ref}" to ${file ?? 'the file named by POOLPILOT_CREDENTIALS_FILE'}`,
     );
   };
 }

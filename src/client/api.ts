@@ -1,14 +1,14 @@
 // The HTTP API and alert receivers: the same requests as the CLI, for scripts, Alertmanager and Senlin-style webhooks.
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { parseClusterSpecText } from '../config/load';
 import { SpecError } from '../config/spec';
 import { loadSettings } from '../config/settings';
-import type { RequestKind } from '../workflows/autoscaler';
-import { applyCluster, ClusterRequestError, clusterStatus, listClusters, requestScale, setPaused } from './clusters';
-import { connectClient } from './connection';
+import type { RequestKind } from '../workflows/autoscaler-messages';
+import type { TemporalTarget } from '../temporal/connection';
+import { applyCluster, ClusterRequestError, clusterStatus, listClusters, requestScale, sendRequest, setPaused } from './clusters';
+import { connectClient } from '../temporal/connection';
 
 type Reply = { status: number; body: unknown };
 
@@ -52,9 +52,10 @@ interface AlertmanagerAlert {
 }
 
 /**
- * Alertmanager's webhook (version 4): each firing alert becomes one request. The action comes from the
- * alert's `poolpilot_action` label (scale_out | scale_in), else the URL's ?action=; the count from
- * `poolpilot_count`, else ?count=, else 1. Resolved alerts are acknowledged and change nothing.
+ * Alertmanager's webhook (version 4): each firing alert becomes one alarm request, which the autoscaler's policy takes
+ * or drops (a run under way, a cooldown, a bound) — Alertmanager re-sends firing alerts, so they are never queued.
+ * The action comes from the alert's `poolpilot_action` label (scale_out | scale_in), else the URL's ?action=; the
+ * count from `poolpilot_count`, else ?count=, else 1. Resolved alerts are acknowledged and change nothing.
  */
 async function alertmanager(client: Client, cluster: string, body: Record<string, unknown>, q: URLSearchParams): Promise<Reply> {
   if (!Array.isArray(body.alerts)) throw new ClusterRequestError('not an Alertmanager webhook: "alerts" must be a list', 400);
@@ -68,18 +69,12 @@ async function alertmanager(client: Client, cluster: string, body: Record<string
     const action = (alert.labels?.poolpilot_action ?? q.get('action') ?? '').replace('_', '-');
     if (action !== 'scale-out' && action !== 'scale-in') throw new ClusterRequestError(`alert ${name}: set label poolpilot_action to scale_out or scale_in (or ?action= on the URL)`, 400);
     const n = count(alert.labels?.poolpilot_count ?? q.get('count') ?? 1, `alert ${name}: poolpilot_count`);
-    try {
-      results.push({ alert: name, ...(await requestScale(client, cluster, action, n, `alertmanager:${name}`)) });
-    } catch (err) {
-      // Out of range is not an error for an alert that keeps firing: the pool is already at its bound.
-      if (err instanceof ClusterRequestError && err.status === 422) results.push({ alert: name, rejected: err.message });
-      else throw err;
-    }
+    results.push({ alert: name, ...(await sendRequest(client, cluster, action, n, name, 'alarm')) });
   }
   return { status: 202, body: { cluster, results } };
 }
 
-/** Senlin-style receiver: POST /v1/webhooks/<cluster>/trigger?action=CLUSTER_SCALE_OUT&count=2. */
+/** Senlin-style receiver: POST /v1/webhooks/<cluster>/trigger?action=CLUSTER_SCALE_OUT&count=2; an alarm, as in Senlin. */
 async function senlin(client: Client, cluster: string, q: URLSearchParams, body: Record<string, unknown>): Promise<Reply> {
   const params = (body.params as Record<string, unknown> | undefined) ?? {};
   const action = q.get('action') ?? (body.action as string | undefined);
@@ -87,7 +82,7 @@ async function senlin(client: Client, cluster: string, q: URLSearchParams, body:
   const kind = action ? kinds[action] : undefined;
   if (!kind) throw new ClusterRequestError(`action must be one of ${Object.keys(kinds).join(', ')}, not ${JSON.stringify(action)}`, 400);
   const n = count(q.get('count') ?? params.count ?? (kind === 'set-desired' ? q.get('capacity') ?? params.capacity : 1), 'count');
-  return { status: 202, body: await requestScale(client, cluster, kind, n, `webhook:${action}`) };
+  return { status: 202, body: await sendRequest(client, cluster, kind, n, `webhook:${action}`, 'alarm') };
 }
 
 export async function route(client: Client, method: string, url: URL, body: string): Promise<Reply> {
@@ -130,7 +125,7 @@ function authorized(req: http.IncomingMessage, token: string | undefined): boole
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
-export function createApiServer(client: Client, token = process.env.POOLPILOT_API_TOKEN): http.Server {
+export function createApiServer(client: Client, token: string | undefined): http.Server {
   return http.createServer((req, res) => {
     const send = (r: Reply) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(`${JSON.stringify(r.body, null, 2)}\n`);
     if (!authorized(req, token)) return send({ status: 401, body: { error: 'missing or wrong bearer token (POOLPILOT_API_TOKEN)' } });
@@ -143,12 +138,12 @@ export function createApiServer(client: Client, token = process.env.POOLPILOT_AP
   });
 }
 
-export async function runApi(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
-  const port = values.port ? Number(values.port) : loadSettings().POOLPILOT_API_PORT;
-  const host = values.host ?? '127.0.0.1';
-  const client = await connectClient();
-  const server = createApiServer(client);
+export async function runApi(o: { port?: number; host?: string; target?: TemporalTarget } = {}): Promise<number> {
+  const settings = loadSettings();
+  const port = o.port ?? settings.POOLPILOT_API_PORT;
+  const host = o.host ?? settings.POOLPILOT_API_HOST;
+  const client = await connectClient(o.target);
+  const server = createApiServer(client, settings.POOLPILOT_API_TOKEN);
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   console.log(`poolpilot API on http://${host}:${port} (GET /clusters, POST /clusters/NAME/scale, /webhooks/alertmanager/NAME, /v1/webhooks/NAME/trigger)`);
   await new Promise<void>((resolve) => {

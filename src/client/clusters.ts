@@ -3,7 +3,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundErro
 import type { ClusterSpec } from '../config/spec';
 import type { LoadedSpec } from '../config/load';
 import { loadSettings } from '../config/settings';
-import type { AutoscalerInput, AutoscalerStatus, DeleteRequest, RequestAccepted, RequestKind } from '../workflows/autoscaler';
+import type { AutoscalerInput, AutoscalerStatus, DeleteRequest, RequestAccepted, RequestKind, RequestOrigin, RequestResult } from '../workflows/autoscaler-messages';
 import { searchAttributes, workflowIds } from './operations';
 
 /** A request the cluster refused (unknown cluster, out of range, malformed): nothing was changed. */
@@ -49,7 +49,7 @@ async function update<R>(client: Client, cluster: string, name: string, arg: unk
 /** Starts the cluster's autoscaler, or applies the spec (as written) to the running one. */
 export async function applyCluster(client: Client, loaded: LoadedSpec): Promise<{ started: boolean; changed: string[] }> {
   const { spec, raw } = loaded;
-  const input: AutoscalerInput = { spec, searchAttributes: process.env.POOLPILOT_SEARCH_ATTRIBUTES !== 'off' };
+  const input: AutoscalerInput = { spec, searchAttributes: loadSettings().POOLPILOT_SEARCH_ATTRIBUTES !== 'off' };
   try {
     await client.workflow.start('autoscaler', {
       args: [input],
@@ -87,9 +87,17 @@ export async function listClusters(client: Client): Promise<AutoscalerStatus[]> 
   return out.sort((a, b) => a.cluster.localeCompare(b.cluster));
 }
 
+/** An operator's request: queued and run as asked, or refused (422) with the reason. */
 export async function requestScale(client: Client, cluster: string, kind: RequestKind, n: number, source: string): Promise<RequestAccepted> {
+  const r = await sendRequest(client, cluster, kind, n, source, 'operator');
+  if (!r.accepted) throw new ClusterRequestError(r.reason, 409);
+  return r;
+}
+
+/** A request as `origin`: an alarm's may come back dropped by the policy (cooldown, a run under way, at a bound). */
+export async function sendRequest(client: Client, cluster: string, kind: RequestKind, n: number, source: string, origin: RequestOrigin): Promise<RequestResult> {
   if (!Number.isInteger(n)) throw new ClusterRequestError(`${kind} needs a whole number, not ${JSON.stringify(n)}`, 400);
-  return update<RequestAccepted>(client, cluster, 'request', { kind, n, source });
+  return update<RequestResult>(client, cluster, 'request', { kind, n, source, origin });
 }
 
 export function setPaused(client: Client, cluster: string, paused: boolean): Promise<{ paused: boolean }> {

@@ -4,7 +4,6 @@ import { VsphereCompute } from '../activities/compute/vsphere';
 import { credentialResolver } from '../activities/credentials';
 import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
 import type { ClusterSpec } from '../config/spec';
-import { defaultCredentialsFile } from '../config/lab-state';
 import { joinInventory } from '../policy/inventory';
 
 export interface MemberRow {
@@ -17,8 +16,9 @@ export interface MemberRow {
   createdAt: string | null;
 }
 
-export async function readMembers(spec: ClusterSpec): Promise<MemberRow[]> {
-  const cred = credentialResolver(process.env, defaultCredentialsFile())(spec.vsphere.credentialRef);
+/** `credentialsFile`: where the worker's credentials are (POOLPILOT_CREDENTIALS_FILE, or the lab's with --lab). */
+export async function readMembers(spec: ClusterSpec, credentialsFile: string | undefined): Promise<MemberRow[]> {
+  const cred = credentialResolver(process.env, credentialsFile)(spec.vsphere.credentialRef);
   const client = new VimClient({ url: spec.vsphere.url, ...cred, insecure: spec.vsphere.insecure, caFile: spec.vsphere.caFile, thumbprint: spec.vsphere.thumbprint });
   try {
     const lb = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);

@@ -7,7 +7,6 @@ import { loadSettings } from '../config/settings';
 import type { ScaleInInput, ScaleInResult } from '../workflows/scale-in';
 import type { ScaleOutInput, ScaleOutResult } from '../workflows/scale-out';
 import type { OperationProgress } from '../workflows/shared';
-import { endpoints, readLabState } from '../config/lab-state';
 
 
 export const workflowIds = {
@@ -17,19 +16,15 @@ export const workflowIds = {
 };
 
 export function searchAttributes(cluster: string, operation: string): TypedSearchAttributes | undefined {
-  if (process.env.POOLPILOT_SEARCH_ATTRIBUTES === 'off') return undefined;
+  if (loadSettings().POOLPILOT_SEARCH_ATTRIBUTES === 'off') return undefined;
   return new TypedSearchAttributes([
     { key: CLUSTER_KEY, value: cluster },
     { key: OPERATION_KEY, value: operation },
   ]);
 }
 
-/** Where the Temporal Web UI shows a workflow: POOLPILOT_TEMPORAL_UI, else the lab's UI. */
-export function uiLink(workflowId: string, namespace = 'default'): string | undefined {
-  const base = process.env.POOLPILOT_TEMPORAL_UI ?? (() => {
-    const lab = readLabState(loadSettings().POOLPILOT_LAB_DIR);
-    return lab ? endpoints(lab).temporalUi : undefined;
-  })();
+/** Where the Temporal Web UI shows a workflow: under `base` (the lab's UI with --lab), else POOLPILOT_TEMPORAL_UI. */
+export function uiLink(workflowId: string, base = loadSettings().POOLPILOT_TEMPORAL_UI, namespace = 'default'): string | undefined {
   return base ? `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
 }
 

@@ -113,6 +113,8 @@ export const autoscalingSchema = z
     tolerance: z.number().min(0).max(1).default(0.1),
     /** Largest change in members of one scale-out / scale-in action. */
     maxStepOut: z.number().int().min(1).optional(),
+    /** Largest scale-out as a percentage of the current members (the HPA's Percent policy); with maxStepOut, the larger wins. */
+    maxStepOutPercent: z.number().positive().optional(),
     maxStepIn: z.number().int().min(1).optional(),
     /** Counted from the end of the last scaling action. */
     scaleOutCooldown: duration.default(60_000),

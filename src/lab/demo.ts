@@ -2,7 +2,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
 import { parseMemberName } from '../policy/inventory';
@@ -10,9 +9,9 @@ import { loadClusterSpecFile } from '../config/load';
 import { parseClusterSpec } from '../config/spec';
 import { PROJECT_ROOT } from '../config/settings';
 import { applyCluster, clusterStatus } from '../client/clusters';
-import { connectClient } from '../client/connection';
+import { connectClient } from '../temporal/connection';
 import { uiLink, workflowIds } from '../client/operations';
-import type { AutoscalerStatus } from '../workflows/autoscaler';
+import type { AutoscalerStatus } from '../workflows/autoscaler-messages';
 import type { OperationProgress } from '../workflows/shared';
 import { endpoints, labDown, labUp, type LabConfigInput } from './lab';
 import { renderReport, type Sample, type ScenarioReport } from './report';
@@ -120,7 +119,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     client = await connectClient({ address: lab.temporalAddress, namespace: lab.temporalNamespace, options: { address: lab.temporalAddress } });
     const applied = await applyCluster(client, loaded);
     const autoscalerId = workflowIds.autoscaler(spec.name);
-    o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId) ?? lab.temporalUi}`);
+    o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId, lab.temporalUi)}`);
     o.log(`[demo] every scaling run: ${lab.temporalUi}/namespaces/default/workflows?query=${encodeURIComponent(`PoolpilotCluster="${spec.name}"`)}`);
 
     const balancer = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);
@@ -233,17 +232,15 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
   }
 }
 
-export async function runDemo(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      spec: { type: 'string', default: path.join(PROJECT_ROOT, 'examples', 'web.yaml') },
-      users: { type: 'string', default: '1000' },
-      'spawn-rate': { type: 'string', default: '10' },
-      plateau: { type: 'string', default: '60' },
-      down: { type: 'boolean', default: false },
-    },
-  });
+export interface DemoOptions {
+  spec: string;
+  users: number;
+  spawnRate: number;
+  plateau: number;
+  down: boolean;
+}
+
+export async function runDemo(values: DemoOptions): Promise<number> {
   const controller = new AbortController();
   let interrupted = false;
   process.on('SIGINT', () => {
@@ -254,14 +251,14 @@ export async function runDemo(args: string[]): Promise<number> {
   });
   try {
     const report = await runScenario({
-      specFile: values.spec!,
-      users: Number(values.users),
-      spawnRate: Number(values['spawn-rate']),
-      plateauS: Number(values.plateau),
+      specFile: values.spec,
+      users: values.users,
+      spawnRate: values.spawnRate,
+      plateauS: values.plateau,
       settleS: 300,
       reportsDir: path.join(PROJECT_ROOT, '.data', 'reports'),
       log: (l) => console.log(l),
-      down: values.down!,
+      down: values.down,
       signal: controller.signal,
     });
     if (!values.down) console.log(`[demo] the lab is still up for a look at the runs: ${report.temporalUi} — stop it with: node bin/poolpilot.js lab down`);

@@ -18,11 +18,11 @@ import {
   type LabConfigInput,
   type LabEndpoints,
   type LabState,
-} from '../config/lab-state';
+} from './state';
 import { SEARCH_ATTRIBUTES } from '../config/search-attributes';
 import { ensureTools, PROJECT_ROOT, type Tools } from './tools';
 
-export { endpoints, readLabState, LAB_INVENTORY, type LabState, type LabEndpoints, type LabConfig, type LabConfigInput } from '../config/lab-state';
+export { endpoints, readLabState, LAB_INVENTORY, type LabState, type LabEndpoints, type LabConfig, type LabConfigInput } from './state';
 
 export function pidAlive(pid: number | undefined): boolean {
   if (!pid) return false;

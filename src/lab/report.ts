@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { RunRecord } from '../workflows/autoscaler';
+import type { RunRecord } from '../workflows/autoscaler-messages';
 
 export interface Sample {
   t: number;

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import pino from 'pino';
-import type { LabEndpoints } from '../config/lab-state';
+import type { LabEndpoints } from './state';
 import { parseClusterSpec, type ClusterSpec } from '../config/spec';
 import { createWorker, installRuntime } from '../worker/worker';
 

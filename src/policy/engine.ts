@@ -31,9 +31,33 @@ export interface PolicyInput {
   state: PolicyState;
 }
 
+/**
+ * What settled a decision, as a stable code beside the sentence: the winning metric's verdict, or the rule that
+ * changed it last (stabilization, bounds, max step, cooldown). Logs and conditions compare codes, never sentences.
+ */
+export type DecisionCode =
+  | 'NoMetrics'
+  | 'MetricsUnavailable'
+  | 'Fallback'
+  | 'AboveTarget'
+  | 'BelowTarget'
+  | 'WithinTolerance'
+  | 'ThresholdHigh'
+  | 'ThresholdLow'
+  | 'WithinThresholds'
+  | 'NoScaleInWhileMetricFails'
+  | 'Stabilized'
+  | 'CappedAtMax'
+  | 'RaisedToMin'
+  | 'MaxStep'
+  | 'ScaleOutCooldown'
+  | 'ScaleInCooldown';
+
 export interface Decision {
   desired: number;
   action: 'none' | 'scale-out' | 'scale-in';
+  code: DecisionCode;
+  /** The sentence an operator reads; empty when decide() was asked not to explain (the backtest's hot loop). */
   reason: string;
   /** Each metric's own recommendation (null: unavailable). */
   recommendations: Record<string, number | null>;
@@ -65,16 +89,16 @@ function recommend(
   tolerance: number,
   now: number,
   timers: { aboveSince?: number; belowSince?: number },
-): { desired: number | null; text: string } {
+): { desired: number | null; code: DecisionCode; text: () => string } {
   if (m.target) {
     const { value: target, perMember } = m.target;
-    if (current === 0 && perMember) return { desired: null, text: `${m.name} ${fmt(value)} per member, but there are no members` };
+    if (current === 0 && perMember) return { desired: null, code: 'MetricsUnavailable', text: () => `${m.name} ${fmt(value)} per member, but there are no members` };
     // Per member: value is the pool's average. Total: value is the pool's sum, and the average is value/current.
     const ratio = perMember ? value / target : value / (target * Math.max(current, 1));
-    const what = `${m.name} ${fmt(value)}${perMember ? '' : ' total'} vs target ${fmt(target)}${perMember ? '/member' : ' per member'}`;
-    if (current > 0 && Math.abs(ratio - 1) <= tolerance) return { desired: current, text: `${what}: within ${fmt(tolerance * 100)}% tolerance → ${current}` };
+    const what = () => `${m.name} ${fmt(value)}${perMember ? '' : ' total'} vs target ${fmt(target)}${perMember ? '/member' : ' per member'}`;
+    if (current > 0 && Math.abs(ratio - 1) <= tolerance) return { desired: current, code: 'WithinTolerance', text: () => `${what()}: within ${fmt(tolerance * 100)}% tolerance → ${current}` };
     const desired = perMember ? ceil(current * ratio) : ceil(value / target);
-    return { desired, text: `${what} → ${current} → ${desired}` };
+    return { desired, code: desired > current ? 'AboveTarget' : desired < current ? 'BelowTarget' : 'WithinTolerance', text: () => `${what()} → ${current} → ${desired}` };
   }
   const t = m.threshold!;
   timers.aboveSince = t.high !== undefined && value > t.high ? (timers.aboveSince ?? now) : undefined;
@@ -82,17 +106,29 @@ function recommend(
   const held = (since: number | undefined) => since !== undefined && now - since >= t.for;
   if (held(timers.aboveSince)) {
     const desired = applyAdjustment(current, t.scaleOut, 1);
-    return { desired, text: `${m.name} ${fmt(value)} > high ${fmt(t.high!)} for ${Math.round((now - timers.aboveSince!) / 1000)}s → ${t.scaleOut.type} ${fmt(t.scaleOut.value)} → ${desired}` };
+    return { desired, code: 'ThresholdHigh', text: () => `${m.name} ${fmt(value)} > high ${fmt(t.high!)} for ${Math.round((now - timers.aboveSince!) / 1000)}s → ${t.scaleOut.type} ${fmt(t.scaleOut.value)} → ${desired}` };
   }
   if (held(timers.belowSince)) {
     const desired = applyAdjustment(current, t.scaleIn, -1);
-    return { desired, text: `${m.name} ${fmt(value)} < low ${fmt(t.low!)} for ${Math.round((now - timers.belowSince!) / 1000)}s → ${t.scaleIn.type} ${fmt(t.scaleIn.value)} → ${desired}` };
+    return { desired, code: 'ThresholdLow', text: () => `${m.name} ${fmt(value)} < low ${fmt(t.low!)} for ${Math.round((now - timers.belowSince!) / 1000)}s → ${t.scaleIn.type} ${fmt(t.scaleIn.value)} → ${desired}` };
   }
-  const pending = timers.aboveSince !== undefined ? ` (above high for ${Math.round((now - timers.aboveSince) / 1000)}s of ${t.for / 1000}s)` : timers.belowSince !== undefined ? ` (below low for ${Math.round((now - timers.belowSince) / 1000)}s of ${t.for / 1000}s)` : '';
-  return { desired: current, text: `${m.name} ${fmt(value)} within thresholds${pending} → ${current}` };
+  const pending = () => timers.aboveSince !== undefined ? ` (above high for ${Math.round((now - timers.aboveSince) / 1000)}s of ${t.for / 1000}s)` : timers.belowSince !== undefined ? ` (below low for ${Math.round((now - timers.belowSince) / 1000)}s of ${t.for / 1000}s)` : '';
+  return { desired: current, code: 'WithinThresholds', text: () => `${m.name} ${fmt(value)} within thresholds${pending()} → ${current}` };
 }
 
-export function decide(input: PolicyInput): Decision {
+/** The largest scale-out from `current`: maxStepOut members or maxStepOutPercent of current, the larger (HPA's selectPolicy Max). */
+export function maxStepOut(as: AutoscalingSpec, current: number): number | undefined {
+  const pct = as.maxStepOutPercent !== undefined ? Math.max(1, Math.ceil((current * as.maxStepOutPercent) / 100)) : undefined;
+  if (pct === undefined) return as.maxStepOut;
+  return as.maxStepOut === undefined ? pct : Math.max(pct, as.maxStepOut);
+}
+
+export interface DecideOptions {
+  /** Build the human sentence (default). The backtest turns it off: it runs decide() millions of times. */
+  explain?: boolean;
+}
+
+export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
   const { now, current, min, max, metrics, autoscaling: as, readings } = input;
   const state: PolicyState = {
     thresholds: Object.fromEntries(Object.entries(input.state.thresholds).map(([k, v]) => [k, { ...v }])),
@@ -101,22 +137,30 @@ export function decide(input: PolicyInput): Decision {
     lastActionEnd: input.state.lastActionEnd,
   };
   const parts: string[] = [];
+  const note: (text: () => string) => void = opts.explain === false ? () => undefined : (text) => void parts.push(text());
   const recs: Record<string, number | null> = {};
   const failed: string[] = [];
+  let code: DecisionCode = 'NoMetrics';
+  let best: number | undefined;
   for (const m of metrics) {
     const r = readings[m.name];
     if (!r || r.value === undefined || !Number.isFinite(r.value)) {
       recs[m.name] = null;
       failed.push(m.name);
-      parts.push(`${m.name} unavailable (${r?.error ?? 'no reading'})`);
+      note(() => `${m.name} unavailable (${r?.error ?? 'no reading'})`);
       // A threshold timer must not survive a gap in the data.
       delete state.thresholds[m.name];
       continue;
     }
     const timers = (state.thresholds[m.name] ??= {});
-    const { desired, text } = recommend(m, r.value, current, as.tolerance, now, timers);
-    recs[m.name] = desired;
-    parts.push(text);
+    const rec = recommend(m, r.value, current, as.tolerance, now, timers);
+    recs[m.name] = rec.desired;
+    note(rec.text);
+    // The largest recommendation wins, and names the decision.
+    if (rec.desired !== null && (best === undefined || rec.desired > best)) {
+      best = rec.desired;
+      code = rec.code;
+    }
   }
   const available = Object.values(recs).filter((v): v is number => v !== null);
   state.metricFailures = metrics.length > 0 && available.length === 0 ? state.metricFailures + 1 : 0;
@@ -124,67 +168,78 @@ export function decide(input: PolicyInput): Decision {
   let desired: number;
   if (metrics.length === 0) {
     desired = current;
-    parts.push(`no metrics configured → ${current}`);
+    note(() => `no metrics configured → ${current}`);
   } else if (available.length === 0) {
     desired = current;
+    code = 'MetricsUnavailable';
     const fb = as.fallback;
     if (fb && state.metricFailures >= fb.failureThreshold && fb.capacity > current) {
       desired = fb.capacity;
-      parts.push(`${state.metricFailures} failed reads in a row → fallback capacity ${fb.capacity}`);
+      code = 'Fallback';
+      note(() => `${state.metricFailures} failed reads in a row → fallback capacity ${fb.capacity}`);
     } else {
-      parts.push(`hold ${current}`);
+      note(() => `hold ${current}`);
     }
   } else {
-    desired = Math.max(...available);
-    if (available.length > 1) parts.push(`largest recommendation ${desired}`);
+    desired = best!;
+    if (available.length > 1) note(() => `largest recommendation ${desired}`);
     if (failed.length && desired < current) {
       desired = current;
-      parts.push(`no scale-in while ${failed.join(', ')} ${failed.length > 1 ? 'are' : 'is'} unavailable → ${current}`);
+      code = 'NoScaleInWhileMetricFails';
+      note(() => `no scale-in while ${failed.join(', ')} ${failed.length > 1 ? 'are' : 'is'} unavailable → ${current}`);
     }
   }
 
   // Stabilization: scale in only to the highest recommendation of the window.
   state.recommendations.push({ at: now, desired });
   if (desired < current) {
-    const highest = Math.max(...state.recommendations.map((r) => r.desired));
+    let highest = desired;
+    for (const r of state.recommendations) if (r.desired > highest) highest = r.desired;
     if (highest > desired) {
       const stabilized = Math.min(highest, current);
-      parts.push(`stabilized to the highest recommendation of the last ${Math.round(as.scaleInStabilization / 1000)}s → ${stabilized}`);
+      note(() => `stabilized to the highest recommendation of the last ${Math.round(as.scaleInStabilization / 1000)}s → ${stabilized}`);
       desired = stabilized;
+      code = 'Stabilized';
     }
   }
 
   if (desired > max) {
-    parts.push(`capped by max ${max} → ${max}`);
+    note(() => `capped by max ${max} → ${max}`);
     desired = max;
+    code = 'CappedAtMax';
   }
   if (desired < min) {
-    parts.push(`raised to min ${min} → ${min}`);
+    note(() => `raised to min ${min} → ${min}`);
     desired = min;
+    code = 'RaisedToMin';
   }
 
   const outOfBounds = current < min || current > max;
-  if (desired > current && as.maxStepOut !== undefined && desired - current > as.maxStepOut) {
-    desired = current + as.maxStepOut;
-    parts.push(`capped by max step ${as.maxStepOut} → ${desired}`);
+  const stepOut = maxStepOut(as, current);
+  if (desired > current && stepOut !== undefined && desired - current > stepOut) {
+    desired = current + stepOut;
+    code = 'MaxStep';
+    note(() => `capped by max step ${stepOut} → ${desired}`);
   }
   if (desired < current && as.maxStepIn !== undefined && current - desired > as.maxStepIn) {
     desired = current - as.maxStepIn;
-    parts.push(`capped by max step ${as.maxStepIn} → ${desired}`);
+    code = 'MaxStep';
+    note(() => `capped by max step ${as.maxStepIn} → ${desired}`);
   }
 
   // Cooldowns count from the end of the last action; bringing the pool back within [min, max] does not wait.
   if (!outOfBounds && state.lastActionEnd !== undefined && desired !== current) {
-    const cooldown = desired > current ? as.scaleOutCooldown : as.scaleInCooldown;
-    const left = state.lastActionEnd + cooldown - now;
+    const out = desired > current;
+    const left = state.lastActionEnd + (out ? as.scaleOutCooldown : as.scaleInCooldown) - now;
     if (left > 0) {
-      parts.push(`${desired > current ? 'scale-out' : 'scale-in'} cooldown, ${Math.ceil(left / 1000)}s left → hold ${current}`);
+      note(() => `${out ? 'scale-out' : 'scale-in'} cooldown, ${Math.ceil(left / 1000)}s left → hold ${current}`);
       desired = current;
+      code = out ? 'ScaleOutCooldown' : 'ScaleInCooldown';
     }
   }
 
   const action = desired > current ? 'scale-out' : desired < current ? 'scale-in' : 'none';
-  return { desired, action, reason: parts.join('; '), recommendations: recs, state };
+  return { desired, action, code, reason: parts.join('; '), recommendations: recs, state };
 }
 
 /** Milliseconds of cooldown left for each direction. */

@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/config/settings';
 import { labUp } from '../../src/lab/lab';
 import { findTool } from '../../src/lab/tools';
-import { readLabState } from '../../src/config/lab-state';
+import { readLabState } from '../../src/lab/state';
 import { parseClusterSpec } from '../../src/config/spec';
 import { createApiServer } from '../../src/client/api';
 import { applyCluster, clusterStatus, requestScale, setPaused, waitIdle } from '../../src/client/clusters';
-import type { AutoscalerStatus } from '../../src/workflows/autoscaler';
+import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { backendServers, eventually, haproxy, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@
 // independent eyes on the world (socat on HAProxy's socket, govc on vSphere).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { endpoints, readLabState, type LabConfigInput, type LabEndpoints } from '../../src/config/lab-state';
+import { endpoints, readLabState, type LabConfigInput, type LabEndpoints } from '../../src/lab/state';
 import { PROJECT_ROOT } from '../../src/config/settings';
 import type { ClusterSpec } from '../../src/config/spec';
 import { findTool } from '../../src/lab/tools';

@@ -1,8 +1,8 @@
-// The lab's state file: where each lab process listens. The lab writes it; the CLI and worker read it to find a lab.
+// The lab's state file: where each lab process listens. The lab writes it; only the lab's commands and --lab read it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_LAB_DIR } from './settings';
+import { DEFAULT_LAB_DIR } from '../config/settings';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -110,10 +110,3 @@ export function endpoints(state: LabState): LabEndpoints {
   };
 }
 
-
-/** The credentials file: POOLPILOT_CREDENTIALS_FILE, else the lab's when a lab is up. */
-export function defaultCredentialsFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.POOLPILOT_CREDENTIALS_FILE) return env.POOLPILOT_CREDENTIALS_FILE;
-  const lab = readLabState(env.POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR);
-  return lab ? endpoints(lab).credentialsFile : undefined;
-}

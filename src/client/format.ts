@@ -1,0 +1,40 @@
+// Text views of a cluster for the terminal: tables, the status with its conditions, the history.
+import { formatDuration } from '../config/duration';
+import type { AutoscalerStatus } from '../workflows/autoscaler-messages';
+
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatStatus(st: AutoscalerStatus): string {
+  const lines = [
+    `cluster ${st.cluster}: ${st.phase}${st.paused ? ' (paused)' : ''} — ${st.current} member(s), desired ${st.desired}, bounds [${st.min}, ${st.max}]`,
+    '',
+    table(['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], (st.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.lastTransitionTime.slice(11, 19), c.message])),
+    '',
+    `cooldown: scale-out ${formatDuration(st.cooldown.scaleOutMs)}, scale-in ${formatDuration(st.cooldown.scaleInMs)}`,
+    `current operation: ${st.currentOperation ?? 'none'}${st.queue.length ? `; queued: ${st.queue.map((q) => `${q.kind} ${q.n} (${q.source})`).join(', ')}` : ''}`,
+  ];
+  if (st.recentPolls.length) {
+    const lags = st.recentPolls.map((p) => p.lagMs).sort((a, b) => a - b);
+    lines.push(`polls: ${st.iterations} so far; lag of the last ${lags.length}: median ${lags[Math.floor((lags.length - 1) / 2)]} ms, max ${lags[lags.length - 1]} ms`);
+  }
+  const metrics = Object.entries(st.metrics);
+  if (metrics.length) {
+    lines.push('', table(['METRIC', 'VALUE', 'READ AT', 'FAILING SINCE'], metrics.map(([k, v]) => [k, v.value !== undefined ? String(+v.value.toFixed(3)) : `error: ${v.error}`, v.at.slice(11, 19), v.failingSince?.slice(11, 19) ?? '-'])));
+  }
+  lines.push('', table(['MEMBER', 'IP', 'POWER', 'POOL', 'SESSIONS'], st.members.map((m) => [m.name, m.ip ?? '-', m.power, m.pool, String(m.sessions)])));
+  const recent = st.decisions.slice(-8);
+  if (recent.length) lines.push('', 'recent decisions:', ...recent.map((d) => `  ${d.at.slice(11, 19)} ${d.action} ${d.current}→${d.desired}${d.code ? ` [${d.code}]` : ''}: ${d.reason}`));
+  return lines.join('\n');
+}
+
+export function formatHistory(st: AutoscalerStatus): string {
+  return [
+    table(['STARTED', 'RUN', 'COUNT', 'OUTCOME'], st.runs.map((r) => [r.startedAt.slice(0, 19), r.workflowId, String(r.count), r.outcome ?? 'running'])),
+    '',
+    'decisions:',
+    ...st.decisions.map((d) => `  ${d.at.slice(0, 19)} [${d.source}] ${d.action} ${d.current}→${d.desired}${d.code ? ` (${d.code})` : ''}: ${d.reason}`),
+  ].join('\n');
+}

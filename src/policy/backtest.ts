@@ -1,0 +1,220 @@
+// The backtest: recorded demand replayed through a pool model and a policy — the same decide() the autoscaler runs.
+//
+// The pool model follows the autoscaler's loop: a poll every pollInterval reads the metric the demand implies and
+// decides; a scale-out run lasts until its members are ready (clone + boot + one health interval) and a scale-in run
+// until its members are drained, and the loop decides nothing while a run is under way; cooldowns count from a run's
+// end. Capacity is what ready members serve; cost is every member that exists (cloning, booting, serving, draining).
+// Scores follow the SPEC Research Group's elasticity metrics (Herbst et al., "Ready for Rain?", 2015) plus cost.
+import type { AutoscalingSpec, MetricSpec } from '../config/spec';
+import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
+
+export interface DemandTrace {
+  /** Time between samples (ms); every sample holds for one step. */
+  stepMs: number;
+  /** Demand per step in the metric's unit, for the whole pool (e.g. requests per minute, open connections). */
+  values: ArrayLike<number>;
+}
+
+export interface PoolModel {
+  /** Demand one ready member serves. */
+  capacityPerMember: number;
+  /** From a scale-out decision to the member serving: clone + boot + one health interval. */
+  timeToReadyMs: number;
+  /** A scale-in member stops taking traffic at once and exists for this long (the drain) before it is gone. */
+  drainMs: number;
+}
+
+export interface PolicyUnderTest {
+  name: string;
+  min: number;
+  max: number;
+  /** Members at the start (default min). */
+  initial?: number;
+  /** The one metric the demand feeds: per member (demand / ready members) unless a target says perMember: false. */
+  metric: MetricSpec;
+  autoscaling: AutoscalingSpec;
+}
+
+export interface ScalingAction {
+  atMs: number;
+  from: number;
+  to: number;
+}
+
+export interface Scores {
+  /** Minutes in which ready capacity was below demand (time-weighted). */
+  underProvisionedMinutes: number;
+  memberHours: number;
+  /** memberHours / the oracle's memberHours (1 for the oracle itself). */
+  memberHoursVsOracle: number;
+  /** Mean shortfall relative to demand, % (SPEC RG θ_U); demand is floored at one member's capacity. */
+  accuracyUnder: number;
+  /** Mean excess relative to demand, % (SPEC RG θ_O), with the same floor. */
+  accuracyOver: number;
+  /** % of time under-provisioned (SPEC RG τ_U). */
+  timeshareUnder: number;
+  /** % of time over-provisioned (SPEC RG τ_O). */
+  timeshareOver: number;
+  /** Scaling runs. */
+  actions: number;
+  /** Direction changes within 10 minutes of the run before. */
+  reversals: number;
+}
+
+export interface Simulation {
+  name: string;
+  scores: Scores;
+  /** Mean ready members over each step, for charts. */
+  ready: Float32Array;
+  actions: ScalingAction[];
+}
+
+export const REVERSAL_WINDOW_MS = 10 * 60_000;
+
+/** Accumulates the scores' integrals over stretches of constant supply; the one place that scores a policy. */
+class Tally {
+  underMs = 0;
+  overMs = 0;
+  shortfall = 0;
+  excess = 0;
+  billedMs = 0;
+  readonly ready: Float32Array;
+  constructor(
+    private readonly trace: DemandTrace,
+    private readonly cap: number,
+  ) {
+    this.ready = new Float32Array(trace.values.length);
+  }
+
+  /** Adds [t0, t1) with `ready` members serving and `billed` members existing. */
+  add(t0: number, t1: number, ready: number, billed: number): void {
+    const { stepMs, values } = this.trace;
+    const supply = ready * this.cap;
+    this.billedMs += billed * (t1 - t0);
+    let t = t0;
+    while (t < t1) {
+      const s = Math.floor(t / stepMs);
+      const end = Math.min(t1, (s + 1) * stepMs);
+      const dt = end - t;
+      const d = values[s]!;
+      const base = d > this.cap ? d : this.cap;
+      if (supply < d) {
+        this.underMs += dt;
+        this.shortfall += ((d - supply) / base) * dt;
+      } else if (supply > d) {
+        this.overMs += dt;
+        this.excess += ((supply - d) / base) * dt;
+      }
+      this.ready[s]! += (ready * dt) / stepMs;
+      t = end;
+    }
+  }
+
+  scores(totalMs: number, actions: ScalingAction[]): Scores {
+    let reversals = 0;
+    for (let i = 1; i < actions.length; i++) {
+      const a = actions[i]!;
+      const b = actions[i - 1]!;
+      if (Math.sign(a.to - a.from) !== Math.sign(b.to - b.from) && a.atMs - b.atMs <= REVERSAL_WINDOW_MS) reversals++;
+    }
+    return {
+      underProvisionedMinutes: this.underMs / 60_000,
+      memberHours: this.billedMs / 3_600_000,
+      memberHoursVsOracle: NaN,
+      accuracyUnder: (100 * this.shortfall) / totalMs,
+      accuracyOver: (100 * this.excess) / totalMs,
+      timeshareUnder: (100 * this.underMs) / totalMs,
+      timeshareOver: (100 * this.overMs) / totalMs,
+      actions: actions.length,
+      reversals,
+    };
+  }
+}
+
+/** What the metric reads with `ready` members serving `demand`: the value the autoscaler would poll. */
+export function metricReading(metric: MetricSpec, demand: number, ready: number): MetricReading {
+  const total = metric.target !== undefined && !metric.target.perMember;
+  if (total) return { value: demand };
+  // A per-member average over no members is undefined, as HAProxy's and Prometheus' averages are.
+  return ready > 0 ? { value: demand / ready } : { error: 'no member serves' };
+}
+
+/** Replays `trace` through `policy` with the autoscaler's own decide(). */
+export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnderTest): Simulation {
+  const { stepMs, values } = trace;
+  const totalMs = values.length * stepMs;
+  const as = policy.autoscaling;
+  const poll = Math.max(as.pollInterval, 1000);
+  const metrics = [policy.metric];
+  const tally = new Tally(trace, model.capacityPerMember);
+  const actions: ScalingAction[] = [];
+  let state: PolicyState = initialPolicyState();
+  let ready = Math.min(Math.max(policy.initial ?? policy.min, policy.min), policy.max);
+  let billed = ready;
+  /** The run under way: the loop decides nothing until it ends, when `ready` and `billed` change by these. */
+  let run: { endsAt: number; ready: number; billed: number } | undefined;
+  let t = 0;
+  let nextPoll = 0;
+  while (t < totalMs) {
+    const next = Math.min(nextPoll, run ? run.endsAt : Infinity, totalMs);
+    if (next > t) tally.add(t, next, ready, billed);
+    t = next;
+    if (run && run.endsAt <= t) {
+      ready += run.ready;
+      billed += run.billed;
+      // Cooldowns count from the end of the run, as runOperation sets lastActionEnd.
+      state.lastActionEnd = run.endsAt;
+      run = undefined;
+    }
+    if (t >= totalMs || t < nextPoll) continue;
+    nextPoll += poll;
+    if (run) continue;
+    const reading = metricReading(policy.metric, values[Math.min(Math.floor(t / stepMs), values.length - 1)]!, ready);
+    const d = decide({ now: t, current: ready, min: policy.min, max: policy.max, metrics, autoscaling: as, readings: { [policy.metric.name]: reading }, state }, { explain: false });
+    state = d.state;
+    if (d.action === 'none') continue;
+    actions.push({ atMs: t, from: ready, to: d.desired });
+    if (d.action === 'scale-out') {
+      billed += d.desired - ready;
+      run = { endsAt: t + model.timeToReadyMs, ready: d.desired - ready, billed: 0 };
+    } else {
+      // Drained members take no new traffic at once and are billed until they are gone.
+      run = { endsAt: t + model.drainMs, ready: 0, billed: d.desired - ready };
+      ready = d.desired;
+    }
+  }
+  return { name: policy.name, scores: tally.scores(totalMs, actions), ready: tally.ready, actions };
+}
+
+/**
+ * Perfect foresight: exactly the members each step needs, each launched one time-to-ready ahead of its need and gone
+ * the moment it is not needed — the least member-hours with no shortfall the bounds allow.
+ */
+export function oracle(trace: DemandTrace, model: PoolModel, bounds: { min: number; max: number }, name = 'oracle'): Simulation {
+  const { stepMs, values } = trace;
+  const n = values.length;
+  const needed = new Int32Array(n);
+  for (let s = 0; s < n; s++) needed[s] = Math.min(Math.max(Math.ceil(values[s]! / model.capacityPerMember - 1e-9), bounds.min), bounds.max);
+  const lead = Math.ceil(model.timeToReadyMs / stepMs);
+  // billed[s] = max(needed[s .. s+lead]): a member needed within one time-to-ready must exist already (monotone deque).
+  const billed = new Int32Array(n);
+  const window: number[] = [];
+  for (let s = n - 1; s >= 0; s--) {
+    while (window.length && needed[window[window.length - 1]!]! <= needed[s]!) window.pop();
+    window.push(s);
+    while (window[0]! > s + lead) window.shift();
+    billed[s] = needed[window[0]!]!;
+  }
+  const tally = new Tally(trace, model.capacityPerMember);
+  const actions: ScalingAction[] = [];
+  for (let s = 0; s < n; s++) {
+    if (s > 0 && billed[s] !== billed[s - 1]) actions.push({ atMs: s * stepMs, from: billed[s - 1]!, to: billed[s]! });
+    tally.add(s * stepMs, (s + 1) * stepMs, needed[s]!, billed[s]!);
+  }
+  return { name, scores: tally.scores(n * stepMs, actions), ready: tally.ready, actions };
+}
+
+/** Sets each simulation's memberHoursVsOracle. */
+export function relativeToOracle(sims: Simulation[], o: Simulation): void {
+  for (const s of sims) s.scores.memberHoursVsOracle = o.scores.memberHours > 0 ? s.scores.memberHours / o.scores.memberHours : NaN;
+}

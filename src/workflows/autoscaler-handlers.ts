@@ -1,0 +1,128 @@
+// The autoscaler's message handlers: requests (operator and alarm), pause, live spec, delete, status.
+import { setHandler } from '@temporalio/workflow';
+import type * as SpecModule from '../config/spec';
+import { admitAlarm, operatorRequestProblem, type RequestKind } from '../policy/requests';
+import {
+  applySpecUpdate,
+  deleteUpdate,
+  pauseSignal,
+  pauseUpdate,
+  requestUpdate,
+  resumeSignal,
+  scaleInSignal,
+  scaleOutSignal,
+  setDesiredSignal,
+  specQuery,
+  statusQuery,
+  type RequestInput,
+  type RequestResult,
+} from './autoscaler-messages';
+import { memberCount, projected, record, refreshConditions, statusOf, type Autoscaling } from './autoscaler-state';
+
+type ClusterSpec = SpecModule.ClusterSpec;
+
+/**
+ * The spec schema, loaded when a live spec is first applied. The worker evaluates a workflow's modules once per
+ * workflow instance, and building the zod schemas costs several milliseconds each time: with a thousand clusters
+ * that is seconds of worker time at every start or cache refill, for a validator most autoscalers never call.
+ */
+let specModule: typeof SpecModule | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const specSchema = (): typeof SpecModule => (specModule ??= require('../config/spec') as typeof SpecModule);
+
+const KINDS: RequestKind[] = ['scale-out', 'scale-in', 'set-desired'];
+
+function problemWith(a: Autoscaling, req: RequestInput | undefined): string | undefined {
+  if (a.deleting) return `cluster ${a.cluster} is being deleted`;
+  if (!req || !KINDS.includes(req.kind)) return `unknown request kind ${JSON.stringify(req?.kind)}`;
+  if (req.origin !== undefined && req.origin !== 'operator' && req.origin !== 'alarm') return `unknown request origin ${JSON.stringify(req.origin)}`;
+  if (req.origin === 'alarm') {
+    // An alarm is checked for shape only: whether it is taken is the policy's call, made in the handler and logged.
+    const least = req.kind === 'set-desired' ? 0 : 1;
+    return typeof req.n === 'number' && Number.isInteger(req.n) && req.n >= least ? undefined : `${req.kind} needs a whole number of at least ${least}, not ${JSON.stringify(req.n)}`;
+  }
+  return operatorRequestProblem(req.kind, req.n, projected(a), { cluster: a.cluster, min: a.s.spec.min, max: a.s.spec.max });
+}
+
+function enqueue(a: Autoscaling, req: RequestInput & { source: string }, reason?: string): RequestResult {
+  const position = a.s.queue.length + (a.current ? 1 : 0);
+  a.s.queue.push({ kind: req.kind, n: req.n, source: req.source, ...(req.origin ? { origin: req.origin } : {}), at: Date.now() });
+  a.wake = true;
+  return { accepted: true, kind: req.kind, n: req.n, projected: projected(a), position, ...(reason ? { reason } : {}) };
+}
+
+function handleRequest(a: Autoscaling, req: RequestInput): RequestResult {
+  const source = req.source ?? 'update';
+  if (req.origin !== 'alarm') return enqueue(a, { ...req, source });
+  const { s } = a;
+  const current = memberCount(s);
+  const verdict = admitAlarm(
+    { ...req, source },
+    { now: Date.now(), current, min: s.spec.min, max: s.spec.max, autoscaling: s.spec.autoscaling, policy: s.policy, busy: !!a.current || s.queue.length > 0, paused: s.paused },
+  );
+  if (!verdict.taken) {
+    record(a, { current, desired: current, action: 'alarm-dropped', code: verdict.code, reason: verdict.reason, source: 'alarm' });
+    return { accepted: false, code: verdict.code, reason: verdict.reason };
+  }
+  return enqueue(a, { kind: verdict.kind, n: verdict.n, origin: 'alarm', source }, verdict.reason);
+}
+
+export function installHandlers(a: Autoscaling): void {
+  const signalRequest = (kind: RequestKind) => (n: number) => {
+    const problem = problemWith(a, { kind, n });
+    if (problem) {
+      // A signal cannot be refused; it is recorded as rejected so the operator sees why nothing happened.
+      const m = memberCount(a.s);
+      record(a, { current: m, desired: m, action: 'rejected', code: 'RequestRejected', reason: `${kind} ${n} by signal rejected: ${problem}`, source: 'manual' });
+      return;
+    }
+    enqueue(a, { kind, n, source: 'signal' });
+  };
+  const setPaused = (paused: boolean) => {
+    a.s.paused = paused;
+    a.wake = true;
+    refreshConditions(a);
+  };
+  setHandler(scaleOutSignal, signalRequest('scale-out'));
+  setHandler(scaleInSignal, signalRequest('scale-in'));
+  setHandler(setDesiredSignal, signalRequest('set-desired'));
+  setHandler(pauseSignal, () => setPaused(true));
+  setHandler(resumeSignal, () => setPaused(false));
+  setHandler(requestUpdate, (req) => handleRequest(a, req), {
+    validator: (req) => {
+      const problem = problemWith(a, req);
+      if (problem) throw new Error(problem);
+    },
+  });
+  setHandler(pauseUpdate, (paused) => {
+    setPaused(paused);
+    return { paused };
+  });
+  setHandler(
+    applySpecUpdate,
+    (raw) => {
+      const next = specSchema().clusterSpecSchema.parse(raw);
+      const changed = Object.keys(next).filter((k) => JSON.stringify(next[k as keyof ClusterSpec]) !== JSON.stringify(a.s.spec[k as keyof ClusterSpec]));
+      a.s.spec = next;
+      a.wake = true;
+      const m = memberCount(a.s);
+      record(a, { current: m, desired: m, action: 'spec', code: 'SpecApplied', reason: `spec applied; changed: ${changed.join(', ') || 'nothing'}`, source: 'manual' });
+      return { applied: true as const, changed };
+    },
+    {
+      validator: (raw) => {
+        const { clusterSpecSchema, formatIssues } = specSchema();
+        const r = clusterSpecSchema.safeParse(raw);
+        if (!r.success) throw new Error(`invalid cluster spec:\n  - ${formatIssues(r.error.issues).join('\n  - ')}`);
+        if (r.data.name !== a.cluster) throw new Error(`spec is for cluster "${r.data.name}", but this autoscaler runs "${a.cluster}"`);
+      },
+    },
+  );
+  setHandler(deleteUpdate, (req) => {
+    a.deleting = { scaleToZero: !!req?.scaleToZero };
+    a.wake = true;
+    return { deleting: true as const, members: memberCount(a.s) };
+  });
+  setHandler(specQuery, () => a.s.spec);
+  setHandler(statusQuery, () => statusOf(a));
+}

@@ -1,0 +1,144 @@
+// The autoscaler's messages — queries, signals, updates — and the types they carry. Clients import this module, never
+// the workflow code.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ClusterSpec } from '../config/spec';
+import type { Condition, Phase } from '../policy/conditions';
+import type { DecisionRecord } from '../policy/decision-log';
+import type { MetricReading, PolicyState } from '../policy/engine';
+import type { AlarmDropCode, QueuedRequest, RequestKind, RequestOrigin } from '../policy/requests';
+
+export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin };
+/** A queued request, as the status shows it. */
+export type ManualRequest = QueuedRequest;
+
+export interface RunRecord {
+  workflowId: string;
+  kind: 'scale-out' | 'scale-in';
+  count: number;
+  startedAt: string;
+  endedAt?: string;
+  outcome?: string;
+}
+
+export interface PollRecord {
+  /** Epoch ms the poll was scheduled for. */
+  dueAt: number;
+  /** How much later the reading arrived (ms): the worker's and Temporal's delay. */
+  lagMs: number;
+}
+
+export interface MemberStatus {
+  name: string;
+  ip?: string;
+  power: string;
+  pool: string;
+  sessions: number;
+}
+
+export interface AutoscalerState {
+  spec: ClusterSpec;
+  opCounter: number;
+  paused: boolean;
+  initialized: boolean;
+  policy: PolicyState;
+  queue: QueuedRequest[];
+  decisions: DecisionRecord[];
+  runs: RunRecord[];
+  members: MemberStatus[];
+  readings: Record<string, MetricReading & { at: string; failingSince?: string }>;
+  lastReconcileAt: number;
+  /** Runs recorded before conditions kept one error here; read only to carry it into `failedRun`. */
+  lastError?: string;
+  /** The latest run, if it failed in full or in part; the next fully successful run clears it. */
+  failedRun?: { workflowId: string; outcome: string; partial: boolean };
+  /** The latest reconcile's error; the next successful reconcile clears it. */
+  reconcileError?: string;
+  /** The code of the latest policy decision. */
+  lastDecisionCode?: string;
+  /** Conditions as last derived, for their transition times. */
+  conditions?: Condition[];
+  iterations: number;
+  /** The last polls on schedule: when each was due and how late its reading arrived, newest last. */
+  polls?: PollRecord[];
+  /** Options of the deployment, not the cluster. */
+  searchAttributes: boolean;
+}
+
+export interface AutoscalerInput {
+  spec: ClusterSpec;
+  /** Set when continuing as new. */
+  state?: AutoscalerState;
+  /** Register PoolpilotCluster/PoolpilotOperation on child runs (the server must know these keys). */
+  searchAttributes?: boolean;
+  /** The highest op number already used by this cluster's VMs, so new names never collide. */
+  opFloor?: number;
+}
+
+export interface AutoscalerStatus {
+  cluster: string;
+  phase: Phase;
+  conditions: Condition[];
+  min: number;
+  max: number;
+  current: number;
+  desired: number;
+  paused: boolean;
+  members: MemberStatus[];
+  metrics: AutoscalerState['readings'];
+  cooldown: { scaleOutMs: number; scaleInMs: number };
+  decisions: DecisionRecord[];
+  currentOperation: string | null;
+  queue: QueuedRequest[];
+  runs: RunRecord[];
+  /** The message of a False AbleToScale condition, if any. */
+  lastError: string | null;
+  iterations: number;
+  recentPolls: PollRecord[];
+  runId: string;
+}
+
+export interface RequestInput {
+  kind: RequestKind;
+  n: number;
+  /** Who sent it: cli, api, alertmanager:<alert>, webhook:<action>. */
+  source?: string;
+  /** operator (default): runs as asked. alarm: taken or dropped by the policy's cooldowns and bounds. */
+  origin?: RequestOrigin;
+}
+
+export interface RequestAccepted {
+  accepted: true;
+  kind: RequestKind;
+  n: number;
+  /** Members the cluster will have once every queued request has run. */
+  projected: number;
+  /** Requests ahead of this one. */
+  position: number;
+  /** For an alarm: why it was taken. */
+  reason?: string;
+}
+
+/** An alarm the policy dropped: nothing was queued; the decision log has the same reason. */
+export interface RequestDropped {
+  accepted: false;
+  code: AlarmDropCode;
+  reason: string;
+}
+
+export type RequestResult = RequestAccepted | RequestDropped;
+
+export interface DeleteRequest {
+  scaleToZero: boolean;
+}
+
+export const statusQuery = defineQuery<AutoscalerStatus>('status');
+export const specQuery = defineQuery<ClusterSpec>('spec');
+export const scaleOutSignal = defineSignal<[number]>('scaleOut');
+export const scaleInSignal = defineSignal<[number]>('scaleIn');
+export const setDesiredSignal = defineSignal<[number]>('setDesired');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const requestUpdate = defineUpdate<RequestResult, [RequestInput]>('request');
+export const pauseUpdate = defineUpdate<{ paused: boolean }, [boolean]>('setPaused');
+export const applySpecUpdate = defineUpdate<{ applied: true; changed: string[] }, [unknown]>('applySpec');
+export const deleteUpdate = defineUpdate<{ deleting: true; members: number }, [DeleteRequest]>('delete');

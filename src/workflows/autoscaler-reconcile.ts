@@ -1,0 +1,56 @@
+// Reconcile: read vSphere and the balancer, repair what differs, and refresh the autoscaler's member list.
+import { joinInventory, type Member } from '../policy/inventory';
+import { record, type Autoscaling } from './autoscaler-state';
+import { activitiesFor, describeFailure } from './shared';
+
+/** Repairs what differs between vSphere and the balancer and refreshes `s.members`; throws if either cannot be read. */
+async function repair(a: Autoscaling): Promise<Member[]> {
+  const { s, cluster } = a;
+  const spec = s.spec;
+  const act = activitiesFor(spec).quick;
+  const [vms, pool] = await Promise.all([act.listVms({ vsphere: spec.vsphere, cluster }), act.listPoolMembers({ loadBalancer: spec.loadBalancer })]);
+  const members = joinInventory(cluster, vms, pool);
+  const note = (reason: string) => record(a, { current: members.length, desired: members.length, action: 'reconcile', code: 'Reconciled', reason, source: 'reconcile' });
+  // A half-built VM older than a scale-out could take was left by a run that died: it is removed.
+  const stale = spec.vsphere.guestTimeout + spec.loadBalancer.healthCheck.timeout + 120_000;
+  for (const m of members) {
+    const req = { cluster, name: m.name };
+    if (m.vm && !m.pool && m.vm.powerState === 'poweredOn' && m.vm.toolsRunning && m.vm.ip) {
+      // The balancer lost it (a reload drops dynamic servers): register it again.
+      await act.addPoolMember({ ...req, loadBalancer: spec.loadBalancer, address: m.vm.ip });
+      m.pool = { name: m.name, address: m.vm.ip, status: 'CHECKING', sessions: 0 };
+      note(`${m.name} (${m.vm.ip}) was missing from backend ${spec.loadBalancer.backend}: added again`);
+    } else if (!m.vm && m.pool) {
+      await act.removePoolMember({ ...req, loadBalancer: spec.loadBalancer });
+      note(`pool member ${m.name} has no VM: removed from the pool`);
+      m.pool = undefined;
+    } else if (m.vm && !m.pool && (!m.vm.createdAt || Date.now() - Date.parse(m.vm.createdAt) > stale)) {
+      await act.destroyVm({ ...req, vsphere: spec.vsphere });
+      note(`VM ${m.name} never joined the pool (${m.vm.powerState}, ${m.vm.ip ?? 'no IP'}): destroyed`);
+      m.vm = undefined;
+    }
+  }
+  const live = members.filter((m) => m.vm || m.pool);
+  s.members = live.map((m) => ({
+    name: m.name,
+    ip: m.vm?.ip ?? m.pool?.address,
+    power: m.vm?.powerState ?? 'no VM',
+    pool: m.pool?.status ?? 'not in pool',
+    sessions: m.pool?.sessions ?? 0,
+  }));
+  // Op numbers continue above anything found, so a derived name is never reused while its VM exists.
+  const highest = Math.max(0, ...live.map((m) => m.op));
+  if (highest >= s.opCounter) s.opCounter = highest + 1;
+  s.lastReconcileAt = Date.now();
+  return live;
+}
+
+/** Reconciles; a failure is kept as the ReconcileFailed condition until a later reconcile succeeds. */
+export async function reconcile(a: Autoscaling): Promise<void> {
+  try {
+    await repair(a);
+    a.s.reconcileError = undefined;
+  } catch (err) {
+    a.s.reconcileError = `reconcile failed: ${describeFailure(err)}`;
+  }
+}

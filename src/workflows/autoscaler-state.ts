@@ -1,0 +1,105 @@
+// The autoscaler's live state and what is derived from it: member count, the decision log, conditions and status.
+import { log, workflowInfo } from '@temporalio/workflow';
+import { deriveConditions, phaseOf, type ClusterFacts } from '../policy/conditions';
+import { appendDecision, repeatsLast, type DecisionRecord } from '../policy/decision-log';
+import { cooldownRemaining, initialPolicyState } from '../policy/engine';
+import { projectedSize } from '../policy/requests';
+import type { AutoscalerInput, AutoscalerState, AutoscalerStatus, DeleteRequest, RunRecord } from './autoscaler-messages';
+
+/** One run of the autoscaler workflow: the state it carries across continue-as-new, and what lives only in this run. */
+export interface Autoscaling {
+  s: AutoscalerState;
+  cluster: string;
+  /** The scaling run under way. */
+  current?: RunRecord;
+  deleting?: DeleteRequest;
+  /** Set by a message that should end the sleep at once. */
+  wake: boolean;
+}
+
+export function startState(input: AutoscalerInput): AutoscalerState {
+  const s: AutoscalerState = input.state ?? {
+    spec: input.spec,
+    opCounter: (input.opFloor ?? 0) + 1,
+    paused: false,
+    initialized: false,
+    policy: initialPolicyState(),
+    queue: [],
+    decisions: [],
+    runs: [],
+    members: [],
+    readings: {},
+    lastReconcileAt: 0,
+    iterations: 0,
+    searchAttributes: input.searchAttributes ?? true,
+  };
+  // State carried from a run before conditions: its one error becomes a failed run until the next run succeeds.
+  if (s.lastError && !s.failedRun && !s.reconcileError) {
+    if (s.lastError.startsWith('reconcile failed')) s.reconcileError = s.lastError;
+    else s.failedRun = { workflowId: s.lastError.split(' ')[0] ?? '', outcome: s.lastError, partial: false };
+  }
+  s.lastError = undefined;
+  return s;
+}
+
+export const memberCount = (s: AutoscalerState) => s.members.filter((m) => m.power !== 'no VM').length;
+export const projected = (a: Autoscaling) => projectedSize(memberCount(a.s), a.s.queue);
+
+/** Logs a decision; a policy hold that repeats the last entry is left out. */
+export function record(a: Autoscaling, d: Omit<DecisionRecord, 'at'>): void {
+  if (d.action === 'hold' && repeatsLast(a.s.decisions, d)) return;
+  appendDecision(a.s.decisions, { at: new Date().toISOString(), ...d }, a.s.spec.autoscaling.decisionLog);
+  log.info('decision', { cluster: a.cluster, ...d });
+}
+
+export function clusterFacts(a: Autoscaling, now: number): ClusterFacts {
+  const { s } = a;
+  const cd = cooldownRemaining(s.policy, s.spec.autoscaling, now);
+  return {
+    now,
+    paused: s.paused,
+    running: a.current ? { kind: a.current.kind, workflowId: a.current.workflowId } : undefined,
+    failedRun: s.failedRun,
+    reconcileError: s.reconcileError,
+    metricCount: s.spec.metrics.length,
+    failingMetrics: Object.entries(s.readings).flatMap(([name, r]) => (r.error ? [{ name, error: r.error }] : [])),
+    cooldown: { scaleOutMs: cd.scaleOut, scaleInMs: cd.scaleIn },
+    lastDecisionCode: s.lastDecisionCode,
+    current: memberCount(s),
+    min: s.spec.min,
+    max: s.spec.max,
+  };
+}
+
+/** Re-derives the conditions so their transition times are kept in state (called as facts change). */
+export function refreshConditions(a: Autoscaling): void {
+  a.s.conditions = deriveConditions(clusterFacts(a, Date.now()), a.s.conditions);
+}
+
+export function statusOf(a: Autoscaling): AutoscalerStatus {
+  const { s } = a;
+  const facts = clusterFacts(a, Date.now());
+  const conditions = deriveConditions(facts, s.conditions);
+  const unable = conditions.find((c) => c.type === 'AbleToScale' && c.status === 'False');
+  return {
+    cluster: a.cluster,
+    phase: phaseOf(facts, conditions),
+    conditions,
+    min: s.spec.min,
+    max: s.spec.max,
+    current: facts.current,
+    desired: projected(a),
+    paused: s.paused,
+    members: s.members,
+    metrics: s.readings,
+    cooldown: facts.cooldown,
+    decisions: s.decisions,
+    currentOperation: a.current?.workflowId ?? null,
+    queue: s.queue,
+    runs: s.runs,
+    lastError: unable?.message ?? null,
+    iterations: s.iterations,
+    recentPolls: s.polls ?? [],
+    runId: workflowInfo().runId,
+  };
+}
