@@ -1,4 +1,4 @@
-// Jest: TypeScript through SWC. Unit tests run alone; integration tests share one test lab (globalSetup).
+// Jest: TypeScript through SWC. Unit and workflow tests need no lab; integration tests share one test lab (globalSetup).
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 
 /** @type {import('jest').Config} */
@@ -8,6 +8,8 @@ module.exports = {
   testTimeout: 240000,
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    // Workflows on a local Temporal dev server with mocked activities: no lab, seconds per file.
+    { displayName: 'workflows', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/workflows/**/*.test.ts'], globalSetup: '<rootDir>/test/workflows/global-setup.ts' },
     {
       displayName: 'integration',
       testEnvironment: 'node',

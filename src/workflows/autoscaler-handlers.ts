@@ -45,7 +45,8 @@ function problemWith(a: Autoscaling, req: RequestInput | undefined): string | un
 }
 
 function enqueue(a: Autoscaling, req: RequestInput & { source: string }, reason?: string): RequestResult {
-  const position = a.s.queue.length + (a.current ? 1 : 0);
+  // Ahead of it: every queued request, plus the run under way unless that run is the queue's head.
+  const position = a.s.queue.length + (a.current && !a.servingQueue ? 1 : 0);
   a.s.queue.push({ kind: req.kind, n: req.n, source: req.source, ...(req.origin ? { origin: req.origin } : {}), at: Date.now() });
   a.wake = true;
   return { accepted: true, kind: req.kind, n: req.n, projected: projected(a), position, ...(reason ? { reason } : {}) };

@@ -12,6 +12,8 @@ export interface Autoscaling {
   cluster: string;
   /** The scaling run under way. */
   current?: RunRecord;
+  /** True while the run under way serves the queue's head (which leaves the queue only once it ran). */
+  servingQueue?: boolean;
   deleting?: DeleteRequest;
   /** Set by a message that should end the sleep at once. */
   wake: boolean;

@@ -138,9 +138,11 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     if (req) {
       pollDueAt = undefined;
       const { target, why } = boundedRun(req, memberCount(s), s.spec.min, s.spec.max);
+      a.servingQueue = true;
       await moveTo(a, target, req.origin === 'alarm' ? 'alarm' : 'manual', why, req.origin === 'alarm' ? 'AlarmTaken' : 'OperatorRequest');
       // Removed only once it ran: a request is never lost, and never run twice across continue-as-new.
       s.queue.shift();
+      a.servingQueue = false;
       continue;
     }
 

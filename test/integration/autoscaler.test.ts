@@ -200,37 +200,63 @@ test('continue-as-new keeps members, op numbers, runs and cooldowns', async () =
   expect(new Set(ops).size).toBe(ops.length);
 });
 
-test('the HTTP API and the Alertmanager and Senlin-style receivers', async () => {
+test('alarms obey the policy: ten notifications in a cooldown make one scale-out; an operator request still runs', async () => {
+  // No metrics: alarms and operators are the only inputs. A 6 s scale-out cooldown, counted from the end of each run,
+  // and none for scale-in.
+  await apply(raw({ metrics: [], autoscaling: { ...(raw().autoscaling as object), scaleOutCooldown: '6s', scaleInCooldown: '0s' } }));
+  await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
+  await waitIdle(w.client, CLUSTER, 60_000);
   const server = createApiServer(w.client, 'sekret-token-for-test');
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const post = (path: string, body: unknown, token = 'sekret-token-for-test') =>
     fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const firing = { version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'HighConns', poolpilot_action: 'scale_out' } }, { status: 'resolved', labels: { alertname: 'Old' } }] };
   try {
     expect((await post('/clusters/auto/scale', { out: 1 }, 'wrong')).status).toBe(401);
+    const before = await status();
+    // Alertmanager re-sends a firing alert at every group/repeat interval: ten of them, back to back.
+    const replies = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await post('/webhooks/alertmanager/auto', firing);
+      expect(r.status).toBe(202);
+      replies.push(((await r.json()) as { results: { alert: string; accepted?: boolean; ignored?: string; reason?: string }[] }).results);
+    }
+    expect(replies.filter((r) => r[0]!.accepted === true)).toHaveLength(1);
+    expect(replies.every((r) => r[1]!.ignored === 'resolved')).toBe(true);
+    // An operator's request in the same window still runs.
+    await requestScale(w.client, CLUSTER, 'scale-out', 1, 'test');
+    const st = await waitIdle(w.client, CLUSTER, 60_000);
+    const newRuns = st.runs.slice(before.runs.length);
+    expect(newRuns.map((r) => [r.kind, r.count])).toEqual([
+      ['scale-out', 1],
+      ['scale-out', 1],
+    ]);
+    expect(backendServers(`${CLUSTER}-`)).toHaveLength(3);
+    const dropped = st.decisions.filter((d) => d.action === 'alarm-dropped');
+    expect(dropped.length).toBeGreaterThanOrEqual(9);
+    expect(dropped.every((d) => /^alarm HighConns dropped: (a scaling run is under way or queued|scale-out cooldown, \d+ s left)$/.test(d.reason))).toBe(true);
+    // The alarm keeps firing: once the cooldown is over it scales again, as a level-triggered alarm should.
+    await new Promise((r) => setTimeout(r, 6500));
+    const again = (await (await post('/webhooks/alertmanager/auto', firing)).json()) as { results: { accepted: boolean }[] };
+    expect(again.results[0]!.accepted).toBe(true);
+    expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(4);
+    expect(vsphereVms(`${CLUSTER}-`)).toHaveLength(4);
+    // Senlin-style receivers are alarms too: within the scale-out cooldown a scale-in is still taken (its own cooldown is 0).
+    const senlin = await post('/v1/webhooks/auto/trigger?action=CLUSTER_SCALE_IN&count=1', {});
+    expect(senlin.status).toBe(202);
+    expect(((await senlin.json()) as { accepted: boolean }).accepted).toBe(true);
+    expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(3);
     const tooMany = await post('/clusters/auto/scale', { out: 99 });
     expect(tooMany.status).toBe(422);
     expect(((await tooMany.json()) as { error: string }).error).toMatch(/above max 4/);
     expect((await post('/clusters/nosuch/scale', { out: 1 })).status).toBe(404);
     expect((await post('/clusters/auto/scale', { out: 'two' })).status).toBe(400);
-    const alert = await post('/webhooks/alertmanager/auto', {
-      version: '4',
-      status: 'firing',
-      alerts: [
-        { status: 'firing', labels: { alertname: 'PoolBusy', poolpilot_action: 'scale_out', poolpilot_count: '1' } },
-        { status: 'resolved', labels: { alertname: 'Old' } },
-      ],
-    });
-    expect(alert.status).toBe(202);
-    const body = (await alert.json()) as { results: { alert: string; accepted?: boolean; ignored?: string }[] };
-    expect(body.results).toEqual([expect.objectContaining({ alert: 'PoolBusy', accepted: true }), { alert: 'Old', ignored: 'resolved' }]);
-    expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(2);
-    const senlin = await post('/v1/webhooks/auto/trigger?action=CLUSTER_SCALE_IN&count=1', {});
-    expect(senlin.status).toBe(202);
-    expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(1);
     const list = (await (await fetch(`${base}/clusters`, { headers: { authorization: 'Bearer sekret-token-for-test' } })).json()) as { cluster: string }[];
     expect(list.map((c) => c.cluster)).toContain('auto');
   } finally {
     server.close();
+    await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
+    await waitIdle(w.client, CLUSTER, 60_000);
   }
 });
