@@ -13,6 +13,26 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: config → policy → activities → workflows → client / worker → cli / lab. Product code never reads the
+    // lab; the worker does not use the client; the connection helper lives below both (src/temporal).
+    files: ['src/activities/**/*.ts', 'src/worker/**/*.ts', 'src/client/**/*.ts', 'src/temporal/**/*.ts', 'src/config/**/*.ts', 'src/policy/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/lab/*', '**/cli/*'], message: 'product code must not import the lab or the CLI' }] }],
+    },
+  },
+  {
+    files: ['src/worker/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/lab/*', '**/cli/*', '**/client/*'], message: 'the worker must not import the lab, the CLI or the client' }] }] },
+  },
+  {
+    files: ['src/config/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/lab/*', '**/cli/*', '**/client/*', '**/activities/*', '**/workflows/*', '**/worker/*', '**/policy/*'], message: 'config is the bottom layer' }] }] },
+  },
+  {
+    files: ['src/policy/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/lab/*', '**/cli/*', '**/client/*', '**/activities/*', '**/workflows/*', '**/worker/*', '@temporalio/*', 'node:*'], message: 'policy is pure: no I/O, no Temporal' }] }] },
+  },
+  {
     // Workflows replay: no I/O and no ambient clock or randomness beyond what the SDK makes deterministic.
     files: ['src/workflows/**/*.ts'],
     rules: {

@@ -5,6 +5,7 @@ import type { ClusterSpec, LoadBalancerSpec, VsphereSpec } from '../config/spec'
 import type { VmInfo } from './compute/provider';
 import { VimClient } from './compute/vim';
 import { VsphereCompute } from './compute/vsphere';
+import { withCancellation } from './cancellation';
 import type { CredentialResolver } from './credentials';
 import { permanent } from './errors';
 import { HaproxyLoadBalancer } from './loadbalancer/haproxy';
@@ -53,11 +54,13 @@ async function poll<T>(what: string, timeoutMs: number, intervalMs: number, prob
 function heartbeating<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
     const ctx = Context.current();
+    // Every adapter call inside stops when Temporal cancels the activity.
+    const run = () => withCancellation(ctx.cancellationSignal, () => fn(...args));
     // A local activity (the autoscaler's metric read) runs inside a workflow task and has no heartbeat.
-    if (ctx.info.isLocal) return fn(...args);
+    if (ctx.info.isLocal) return run();
     const timer = setInterval(() => ctx.heartbeat(), 2000);
     try {
-      return await fn(...args);
+      return await run();
     } finally {
       clearInterval(timer);
     }

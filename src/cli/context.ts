@@ -21,14 +21,14 @@ export interface CommandContext {
 export function commandContext(lab: boolean | string | undefined, env: NodeJS.ProcessEnv = process.env): CommandContext {
   const settings = loadSettings(env);
   const dir = typeof lab === 'string' ? lab : lab ? (settings.POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR) : settings.POOLPILOT_LAB_DIR;
-  if (!dir) return { target: temporalTarget(), credentialsFile: settings.POOLPILOT_CREDENTIALS_FILE, uiBase: settings.POOLPILOT_TEMPORAL_UI };
+  if (!dir) return { target: temporalTarget({}, env), credentialsFile: settings.POOLPILOT_CREDENTIALS_FILE, uiBase: settings.POOLPILOT_TEMPORAL_UI };
   const state = readLabState(dir);
   if (!state) throw new UsageError(`no lab is up in ${dir} (start one with "poolpilot lab up", or drop --lab / POOLPILOT_LAB_DIR)`);
   const e = endpoints(state);
   // Explicit Temporal settings still win over the lab's address.
   const explicit = env.TEMPORAL_ADDRESS || env.TEMPORAL_PROFILE;
   return {
-    target: temporalTarget(explicit ? {} : { address: e.temporalAddress, namespace: e.temporalNamespace }),
+    target: temporalTarget(explicit ? {} : { address: e.temporalAddress, namespace: e.temporalNamespace }, env),
     credentialsFile: settings.POOLPILOT_CREDENTIALS_FILE ?? e.credentialsFile,
     uiBase: settings.POOLPILOT_TEMPORAL_UI ?? e.temporalUi,
     lab: e,

@@ -11,8 +11,9 @@ export interface TemporalTarget {
 }
 
 /** The target from the environment (envconfig), with `address` / `namespace` given explicitly winning. */
-export function temporalTarget(over: { address?: string; namespace?: string } = {}): TemporalTarget {
-  const cfg = loadClientConnectConfig();
+export function temporalTarget(over: { address?: string; namespace?: string } = {}, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const cfg = loadClientConnectConfig({ overrideEnvVars: vars });
   const address = over.address ?? cfg.connectionOptions.address ?? 'localhost:7233';
   return { address, namespace: over.namespace ?? cfg.namespace ?? 'default', options: { ...cfg.connectionOptions, address } };
 }

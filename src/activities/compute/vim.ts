@@ -5,6 +5,7 @@ import https from 'node:https';
 import http from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { XMLParser } from 'fast-xml-parser';
+import { cancellationSignal, throwIfCancelled } from '../cancellation';
 
 export interface Moref {
   type: string;
@@ -20,7 +21,25 @@ export interface VimOptions {
   thumbprint?: string;
   /** Per-request timeout. */
   timeoutMs?: number;
+  /** How SOAP requests go out: HTTPS to `url` by default, recorded replies in tests. */
+  transport?: SoapTransport;
 }
+
+export interface SoapRequest {
+  method: string;
+  body: string;
+  cookie?: string;
+  /** The activity's cancellation: the request is abandoned when it fires. */
+  signal?: AbortSignal;
+}
+
+export interface SoapReply {
+  status: number;
+  text: string;
+  setCookie?: string[];
+}
+
+export type SoapTransport = (req: SoapRequest) => Promise<SoapReply>;
 
 /** A SOAP fault from vSphere; `faultType` is the vim25 fault name (InvalidLogin, NotAuthenticated, InvalidPowerState...). */
 export class VimFault extends Error {
@@ -100,13 +119,49 @@ export interface ServiceContent {
   customizationSpecManager?: Moref;
 }
 
+/** SOAP over HTTP(S) to `endpoint`, with an optional pinned certificate thumbprint. */
+function httpTransport(endpoint: URL, agent: http.Agent, thumbprint: string | undefined, timeoutMs: number): SoapTransport {
+  const lib = endpoint.protocol === 'https:' ? https : http;
+  return ({ method, body, cookie, signal }) =>
+    new Promise((resolve, reject) => {
+      const req = lib.request(
+        endpoint,
+        {
+          method: 'POST',
+          agent,
+          timeout: timeoutMs,
+          signal,
+          headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"urn:vim25/6.5"', ...(cookie ? { Cookie: cookie } : {}) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), setCookie: res.headers['set-cookie'] }));
+          res.on('error', reject);
+        },
+      );
+      if (thumbprint) {
+        req.on('socket', (socket) => {
+          socket.once('secureConnect', () => {
+            const raw = (socket as TLSSocket).getPeerCertificate()?.raw;
+            const got = raw ? createHash(thumbprint.length === 40 ? 'sha1' : 'sha256').update(raw).digest('hex') : '';
+            if (got !== thumbprint) req.destroy(new Error(`${endpoint.host}: certificate thumbprint ${got || '(none)'} does not match the pinned one`));
+          });
+        });
+      }
+      req.on('timeout', () => req.destroy(new Error(`${method}: no answer from ${endpoint.host} within ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
 export class VimClient {
   private cookie: string | undefined;
-  private serviceContent: ServiceContent | undefined;
+  private serviceContent: Promise<ServiceContent> | undefined;
   private loginPromise: Promise<void> | undefined;
-  private readonly agent: http.Agent;
+  private readonly agent: http.Agent | undefined;
   private readonly endpoint: URL;
-  private readonly thumbprint: string | undefined;
+  private readonly transport: SoapTransport;
   /** Count of SOAP round trips, for benchmarks. */
   calls = 0;
   /** Total milliseconds spent waiting on SOAP round trips. */
@@ -114,68 +169,36 @@ export class VimClient {
 
   constructor(private readonly opts: VimOptions) {
     this.endpoint = new URL(opts.url);
-    if (this.endpoint.protocol === 'https:') {
-      const thumbprint = opts.thumbprint?.replace(/:/g, '').toLowerCase();
-      this.agent = new https.Agent({
-        keepAlive: true,
-        maxSockets: 16,
-        // A pinned thumbprint replaces CA verification: the certificate is checked against it on every connection.
-        rejectUnauthorized: !opts.insecure && !thumbprint,
-        ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
-      });
-      this.thumbprint = thumbprint;
-    } else {
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    if (opts.transport) {
+      this.transport = opts.transport;
+      return;
     }
+    const https_ = this.endpoint.protocol === 'https:';
+    const thumbprint = opts.thumbprint?.replace(/:/g, '').toLowerCase();
+    this.agent = https_
+      ? new https.Agent({
+          keepAlive: true,
+          maxSockets: 16,
+          // A pinned thumbprint replaces CA verification: the certificate is checked against it on every connection.
+          rejectUnauthorized: !opts.insecure && !thumbprint,
+          ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
+        })
+      : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.transport = httpTransport(this.endpoint, this.agent, thumbprint, opts.timeoutMs ?? 60_000);
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 
-  private post(method: string, body: string): Promise<{ status: number; text: string; setCookie?: string[] }> {
+  private async post(method: string, body: string): Promise<SoapReply> {
     const started = Date.now();
-    const lib = this.endpoint.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = lib.request(
-        this.endpoint,
-        {
-          method: 'POST',
-          agent: this.agent,
-          timeout: this.opts.timeoutMs ?? 60_000,
-          headers: {
-            'Content-Type': 'text/xml; charset=utf-8',
-            SOAPAction: '"urn:vim25/6.5"',
-            ...(this.cookie ? { Cookie: this.cookie } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            this.calls++;
-            this.callMs += Date.now() - started;
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), setCookie: res.headers['set-cookie'] });
-          });
-          res.on('error', reject);
-        },
-      );
-      if (this.thumbprint) {
-        req.on('socket', (socket) => {
-          socket.once('secureConnect', () => {
-            const cert = (socket as TLSSocket).getPeerCertificate();
-            const raw = cert?.raw;
-            const want = this.thumbprint!;
-            const algo = want.length === 40 ? 'sha1' : 'sha256';
-            const got = raw ? createHash(algo).update(raw).digest('hex') : '';
-            if (got !== want) req.destroy(new Error(`${this.endpoint.host}: certificate thumbprint ${got || '(none)'} does not match the pinned one`));
-          });
-        });
-      }
-      req.on('timeout', () => req.destroy(new Error(`${method}: no answer from ${this.endpoint.host} within ${this.opts.timeoutMs ?? 60_000} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
+    const signal = cancellationSignal();
+    throwIfCancelled(signal);
+    const reply = await this.transport({ method, body, cookie: this.cookie, signal });
+    this.calls++;
+    this.callMs += Date.now() - started;
+    return reply;
   }
 
   /** One SOAP call; returns the parsed `returnval` (or undefined). */
@@ -207,21 +230,24 @@ export class VimClient {
     return response?.returnval;
   }
 
-  private async ensureServiceContent(): Promise<ServiceContent> {
-    if (this.serviceContent) return this.serviceContent;
-    const sc = (await this.invoke('RetrieveServiceContent', moref({ type: 'ServiceInstance', value: 'ServiceInstance' }))) as Node;
-    const need = (k: string): Moref => {
-      const m = toMoref(sc[k]);
-      if (!m) throw new Error(`RetrieveServiceContent: ${k} missing`);
-      return m;
-    };
-    this.serviceContent = {
-      rootFolder: need('rootFolder'),
-      propertyCollector: need('propertyCollector'),
-      searchIndex: need('searchIndex'),
-      sessionManager: need('sessionManager'),
-      customizationSpecManager: toMoref(sc.customizationSpecManager),
-    };
+  /** The service content, fetched once; concurrent first callers share one request, and a failed one is retried. */
+  private ensureServiceContent(): Promise<ServiceContent> {
+    this.serviceContent ??= (async () => {
+      const sc = (await this.invoke('RetrieveServiceContent', moref({ type: 'ServiceInstance', value: 'ServiceInstance' }))) as Node;
+      const need = (k: string): Moref => {
+        const m = toMoref(sc[k]);
+        if (!m) throw new Error(`RetrieveServiceContent: ${k} missing`);
+        return m;
+      };
+      return {
+        rootFolder: need('rootFolder'),
+        propertyCollector: need('propertyCollector'),
+        searchIndex: need('searchIndex'),
+        sessionManager: need('sessionManager'),
+        customizationSpecManager: toMoref(sc.customizationSpecManager),
+      };
+    })();
+    this.serviceContent.catch(() => (this.serviceContent = undefined));
     return this.serviceContent;
   }
 
@@ -240,7 +266,8 @@ export class VimClient {
 
   async logout(): Promise<void> {
     if (!this.cookie || !this.serviceContent) return;
-    await this.invoke('Logout', moref(this.serviceContent.sessionManager)).catch(() => undefined);
+    const sc = await this.serviceContent.catch(() => undefined);
+    if (sc) await this.invoke('Logout', moref(sc.sessionManager)).catch(() => undefined);
     this.cookie = undefined;
   }
 
@@ -314,6 +341,7 @@ export class VimClient {
     const deadline = Date.now() + timeoutMs;
     let delay = 10;
     for (;;) {
+      throwIfCancelled();
       const props = await this.retrieveOne(task, ['info.state', 'info.error', 'info.result']);
       const state = text(props?.['info.state']);
       if (state === 'success') return props?.['info.result'];

@@ -1,7 +1,7 @@
 // The HAProxy adapter of the load-balancer port: dynamic servers through the Runtime API.
 import { permanent } from '../errors';
 import type { HealthCheck, LoadBalancer, MemberStatus, PoolMember } from './provider';
-import { parseStatCsv, runtimeCommand, RuntimeApiError, sharedRead } from './runtime-api';
+import { parseStatCsv, RuntimeApiError, socketTransport, type RuntimeTransport } from './runtime-api';
 
 function memberStatus(status: string): MemberStatus {
   if (status.startsWith('MAINT')) return 'MAINT';
@@ -32,10 +32,16 @@ export class HaproxyLoadBalancer implements LoadBalancer {
   constructor(
     private readonly socket: string,
     private readonly backend: string,
+    /** The runtime socket, or recorded answers in tests. */
+    private readonly transport: RuntimeTransport = socketTransport,
   ) {}
 
-  private async run(command: string, ok: RegExp = /^\s*$/, read = runtimeCommand): Promise<string> {
-    const answer = await read(this.socket, command);
+  private command(command: string): Promise<string> {
+    return this.transport(this.socket, command, {});
+  }
+
+  private async run(command: string, ok: RegExp = /^\s*$/, shared = false): Promise<string> {
+    const answer = await this.transport(this.socket, command, { shared });
     if (/No such backend|No such proxy|is not a backend/i.test(answer)) {
       throw permanent('BackendNotFound', `HAProxy at ${this.socket} has no backend "${this.backend}"; fix loadBalancer.backend in the spec or the HAProxy configuration`);
     }
@@ -49,7 +55,7 @@ export class HaproxyLoadBalancer implements LoadBalancer {
    */
   async stats(opts: { shared?: boolean } = {}): Promise<Record<string, string>[]> {
     // Type 4 is "servers"; -1 is "all of them".
-    const csv = await this.run(`show stat ${this.backend} 4 -1`, /^# pxname/, opts.shared ? sharedRead : runtimeCommand);
+    const csv = await this.run(`show stat ${this.backend} 4 -1`, /^# pxname/, !!opts.shared);
     return parseStatCsv(csv).filter((r) => r.pxname === this.backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND');
   }
 
@@ -71,8 +77,7 @@ export class HaproxyLoadBalancer implements LoadBalancer {
         await this.removeMember(name);
         outcome = 'replaced';
       }
-      const answer = await runtimeCommand(
-        this.socket,
+      const answer = await this.command(
         `add server ${this.backend}/${name} ${address}:${port} check inter ${check.intervalMs} rise ${check.rise} fall ${check.fall}`,
       );
       // A concurrent attempt may have added it first: that is the outcome we want.
@@ -90,7 +95,7 @@ export class HaproxyLoadBalancer implements LoadBalancer {
   }
 
   async drainMember(name: string): Promise<boolean> {
-    const answer = await runtimeCommand(this.socket, `set server ${this.backend}/${name} state drain`);
+    const answer = await this.command(`set server ${this.backend}/${name} state drain`);
     if (/No such server/i.test(answer)) return false;
     if (answer.trim() !== '') throw new RuntimeApiError(`set server ${this.backend}/${name} state drain`, answer);
     return true;
@@ -98,12 +103,12 @@ export class HaproxyLoadBalancer implements LoadBalancer {
 
   async removeMember(name: string): Promise<boolean> {
     const target = `${this.backend}/${name}`;
-    const maint = await runtimeCommand(this.socket, `set server ${target} state maint`);
+    const maint = await this.command(`set server ${target} state maint`);
     if (/No such server/i.test(maint)) return false;
     if (maint.trim() !== '') throw new RuntimeApiError(`set server ${target} state maint`, maint);
     // Sessions still open after the drain grace period are cut: the member is going away.
     await this.run(`shutdown sessions server ${target}`);
-    const answer = await runtimeCommand(this.socket, `del server ${target}`);
+    const answer = await this.command(`del server ${target}`);
     if (/Server deleted/i.test(answer)) return true;
     if (/No such server/i.test(answer)) return false;
     throw new RuntimeApiError(`del server ${target}`, answer);

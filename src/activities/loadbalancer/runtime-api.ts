@@ -1,5 +1,6 @@
 // HAProxy's Runtime API over a UNIX or TCP socket: one connection per command, as in non-interactive mode.
 import net from 'node:net';
+import { cancellationSignal, throwIfCancelled } from '../cancellation';
 
 export class RuntimeApiError extends Error {
   constructor(
@@ -48,8 +49,13 @@ const gateFor = (socket: string) => gates.get(socket) ?? gates.set(socket, new G
 const BUSY = new Set(['EAGAIN', 'EWOULDBLOCK']);
 
 function once(socket: string, command: string, timeoutMs: number): Promise<string> {
+  const signal = cancellationSignal();
+  throwIfCancelled(signal);
   return new Promise((resolve, reject) => {
     const conn = net.createConnection(connectOptions(socket));
+    const onAbort = () => conn.destroy(signal?.reason instanceof Error ? signal.reason : new Error('cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    conn.on('close', () => signal?.removeEventListener('abort', onAbort));
     const chunks: Buffer[] = [];
     conn.setTimeout(timeoutMs, () => conn.destroy(new Error(`HAProxy runtime API at ${socket}: no answer to "${command}" within ${timeoutMs} ms`)));
     conn.on('connect', () => conn.end(`${command}\n`));
@@ -61,6 +67,11 @@ function once(socket: string, command: string, timeoutMs: number): Promise<strin
     conn.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
 }
+
+/** How the HAProxy adapter talks to a runtime socket: `shared` reads may join an identical one in flight. */
+export type RuntimeTransport = (socket: string, command: string, opts: { shared?: boolean }) => Promise<string>;
+
+export const socketTransport: RuntimeTransport = (socket, command, opts) => (opts.shared ? sharedRead(socket, command) : runtimeCommand(socket, command));
 
 export async function runtimeCommand(socket: string, command: string, timeoutMs = 10_000): Promise<string> {
   return gateFor(socket).run(async () => {

@@ -1,5 +1,6 @@
 // Prometheus HTTP API: one instant PromQL query per metric.
 import type { MetricSpec } from '../../config/spec';
+import { deadline } from '../cancellation';
 import { finite, type MetricSource } from './source';
 
 interface QueryResponse {
@@ -20,7 +21,7 @@ export class PrometheusSource implements MetricSource {
   private async get(u: URL, promql: string): Promise<{ resultType: string; result: unknown }> {
     let res: Response;
     try {
-      res = await this.transport(u, { signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.transport(u, { signal: deadline(this.timeoutMs) });
     } catch (err) {
       throw new Error(`Prometheus at ${this.url} did not answer: ${(err as Error).message}`, { cause: err });
     }

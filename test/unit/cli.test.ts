@@ -1,0 +1,97 @@
+// The command line: --help everywhere exits 0 without connecting to anything; wrong input exits 2 with one line;
+// the lab is read only when asked.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildProgram, main } from '../../src/cli/index';
+import { commandContext } from '../../src/cli/context';
+import type { Command } from 'commander';
+
+let server: net.Server;
+let connections = 0;
+const out: string[] = [];
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  // A Temporal address that counts connections: none may arrive.
+  server = net.createServer((c) => {
+    connections++;
+    c.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.env.TEMPORAL_ADDRESS = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  delete process.env.POOLPILOT_LAB_DIR;
+});
+afterAll(async () => {
+  process.env = saved;
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => {
+  out.length = 0;
+  jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  jest.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+});
+afterEach(() => jest.restoreAllMocks());
+
+/** Every command path of the program: ['cluster', 'status'], ['backtest'], ... */
+function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
+  return cmd.commands.flatMap((c) => [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])]);
+}
+const paths = commandPaths(buildProgram(() => undefined));
+
+test('the program has the commands the README lists', () => {
+  expect(paths.map((p) => p.join(' '))).toEqual(
+    expect.arrayContaining(['lab up', 'lab down', 'lab status', 'tools install', 'worker', 'scale-out', 'scale-in', 'members', 'cluster apply', 'cluster status', 'cluster scale', 'cluster delete', 'api', 'backtest', 'demo']),
+  );
+});
+
+test.each(paths.map((p) => [p.join(' ')]))('%s --help exits 0 and connects to nothing', async (p) => {
+  expect(await main([...p.split(' '), '--help'])).toBe(0);
+  expect(out.join('')).toMatch(/Usage: poolpilot/);
+  expect(connections).toBe(0);
+});
+
+test('no arguments prints the help and exits 0', async () => {
+  expect(await main([])).toBe(0);
+  expect(out.join('')).toMatch(/Commands:/);
+});
+
+const wrong: [string, string[], RegExp][] = [
+  ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+  ['a malformed count', ['cluster', 'scale', 'web', '--out', 'two'], /--out must be a whole number of at least 1, not "two"/],
+  ['two of --out/--in/--desired', ['cluster', 'scale', 'web', '--out', '1', '--in', '1'], /give exactly one of --out N, --in N, --desired N/],
+  ['a missing required option', ['scale-out', '--count', '1'], /required option '--cluster <file\|name>' not specified/],
+  ['a spec file that does not parse', ['cluster', 'apply', '-f', path.join(__dirname, '..', '..', 'package.json')], /invalid cluster spec .*package\.json/],
+  ['an unknown peer', ['backtest', '--cluster', 'examples/web.yaml', '--trace', 'x.csv', '--compare', 'hpa,k8s'], /--compare: unknown policy k8s/],
+  ['--lab with no lab up', ['--lab', '/nonexistent/lab', 'cluster', 'list'], /no lab is up in \/nonexistent\/lab/],
+];
+test.each(wrong)('%s: one line, exit 2, nothing changed', async (_name, argv, message) => {
+  expect(await main(argv)).toBe(2);
+  expect(out.join('')).toMatch(message);
+  expect(connections).toBe(0);
+});
+
+describe('the lab is read only when asked', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pp-lab-'));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'state.json'),
+    JSON.stringify({ config: { dataDir: dir, host: '127.0.0.1', ports: { temporal: 17777, temporalUi: 18888, vcsim: 1, vip: 2, haproxyStats: 3, prometheus: 4 }, backend: 'web', withPrometheus: false }, pids: {}, credentials: { username: 'u', password: 'p' }, startedAt: '' }),
+  );
+  test('without --lab or POOLPILOT_LAB_DIR: the environment only', () => {
+    const c = commandContext(undefined, { TEMPORAL_ADDRESS: 'temporal.prod:7233' });
+    expect(c.target.address).toBe('temporal.prod:7233');
+    expect(c.credentialsFile).toBeUndefined();
+    expect(c.lab).toBeUndefined();
+  });
+  test('--lab DIR: its Temporal, credentials and UI', () => {
+    const c = commandContext(dir, {});
+    expect([c.target.address, c.credentialsFile, c.uiBase]).toEqual(['127.0.0.1:17777', path.join(dir, 'credentials.json'), 'http://127.0.0.1:18888']);
+  });
+  test('POOLPILOT_LAB_DIR set: the same', () => expect(commandContext(undefined, { POOLPILOT_LAB_DIR: dir }).target.address).toBe('127.0.0.1:17777'));
+  test('explicit Temporal settings win over the lab', () => expect(commandContext(dir, { TEMPORAL_ADDRESS: 'temporal.prod:7233' }).target.address).toBe('temporal.prod:7233'));
+  test('a wrong variable is named', () => expect(() => commandContext(undefined, { POOLPILOT_API_PORT: 'http' })).toThrow(/POOLPILOT_API_PORT/));
+});
