@@ -17,7 +17,7 @@ export interface CommandContext {
   lab?: LabEndpoints;
 }
 
-/** `lab`: the --lab option (true: the default lab folder; a string: that folder). */
+/** `lab`: --lab (true: the lab folder from POOLPILOT_LAB_DIR or the default) or --lab-dir (that folder). */
 export function commandContext(lab: boolean | string | undefined, env: NodeJS.ProcessEnv = process.env): CommandContext {
   const settings = loadSettings(env);
   const dir = typeof lab === 'string' ? lab : lab ? (settings.POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR) : settings.POOLPILOT_LAB_DIR;

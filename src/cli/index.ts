@@ -1,7 +1,7 @@
 // The `poolpilot` command line (commander): lab, worker, scaling by hand, members, clusters, API, backtest, demo.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -105,11 +105,13 @@ async function scaleByHand(session: Session, kind: 'scale-out' | 'scale-in', o: 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('poolpilot')
     .description('durable autoscaling of vSphere server pools behind a load balancer, on Temporal')
-    .addOption(new Option('--lab [dir]', `use a local lab's Temporal, credentials and UI (default folder ${path.relative(PROJECT_ROOT, DEFAULT_LAB_DIR)}; also POOLPILOT_LAB_DIR)`))
+    .option('--lab', `use the local lab's Temporal, credentials and UI (its folder: --lab-dir, POOLPILOT_LAB_DIR, or ${path.relative(PROJECT_ROOT, DEFAULT_LAB_DIR)})`)
+    .option('--lab-dir <dir>', 'the lab folder (implies --lab)')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nExit codes: 0 done, 1 the operation failed, 2 the request was wrong (nothing was changed).');
   program.exitOverride();
-  const ctx = () => commandContext(program.opts<{ lab?: boolean | string }>().lab);
+  const globals = () => program.opts<{ lab?: boolean; labDir?: string }>();
+  const ctx = () => commandContext(globals().labDir ?? globals().lab);
   /** Runs `fn` with a session that is closed afterwards; its number is the exit code. */
   const withSession = (fn: (s: Session) => Promise<number | void>) => async () => {
     const s = new Session(ctx());
@@ -121,7 +123,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   };
 
   const lab = program.command('lab').description('the local lab: Temporal, vcsim, HAProxy, Prometheus and guests on loopback');
-  const labDir = (o: { dataDir?: string }) => o.dataDir ?? (typeof program.opts().lab === 'string' ? (program.opts().lab as string) : (loadSettings().POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR));
+  const labDir = (o: { dataDir?: string }) => o.dataDir ?? globals().labDir ?? loadSettings().POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR;
   lab
     .command('up')
     .description('start the lab (idempotent)')

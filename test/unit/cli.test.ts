@@ -66,7 +66,8 @@ const wrong: [string, string[], RegExp][] = [
   ['a missing required option', ['scale-out', '--count', '1'], /required option '--cluster <file\|name>' not specified/],
   ['a spec file that does not parse', ['cluster', 'apply', '-f', path.join(__dirname, '..', '..', 'package.json')], /invalid cluster spec .*package\.json/],
   ['an unknown peer', ['backtest', '--cluster', 'examples/web.yaml', '--trace', 'x.csv', '--compare', 'hpa,k8s'], /--compare: unknown policy k8s/],
-  ['--lab with no lab up', ['--lab', '/nonexistent/lab', 'cluster', 'list'], /no lab is up in \/nonexistent\/lab/],
+  ['--lab-dir with no lab up', ['--lab-dir', '/nonexistent/lab', 'cluster', 'list'], /no lab is up in \/nonexistent\/lab/],
+  ['--lab before a command is a flag, not a folder', ['--lab', 'cluster', 'scale', 'web', '--out', 'x'], /--out must be a whole number of at least 1, not "x"/],
 ];
 test.each(wrong)('%s: one line, exit 2, nothing changed', async (_name, argv, message) => {
   expect(await main(argv)).toBe(2);
