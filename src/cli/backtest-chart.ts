@@ -8,7 +8,7 @@ import type { BacktestResult } from '../policy/peers';
 
 const WIDTH = 1200;
 const HEIGHT = 420;
-const PAD = { left: 50, right: 150, top: 20, bottom: 40 };
+const PAD = { left: 50, right: 200, top: 20, bottom: 40 };
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2'];
 
 function buckets(values: ArrayLike<number>, n: number, scale = 1): number[] {

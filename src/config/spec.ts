@@ -28,6 +28,11 @@ export const vsphereSchema = z
     customizationSpec: z.string().min(1).optional(),
     /** How long a new VM may take to run VMware Tools and report an IPv4 on `network`. */
     guestTimeout: duration.default(300_000),
+    /**
+     * How long a scaling run keeps retrying transient errors (connection refused or reset, timeouts, HTTP 503) with
+     * backoff before it gives up: a vCenter restart or patch takes minutes. Permanent faults fail at once.
+     */
+    outageTolerance: duration.default(900_000),
   })
   .strict();
 
@@ -132,6 +137,19 @@ export const autoscalingSchema = z
   })
   .strict();
 
+export const healthSchema = z
+  .object({
+    /**
+     * Replace members that stay unhealthy — DOWN in the balancer, or a VM powered off or without Tools/IP — longer
+     * than gracePeriod: a new member joins first, then the broken one is drained, removed and destroyed.
+     */
+    replace: z.boolean().default(true),
+    gracePeriod: duration.default(60_000),
+    /** A bad template or network cannot churn the pool: at most this many replacements in any hour. */
+    maxReplacementsPerHour: z.number().int().min(0).default(3),
+  })
+  .strict();
+
 export const clusterSpecSchema = z
   .object({
     name,
@@ -147,6 +165,7 @@ export const clusterSpecSchema = z
     deletionPolicy: z.enum(['YOUNGEST_FIRST', 'OLDEST_FIRST']).default('YOUNGEST_FIRST'),
     metrics: z.array(metricSchema).default([]),
     autoscaling: autoscalingSchema.default(() => autoscalingSchema.parse({})),
+    health: healthSchema.default(() => healthSchema.parse({})),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -169,6 +188,7 @@ export type VsphereSpec = ClusterSpec['vsphere'];
 export type LoadBalancerSpec = ClusterSpec['loadBalancer'];
 export type MetricSpec = ClusterSpec['metrics'][number];
 export type AutoscalingSpec = ClusterSpec['autoscaling'];
+export type HealthSpec = ClusterSpec['health'];
 export type Adjustment = z.infer<typeof adjustmentSchema>;
 
 /** A spec that failed validation: one line per wrong field, each naming its path. */

@@ -1,5 +1,7 @@
 // The lab's guest simulator: plays each powered-on VM's guest OS (boot, VMware Tools, an IP, an HTTP service of fixed capacity).
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { Socket } from 'node:net';
 import { VimClient, el, moref } from '../activities/compute/vim';
 import { VsphereCompute } from '../activities/compute/vsphere';
@@ -15,8 +17,23 @@ interface Guest {
   served: number;
 }
 
-/** An HTTP service that runs at most `concurrency` requests at once, each taking `serviceTimeMs`; the rest wait. */
-export function createGuestServer(vm: string, cfg: LabConfig['guest']): { server: http.Server; served: () => number } {
+/** The file that makes a guest's health check fail while it exists (`setGuestHealth`), as a broken application would. */
+export const sickFile = (dataDir: string, vm: string) => path.join(dataDir, 'sick', vm);
+
+/** Makes `vm`'s health check fail (healthy false) or pass again; its service keeps answering either way. */
+export function setGuestHealth(dataDir: string, vm: string, healthy: boolean): void {
+  if (healthy) rmSync(sickFile(dataDir, vm), { force: true });
+  else {
+    mkdirSync(path.dirname(sickFile(dataDir, vm)), { recursive: true });
+    writeFileSync(sickFile(dataDir, vm), `${new Date().toISOString()}\n`);
+  }
+}
+
+/**
+ * An HTTP service that runs at most `concurrency` requests at once, each taking `serviceTimeMs`; the rest wait.
+ * `/healthz` answers 503 while `sick()`.
+ */
+export function createGuestServer(vm: string, cfg: LabConfig['guest'], sick: () => boolean = () => false): { server: http.Server; served: () => number } {
   let active = 0;
   let served = 0;
   const waiting: (() => void)[] = [];
@@ -27,7 +44,8 @@ export function createGuestServer(vm: string, cfg: LabConfig['guest']): { server
   };
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      if (sick()) res.writeHead(503, { 'content-type': 'text/plain' }).end('unhealthy\n');
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
     const work = () => {
@@ -57,6 +75,7 @@ async function main(dataDir: string): Promise<void> {
     insecure: true,
     ...LAB_INVENTORY,
     guestTimeout: 0,
+    outageTolerance: 0,
   });
   const never = cfg.guest.neverIpPattern ? new RegExp(cfg.guest.neverIpPattern) : undefined;
   const guests = new Map<string, Guest>();
@@ -84,7 +103,7 @@ async function main(dataDir: string): Promise<void> {
 
   const serve = (g: Guest, ip: string) =>
     new Promise<void>((resolve, reject) => {
-      const { server } = createGuestServer(g.vm, cfg.guest);
+      const { server } = createGuestServer(g.vm, cfg.guest, () => existsSync(sickFile(dataDir, g.vm)));
       server.on('connection', (s: Socket) => {
         g.sockets.add(s);
         s.on('close', () => g.sockets.delete(s));

@@ -6,6 +6,7 @@ import type { Condition, Phase } from '../policy/conditions';
 import type { DecisionRecord } from '../policy/decision-log';
 import type { MetricReading, PolicyState } from '../policy/engine';
 import type { AlarmDropCode, QueuedRequest, RequestKind, RequestOrigin } from '../policy/requests';
+import type { UnhealthyMark } from '../policy/health';
 
 export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin };
 /** A queued request, as the status shows it. */
@@ -33,6 +34,8 @@ export interface MemberStatus {
   power: string;
   pool: string;
   sessions: number;
+  /** VMware Tools running. */
+  tools?: boolean;
 }
 
 export interface AutoscalerState {
@@ -57,6 +60,10 @@ export interface AutoscalerState {
   lastDecisionCode?: string;
   /** Conditions as last derived, for their transition times. */
   conditions?: Condition[];
+  /** Members seen broken, since when and why (health replacement). */
+  unhealthy?: Record<string, UnhealthyMark>;
+  /** When replacements were launched in the last hour (ms), for the hourly limit. */
+  replacements?: number[];
   iterations: number;
   /** The last polls on schedule: when each was due and how late its reading arrived, newest last. */
   polls?: PollRecord[];
@@ -92,6 +99,8 @@ export interface AutoscalerStatus {
   runs: RunRecord[];
   /** The message of a False AbleToScale condition, if any. */
   lastError: string | null;
+  /** Members seen broken, since when (ISO) and why; replaced after health.gracePeriod. */
+  unhealthy: Record<string, { since: string; why: string }>;
   iterations: number;
   recentPolls: PollRecord[];
   runId: string;

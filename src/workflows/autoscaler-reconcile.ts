@@ -1,4 +1,5 @@
 // Reconcile: read vSphere and the balancer, repair what differs, and refresh the autoscaler's member list.
+import { trackHealth } from '../policy/health';
 import { joinInventory, type Member } from '../policy/inventory';
 import { record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
@@ -7,8 +8,8 @@ import { activitiesFor, describeFailure } from './shared';
 async function repair(a: Autoscaling): Promise<Member[]> {
   const { s, cluster } = a;
   const spec = s.spec;
-  const act = activitiesFor(spec).quick;
-  const [vms, pool] = await Promise.all([act.listVms({ vsphere: spec.vsphere, cluster }), act.listPoolMembers({ loadBalancer: spec.loadBalancer })]);
+  const { quick: act, inspect } = activitiesFor(spec);
+  const [vms, pool] = await Promise.all([inspect.listVms({ vsphere: spec.vsphere, cluster }), inspect.listPoolMembers({ loadBalancer: spec.loadBalancer })]);
   const members = joinInventory(cluster, vms, pool);
   const note = (reason: string) => record(a, { current: members.length, desired: members.length, action: 'reconcile', code: 'Reconciled', reason, source: 'reconcile' });
   // A half-built VM older than a scale-out could take was left by a run that died: it is removed.
@@ -37,7 +38,9 @@ async function repair(a: Autoscaling): Promise<Member[]> {
     power: m.vm?.powerState ?? 'no VM',
     pool: m.pool?.status ?? 'not in pool',
     sessions: m.pool?.sessions ?? 0,
+    tools: m.vm?.toolsRunning,
   }));
+  s.unhealthy = trackHealth(s.unhealthy ?? {}, s.members, Date.now());
   // Op numbers continue above anything found, so a derived name is never reused while its VM exists.
   const highest = Math.max(0, ...live.map((m) => m.op));
   if (highest >= s.opCounter) s.opCounter = highest + 1;

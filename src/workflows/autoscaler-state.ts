@@ -100,6 +100,7 @@ export function statusOf(a: Autoscaling): AutoscalerStatus {
     queue: s.queue,
     runs: s.runs,
     lastError: unable?.message ?? null,
+    unhealthy: Object.fromEntries(Object.entries(s.unhealthy ?? {}).map(([name, m]) => [name, { since: new Date(m.since).toISOString(), why: m.why }])),
     iterations: s.iterations,
     recentPolls: s.polls ?? [],
     runId: workflowInfo().runId,

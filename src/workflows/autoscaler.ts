@@ -3,6 +3,7 @@ import { allHandlersFinished, condition, continueAsNew, executeChild, log, Paren
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
 import type { DecisionSource } from '../policy/decision-log';
 import { decide, type MetricReading } from '../policy/engine';
+import { planReplacements, type ReplacementPlan } from '../policy/health';
 import { boundedRun } from '../policy/requests';
 import { nextPollAt, pollPhase } from '../policy/schedule';
 import type { Activities } from '../activities';
@@ -23,8 +24,16 @@ const readMetricsLocally = proxyLocalActivities<Activities>({
   retry: { initialInterval: 1000, maximumAttempts: 2 },
 });
 
-/** Runs one scale-out or scale-in as a child workflow, records it, then reconciles. */
-async function runOperation(a: Autoscaling, kind: 'scale-out' | 'scale-in', count: number, source: DecisionSource, reason: string, code: string): Promise<void> {
+/** Runs one scale-out or scale-in (of `victims`, if given) as a child workflow, records it, then reconciles. */
+async function runOperation(
+  a: Autoscaling,
+  kind: 'scale-out' | 'scale-in',
+  count: number,
+  source: DecisionSource,
+  reason: string,
+  code: string,
+  victims?: string[],
+): Promise<ScaleOutResult | ScaleInResult | undefined> {
   const { s, cluster } = a;
   const op = s.opCounter++;
   const workflowId = `${kind}:${cluster}:${op}`;
@@ -47,9 +56,12 @@ async function runOperation(a: Autoscaling, kind: 'scale-out' | 'scale-in', coun
         ]
       : undefined,
   };
+  let r: ScaleOutResult | ScaleInResult | undefined;
   try {
-    const r: ScaleOutResult | ScaleInResult =
-      kind === 'scale-out' ? await executeChild(scaleOut, { ...common, args: [{ spec: s.spec, op, count }] }) : await executeChild(scaleIn, { ...common, args: [{ spec: s.spec, op, count }] });
+    r =
+      kind === 'scale-out'
+        ? await executeChild(scaleOut, { ...common, args: [{ spec: s.spec, op, count }] })
+        : await executeChild(scaleIn, { ...common, args: [{ spec: s.spec, op, ...(victims ? { victims } : { count }) }] });
     const done = 'joined' in r ? `${r.joined.length} joined` : `${r.removed.length} removed`;
     current.outcome = `${done}${r.failed.length ? `, ${r.failed.length} failed: ${r.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}` : ''}`;
     // A run in which some members failed is not a success: AbleToScale stays False until a run fully succeeds.
@@ -65,14 +77,31 @@ async function runOperation(a: Autoscaling, kind: 'scale-out' | 'scale-in', coun
   }
   await reconcile(a);
   refreshConditions(a);
+  return r;
 }
 
 /** Brings the pool to `target` (already within bounds) in one run. */
-function moveTo(a: Autoscaling, target: number, source: DecisionSource, reason: string, code: string): Promise<void> {
+async function moveTo(a: Autoscaling, target: number, source: DecisionSource, reason: string, code: string): Promise<void> {
   const n = memberCount(a.s);
-  if (target > n) return runOperation(a, 'scale-out', target - n, source, reason, code);
-  if (target < n) return runOperation(a, 'scale-in', n - target, source, reason, code);
-  return Promise.resolve();
+  if (target > n) await runOperation(a, 'scale-out', target - n, source, reason, code);
+  else if (target < n) await runOperation(a, 'scale-in', n - target, source, reason, code);
+}
+
+/**
+ * Replaces broken members: new ones join first (the pool may pass max by as many for a moment), then as many broken
+ * ones as were replaced are drained, removed and destroyed, so the healthy count never drops. Every attempt counts
+ * toward the hourly limit, so a template that cannot make a healthy member cannot churn the pool.
+ */
+async function replaceMembers(a: Autoscaling, due: ReplacementPlan['due']): Promise<void> {
+  const { s } = a;
+  s.replacements = [...(s.replacements ?? []), ...due.map(() => Date.now())];
+  const what = due.map((d) => `${d.name} (${d.why} for ${Math.round(d.forMs / 1000)} s)`).join(', ');
+  const grace = `grace ${Math.round(s.spec.health.gracePeriod / 1000)} s, ${s.replacements.length} of ${s.spec.health.maxReplacementsPerHour} this hour`;
+  const out = await runOperation(a, 'scale-out', due.length, 'health', `replace ${what}: ${grace}`, 'ReplaceUnhealthy');
+  const joined = out && 'joined' in out ? out.joined.length : 0;
+  // Only members still there and still broken go; one that healed meanwhile is left to the policy.
+  const victims = due.map((d) => d.name).filter((n) => s.unhealthy?.[n]).slice(0, joined);
+  if (victims.length) await runOperation(a, 'scale-in', victims.length, 'health', `remove ${victims.join(', ')}: replaced`, 'ReplaceUnhealthy', victims);
 }
 
 async function readMetrics(a: Autoscaling): Promise<Record<string, MetricReading>> {
@@ -123,6 +152,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   // iteration awaits (a metric read, a scaling run) ends the sleep below at once instead of waiting for the next
   // poll. Runs begun before this change cleared it just before sleeping, and keep doing so when replayed.
   const clearWakeEarly = patched('wake-cleared-at-iteration-start');
+  // Runs begun before health replacement never replace members when replayed.
+  const healthReplacement = patched('health-replacement');
   for (;;) {
     if (clearWakeEarly) a.wake = false;
     if (a.deleting) {
@@ -154,6 +185,19 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       const target = Math.min(Math.max(n, s.spec.min), s.spec.max);
       await moveTo(a, target, 'bounds', `${n} member(s) is outside [min ${s.spec.min}, max ${s.spec.max}] → ${target}`, n < s.spec.min ? 'BelowMin' : 'AboveMax');
       continue;
+    }
+
+    if (healthReplacement && s.spec.health?.replace) {
+      const plan = planReplacements(s.unhealthy ?? {}, Date.now(), s.spec.health, s.replacements ?? []);
+      s.replacements = plan.recent;
+      if (plan.held.length) {
+        record(a, { current: n, desired: n, action: 'hold', code: 'ReplacementLimit', reason: `${plan.held.join(', ')} broken past the grace period, but ${plan.recent.length + plan.due.length} replacement(s) this hour reach the limit of ${s.spec.health.maxReplacementsPerHour}`, source: 'health' });
+      }
+      if (plan.due.length) {
+        pollDueAt = undefined;
+        await replaceMembers(a, plan.due);
+        continue;
+      }
     }
 
     const readings = await readMetrics(a);

@@ -3,19 +3,23 @@ import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery,
 import type { Activities } from '../activities';
 import type { ClusterSpec } from '../config/spec';
 
-const RETRY: RetryPolicy = { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 15_000, maximumAttempts: 6 };
+/** Backoff for transient faults; permanent ones are non-retryable failures and stop at once. */
+const BACKOFF: RetryPolicy = { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000 };
+/** The autoscaler's own reads give up soon: a failed reconcile is reported and simply tried again on the next one. */
+const INSPECT_RETRY: RetryPolicy = { ...BACKOFF, maximumInterval: 15_000, maximumAttempts: 6 };
 
-/** Quick calls (clone, add, remove, destroy, list) and the long waits, which heartbeat. */
+/**
+ * Activity proxies for a spec. Run steps (clone, add, remove, destroy…) and the long waits retry transient faults
+ * without an attempt limit for vsphere.outageTolerance, so a vCenter that restarts mid-run delays the run instead of
+ * failing it; each attempt heartbeats (the worker's wrapper), so a dead worker's work moves on within 10 s.
+ */
 export function activitiesFor(spec: ClusterSpec) {
-  // Every activity heartbeats (the worker's heartbeat wrapper), so a dead worker's work moves on within 10 s.
-  const quick: ActivityOptions = { startToCloseTimeout: '10m', heartbeatTimeout: '10s', retry: RETRY };
-  const wait = (ms: number): ActivityOptions => ({
-    startToCloseTimeout: ms + 60_000,
-    heartbeatTimeout: '10s',
-    retry: { ...RETRY, maximumAttempts: 3 },
-  });
+  const budget = spec.vsphere.outageTolerance ?? 900_000;
+  const quick: ActivityOptions = { startToCloseTimeout: '10m', scheduleToCloseTimeout: budget + 600_000, heartbeatTimeout: '10s', retry: BACKOFF };
+  const wait = (ms: number): ActivityOptions => ({ startToCloseTimeout: ms + 60_000, scheduleToCloseTimeout: ms + 60_000 + budget, heartbeatTimeout: '10s', retry: BACKOFF });
   return {
     quick: proxyActivities<Activities>(quick),
+    inspect: proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: '10s', retry: INSPECT_RETRY }),
     guest: proxyActivities<Activities>(wait(spec.vsphere.guestTimeout)),
     health: proxyActivities<Activities>(wait(spec.loadBalancer.healthCheck.timeout)),
     drain: proxyActivities<Activities>(wait(spec.drainGracePeriod)),

@@ -206,6 +206,8 @@ test('alarms obey the policy: ten notifications in a cooldown make one scale-out
   await apply(raw({ metrics: [], autoscaling: { ...(raw().autoscaling as object), scaleOutCooldown: '6s', scaleInCooldown: '0s' } }));
   await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
   await waitIdle(w.client, CLUSTER, 60_000);
+  // The runs before this test started cooldowns of their own.
+  await eventually('the scale-out cooldown over', 20_000, async () => ((await status()).cooldown.scaleOutMs === 0 ? true : undefined));
   const server = createApiServer(w.client, 'sekret-token-for-test');
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -219,29 +219,62 @@ test('continue-as-new carries members, op numbers, queued requests and cooldowns
 
 test('the live autoscaler and the backtest make the same decisions from the same demand', async () => {
   const world = new World();
-  // Demand (connections for the pool) held for 2 s each, indexed by time as the backtest does; per member it is
-  // demand / members. Each step is long enough for both to settle: two runs at most, 2 up or 1 down each.
-  const STEP = 2000;
-  const demand = [5, 35, 12, 48, 25, 3, 3];
-  let t0: number | undefined;
-  let reads = 0;
+  // Demand in connections for the pool; per member it is demand / members, as the backtest reads it. Live, each value
+  // holds until the pool has settled (two reads without a change); the backtest holds each for 10 s, time enough
+  // to settle as well. Either way a step is played out to the end, so the decisions must be the same.
+  const demand = [5, 35, 12, 48, 3];
+  let step = 0;
+  let stable = 0;
+  let lastMembers = -1;
   world.readingFrom = (w) => {
-    t0 ??= Date.now();
-    reads++;
     const members = [...w.pool.values()].filter((m) => m.status === 'UP').length;
-    const d = demand[Math.min(Math.floor((Date.now() - t0) / STEP), demand.length - 1)]!;
+    stable = members === lastMembers ? stable + 1 : 0;
+    lastMembers = members;
+    if (stable >= 2 && step < demand.length) {
+      step++;
+      stable = 0;
+    }
+    const d = demand[Math.min(step, demand.length - 1)]!;
     return members ? { value: d / members } : { error: 'no member serves' };
   };
-  const autoscaling = { tolerance: 0.1, maxStepOut: 2, maxStepIn: 1 };
+  const autoscaling = { tolerance: 0.1, maxStepOut: 2, maxStepIn: 1, reconcileInterval: '1m' };
   const { handle, taskQueue } = await start(world, { autoscaling });
   const live = await withWorker(env, world, taskQueue, async () => {
-    await until('the demand played', 60_000, async () => t0 !== undefined && Date.now() - t0 > demand.length * STEP);
+    await until('the demand played', 60_000, async () => step >= demand.length);
     return (await idle(handle)).runs.slice(1).map((r) => (r.kind === 'scale-out' ? r.count : -r.count));
   });
   const as = autoscalingSchema.parse({ ...fast, ...autoscaling });
-  const sim = simulate({ stepMs: STEP, values: demand }, { capacityPerMember: 10, timeToReadyMs: 300, drainMs: 300 }, { name: 'spec', min: 1, max: 5, metric: spec('x', { metrics: [metric] }).metrics[0]!, autoscaling: as });
-  expect(reads).toBeGreaterThan(demand.length);
-  // 5 → 1 member; 35 → 4 (+2, +1); 12 → 2 (−1, −1); 48 → 5 (+2, +1); 25 → 3 (−1, −1); 3 → 1 (−1, −1).
+  const sim = simulate({ stepMs: 10_000, values: demand }, { capacityPerMember: 10, timeToReadyMs: 300, drainMs: 300 }, { name: 'spec', min: 1, max: 5, metric: spec('x', { metrics: [metric] }).metrics[0]!, autoscaling: as });
+  // 5 → 1 member; 35 → 4 (+2, +1); 12 → 2 (−1, −1); 48 → 5 (+2, +1); 3 → 1 (−1 × 4).
   expect(sim.actions.map((a) => a.to - a.from)).toEqual([2, 1, -1, -1, 2, 1, -1, -1, -1, -1]);
   expect(live).toEqual(sim.actions.map((a) => a.to - a.from));
+});
+
+test('a member DOWN past the grace period is replaced: the new one joins first; the hourly limit holds the rest', async () => {
+  const world = new World();
+  const { name, handle, taskQueue } = await start(world, { metrics: [], min: 3, max: 3, health: { gracePeriod: '1s', maxReplacementsPerHour: 1 } });
+  await withWorker(env, world, taskQueue, async () => {
+    await idle(handle, 3);
+    world.calls = [];
+    world.pool.get(`${name}-1-2`)!.status = 'DOWN';
+    world.pool.get(`${name}-1-3`)!.status = 'DOWN';
+    const st = await until('one replacement', 15_000, async () => {
+      const s = await status(handle);
+      return s.runs.length === 3 && !s.currentOperation && s.decisions.some((d) => d.code === 'ReplacementLimit') ? s : undefined;
+    });
+    expect(st.runs.slice(1).map((r) => [r.kind, r.count])).toEqual([
+      ['scale-out', 1],
+      ['scale-in', 1],
+    ]);
+    // The replacement joined before the broken member was drained: the healthy count never fell.
+    const joined = world.calls.indexOf(`waitPoolMemberHealthy ${name}-2-1`);
+    const drained = world.calls.findIndex((c) => c.startsWith('drainPoolMember'));
+    expect(joined).toBeGreaterThanOrEqual(0);
+    expect(drained).toBeGreaterThan(joined);
+    // The member broken first (same time: by name) went; the other waits for the next hour.
+    expect(world.members(name)).toEqual([`${name}-1-1`, `${name}-1-3`, `${name}-2-1`]);
+    expect(st.decisions.find((d) => d.source === 'health' && d.action === 'scale-out')!.reason).toMatch(new RegExp(`^replace ${name}-1-2 \\(DOWN in the balancer for \\d+ s\\): grace 1 s, 1 of 1 this hour$`));
+    expect(st.unhealthy[`${name}-1-3`]).toMatchObject({ why: 'DOWN in the balancer' });
+    expect(st.decisions.find((d) => d.code === 'ReplacementLimit')!.reason).toBe(`${name}-1-3 broken past the grace period, but 1 replacement(s) this hour reach the limit of 1`);
+  });
 });

@@ -47,6 +47,8 @@ export class VsphereCompute implements ComputeProvider {
     try {
       return await fn();
     } catch (err) {
+      // A vCenter rebuilt or restarted may give the folder, template or pool new references: look them up again.
+      if ((err instanceof VimFault || err instanceof VimTaskError) && err.faultType === 'ManagedObjectNotFound') this.refs = undefined;
       if (err instanceof VimFault && (err.faultType === 'InvalidLogin' || err.faultType === 'NoPermission')) {
         throw permanent('BadCredentials', `vSphere at ${this.spec.url} refused credential "${this.spec.credentialRef}" (${err.faultType}) while trying to ${what}`);
       }

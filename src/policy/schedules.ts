@@ -1,0 +1,120 @@
+// Scheduled actions: cron windows (5-field cron, IANA time zones, DST-correct through croner) that raise or lower the
+// bounds, or ask for a size once, as AWS scheduled actions, KEDA's cron scaler and NSX ALB schedules do.
+//
+// A window opens at each firing of its cron and lasts `until` (a duration), or, without `until`, until the next
+// firing of its own cron — so an action without `until` stays in force, as an AWS scheduled action does.
+// Overlapping windows: for each of min, max and desired, the window that opened last and sets it wins; the spec's
+// own bounds apply where no open window sets them; a min above the max raises the max (the later intent to have
+// capacity wins over a cap). `desired` is applied once, when its window opens.
+import type { Cron as CronType } from 'croner';
+
+export interface ScheduleSpec {
+  name: string;
+  cron: string;
+  timezone: string;
+  min?: number;
+  max?: number;
+  desired?: number;
+  /** How long each window lasts (ms); absent: until the cron fires again. */
+  until?: number;
+}
+
+export interface OpenWindow {
+  name: string;
+  openedAt: number;
+  /** When it closes (ms): `until` after opening, or the cron's next firing. */
+  closesAt: number;
+  min?: number;
+  max?: number;
+  desired?: number;
+}
+
+export interface ScheduledBounds {
+  min: number;
+  max: number;
+  /** The windows that set min / max (for the log and the status). */
+  minBy?: string;
+  maxBy?: string;
+}
+
+let croner: typeof import('croner') | undefined;
+/** Loaded on first use: a workflow evaluates its modules per instance, and most clusters have no schedule. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cronModule = () => (croner ??= require('croner') as typeof import('croner'));
+const crons = new Map<string, CronType>();
+
+/** The cron of a schedule; throws naming the problem for a bad expression or time zone. */
+export function cronOf(s: Pick<ScheduleSpec, 'cron' | 'timezone'>): CronType {
+  const key = `${s.timezone}\n${s.cron}`;
+  let c = crons.get(key);
+  if (!c) {
+    c = new (cronModule().Cron)(s.cron, { timezone: s.timezone, legacyMode: true });
+    crons.set(key, c);
+  }
+  return c;
+}
+
+/** The next firing strictly after `t` (ms), if any. */
+export function nextFiring(s: ScheduleSpec, t: number): number | undefined {
+  return cronOf(s).nextRun(new Date(t))?.getTime();
+}
+
+const LOOKBACK_MS = [86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000];
+
+/** The last firing at or before `t`, looking back at most a year. */
+export function lastFiring(s: ScheduleSpec, t: number): number | undefined {
+  for (const back of LOOKBACK_MS) {
+    const from = s.until !== undefined ? t - Math.min(back, s.until) : t - back;
+    let last: number | undefined;
+    for (let f = nextFiring(s, from - 1); f !== undefined && f <= t; f = nextFiring(s, f)) last = f;
+    if (last !== undefined || (s.until !== undefined && back >= s.until)) return last;
+  }
+  return undefined;
+}
+
+/** The windows open at `now`, the one opened last first. */
+export function openWindows(schedules: readonly ScheduleSpec[], now: number): OpenWindow[] {
+  const open: OpenWindow[] = [];
+  for (const s of schedules) {
+    const openedAt = lastFiring(s, now);
+    if (openedAt === undefined) continue;
+    const closesAt = s.until !== undefined ? openedAt + s.until : (nextFiring(s, openedAt) ?? Infinity);
+    if (now >= closesAt) continue;
+    open.push({ name: s.name, openedAt, closesAt, min: s.min, max: s.max, desired: s.desired });
+  }
+  return open.sort((a, b) => b.openedAt - a.openedAt || a.name.localeCompare(b.name));
+}
+
+/** The bounds in force: for each, the window opened last that sets it, else the spec's. */
+export function scheduledBounds(spec: { min: number; max: number }, open: readonly OpenWindow[]): ScheduledBounds {
+  const minW = open.find((w) => w.min !== undefined);
+  const maxW = open.find((w) => w.max !== undefined);
+  const min = minW?.min ?? spec.min;
+  let max = maxW?.max ?? spec.max;
+  if (min > max) max = min;
+  return { min, max, ...(minW ? { minBy: minW.name } : {}), ...(maxW ? { maxBy: maxW.name } : {}) };
+}
+
+/** The next time any window opens or closes after `now`: when the autoscaler must look again. */
+export function nextScheduleChange(schedules: readonly ScheduleSpec[], now: number): number | undefined {
+  let next: number | undefined;
+  const consider = (t: number | undefined) => {
+    if (t !== undefined && t > now && (next === undefined || t < next)) next = t;
+  };
+  for (const s of schedules) consider(nextFiring(s, now));
+  for (const w of openWindows(schedules, now)) consider(w.closesAt);
+  return next;
+}
+
+/** Upcoming firings of each schedule, for the status. */
+export function upcoming(schedules: readonly ScheduleSpec[], now: number, count = 3): { name: string; next: number[] }[] {
+  return schedules.map((s) => {
+    const next: number[] = [];
+    for (let t: number | undefined = now; next.length < count; ) {
+      t = nextFiring(s, t);
+      if (t === undefined) break;
+      next.push(t);
+    }
+    return { name: s.name, next };
+  });
+}
