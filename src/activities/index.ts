@@ -13,6 +13,7 @@ import type { PoolMember } from './loadbalancer/provider';
 import { HaproxyStatsSource } from './metrics/haproxy-stats';
 import { PrometheusSource } from './metrics/prometheus';
 import type { MetricReading } from './metrics/source';
+import { forecastSeries, type ForecastResult } from '../policy/forecast';
 
 export interface ActivityDeps {
   credentials: CredentialResolver;
@@ -27,6 +28,15 @@ export interface VmRequest {
 
 /** What a metric read needs of a spec. */
 export type MetricsRequest = Pick<ClusterSpec, 'name' | 'metrics' | 'prometheus' | 'loadBalancer'>;
+
+export interface ForecastRequest {
+  prometheusUrl: string;
+  /** The pool's total demand, in the metric's unit. */
+  query: string;
+  historyMs: number;
+  stepMs: number;
+  horizonMs: number;
+}
 
 export interface MemberRequest {
   loadBalancer: LoadBalancerSpec;
@@ -183,6 +193,29 @@ function buildActivities(deps: ActivityDeps) {
 
     async listPoolMembers(req: { loadBalancer: LoadBalancerSpec }): Promise<PoolMember[]> {
       return lb(req.loadBalancer).listMembers();
+    },
+
+    /**
+     * Forecasts the pool's demand from its Prometheus history: each step's busiest minute of `query`
+     * (`max_over_time`), `history` back, then the seasonal forecaster. A failed query is a reason, never an exception.
+     */
+    async forecastDemand(req: ForecastRequest): Promise<ForecastResult> {
+      const end = Math.floor(Date.now() / req.stepMs) * req.stepMs;
+      const peakQuery = `max_over_time((${req.query})[${Math.round(req.stepMs / 1000)}s:1m])`;
+      let points: [number, number][];
+      try {
+        points = await new PrometheusSource(req.prometheusUrl, 30_000).rangeQuery(peakQuery, end - req.historyMs, end, req.stepMs);
+      } catch (err) {
+        return { ok: false, reason: `the history query failed: ${(err as Error).message}` };
+      }
+      // Gaps (a Prometheus restart) hold the last value, so the grid stays regular.
+      const start = points[0]![0];
+      const values: number[] = [];
+      for (const [t, v] of points) {
+        while (start + values.length * req.stepMs < t) values.push(values[values.length - 1] ?? v);
+        values.push(v);
+      }
+      return forecastSeries({ startMs: start, stepMs: req.stepMs, values }, { horizonMs: req.horizonMs });
     },
 
     /** Reads every metric of the spec; a failure is a reading with an error, never an exception. */

@@ -17,6 +17,7 @@ export interface BacktestCliOptions {
   cluster: string;
   trace?: string;
   column?: string;
+  start?: string;
   scale: number;
   capacityPerMember?: number;
   clone: number;
@@ -103,13 +104,14 @@ async function prometheusTrace(spec: ClusterSpec, o: BacktestCliOptions): Promis
     prev = t;
   }
   if (values.length < 2) throw new TraceError(`"${query}" returned ${values.length} sample(s) between --from and --to: too few to backtest`);
-  return { stepMs: o.step, values, source: `${o.prometheus} ${query} [${new Date(start).toISOString()} .. ${new Date(end).toISOString()}, step ${formatDuration(o.step)}]` };
+  return { stepMs: o.step, values, startMs: start, source: `${o.prometheus} ${query} [${new Date(start).toISOString()} .. ${new Date(end).toISOString()}, step ${formatDuration(o.step)}]` };
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 export function formatBacktest(r: BacktestResult, source: string): string {
-  const head = ['POLICY', 'UNDER MIN', 'MEMBER-H', 'VS ORACLE', 'ACC UNDER %', 'ACC OVER %', 'TIME UNDER %', 'TIME OVER %', 'ACTIONS', 'REVERSALS'];
+  const forecasts = r.policies.some((p) => p.scores.forecastError !== undefined);
+  const head = ['POLICY', 'UNDER MIN', 'MEMBER-H', 'VS ORACLE', 'ACC UNDER %', 'ACC OVER %', 'TIME UNDER %', 'TIME OVER %', 'ACTIONS', 'REVERSALS', ...(forecasts ? ['FORECAST sMAPE %', 'IN USE %'] : [])];
   const rows = r.policies.map(({ name, scores: s }) => [
     name,
     fmt(s.underProvisionedMinutes, 0),
@@ -121,6 +123,7 @@ export function formatBacktest(r: BacktestResult, source: string): string {
     fmt(s.timeshareOver, 1),
     String(s.actions),
     String(s.reversals),
+    ...(forecasts ? [s.forecastError !== undefined ? fmt(s.forecastError) : '-', s.forecastInUse !== undefined ? fmt(s.forecastInUse, 0) : '-'] : []),
   ]);
   const m = r.model;
   return [
@@ -153,7 +156,8 @@ export async function runBacktestCommand(o: BacktestCliOptions): Promise<number>
       throw new UsageError(`cannot read --trace ${o.trace}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     const parsed = parseTraceCsv(text, { source: o.trace, column: o.column, holdGaps: o.holdGaps, scale: o.scale });
-    trace = parsed;
+    // Offsets (minute 0, 1, …) are placed at --start for schedules; ISO times carry their own.
+    trace = { ...parsed, startMs: o.start !== undefined ? parseTimeArg(o.start) + parsed.startMs : parsed.startMs };
     source = `${o.trace} (${parsed.column}${o.scale !== 1 ? ` × ${o.scale}` : ''}, ${parsed.values.length} steps of ${formatDuration(parsed.stepMs)})`;
     if (parsed.filled.length) console.error(`backtest: held the last value over ${parsed.filled.length} gap(s), the first before row ${parsed.filled[0]!.row}`);
   } else {
@@ -187,6 +191,7 @@ export function backtestCommand(program: Command, setExit: (code: number) => voi
     .requiredOption('--cluster <file>', 'the cluster spec')
     .option('--trace <csv>', 'demand as CSV: a time column, then value columns')
     .option('--column <name>', 'the CSV value column (default: the second column)')
+    .option('--start <time>', 'the wall time of a CSV whose times are offsets (minute 0, 1, …), for schedules (ISO)')
     .option('--hold-gaps', 'repeat the last value over gaps in the data instead of failing')
     .option('--prometheus <url>', "read the demand from Prometheus' history instead")
     .option('--query <promql>', "the pool's total demand (default: the metric's own query, if it is a total)")

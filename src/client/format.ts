@@ -16,6 +16,16 @@ export function formatStatus(st: AutoscalerStatus): string {
     `cooldown: scale-out ${formatDuration(st.cooldown.scaleOutMs)}, scale-in ${formatDuration(st.cooldown.scaleInMs)}`,
     `current operation: ${st.currentOperation ?? 'none'}${st.queue.length ? `; queued: ${st.queue.map((q) => `${q.kind} ${q.n} (${q.source})`).join(', ')}` : ''}`,
   ];
+  if (st.specBounds && (st.specBounds.minBy || st.specBounds.maxBy)) {
+    lines.push(`bounds in force: [${st.min}, ${st.max}]${st.specBounds.minBy ? `, min by schedule ${st.specBounds.minBy}` : ''}${st.specBounds.maxBy ? `, max by schedule ${st.specBounds.maxBy}` : ''} (spec: [${st.specBounds.min}, ${st.specBounds.max}])`);
+  }
+  for (const sc of st.schedules ?? []) {
+    lines.push(`schedule ${sc.name}: ${sc.open ? `open since ${sc.openedAt?.slice(0, 16)}Z${sc.closesAt ? ` until ${sc.closesAt.slice(0, 16)}Z` : ''}` : 'closed'}; next ${sc.next.map((t) => `${t.slice(0, 16)}Z`).join(', ') || 'never'}`);
+  }
+  if (st.forecast) {
+    const f = st.forecast;
+    lines.push(`forecast: ${f.state}${f.reason ? ` — ${f.reason}` : ''}${f.error !== null ? `; sMAPE ${(f.error * 100).toFixed(0)}% on the last day` : ''}${f.text ? `; ${f.text}` : ''}; next ${f.nextRefresh?.slice(11, 16) ?? 'soon'}`);
+  }
   if (st.recentPolls.length) {
     const lags = st.recentPolls.map((p) => p.lagMs).sort((a, b) => a - b);
     lines.push(`polls: ${st.iterations} so far; lag of the last ${lags.length}: median ${lags[Math.floor((lags.length - 1) / 2)]} ms, max ${lags[lags.length - 1]} ms`);

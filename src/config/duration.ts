@@ -1,11 +1,11 @@
-// Durations in specs: a number of seconds or a string such as "500ms", "30s", "5m", "1h".
+// Durations in specs: a number of seconds or a string such as "500ms", "30s", "5m", "1h", "14d".
 import { z } from 'zod';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseDuration(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
   if (!m) return undefined;
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
 }
@@ -14,7 +14,7 @@ export function parseDuration(value: number | string): number | undefined {
 export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use seconds, or e.g. "500ms", "30s", "5m")` });
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use seconds, or e.g. "500ms", "30s", "5m", "2h", "14d")` });
     return z.NEVER;
   }
   return ms;

@@ -150,6 +150,70 @@ export const healthSchema = z
   })
   .strict();
 
+const count = z.number().int().min(0).max(1000);
+
+/** A 5-field cron expression and an IANA time zone, checked by the cron library itself. */
+function cronProblem(cron: string, timezone: string): string | undefined {
+  if (cron.trim().split(/\s+/).length !== 5) return `"${cron}" is not a 5-field cron expression (minute hour day-of-month month day-of-week)`;
+  try {
+    Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    return `"${timezone}" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)`;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Cron } = require('croner') as typeof import('croner');
+    new Cron(cron, { timezone, legacyMode: true });
+  } catch (err) {
+    return `"${cron}": ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+export const scheduleSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a short name'),
+    /** When each window opens: standard 5-field cron. */
+    cron: z.string().min(1),
+    timezone: z.string().default('UTC'),
+    min: count.optional(),
+    max: count.optional(),
+    /** A size asked for once, when the window opens. */
+    desired: count.optional(),
+    /** How long each window lasts; absent, until the cron fires again (the action stays in force). */
+    until: duration.optional(),
+  })
+  .strict()
+  .superRefine((sc, ctx) => {
+    const problem = cronProblem(sc.cron, sc.timezone);
+    if (problem) ctx.addIssue({ code: 'custom', path: [/timezone|time zone/.test(problem) ? 'timezone' : 'cron'], message: problem });
+    if (sc.min === undefined && sc.max === undefined && sc.desired === undefined) ctx.addIssue({ code: 'custom', message: 'needs min, max or desired' });
+    if (sc.min !== undefined && sc.max !== undefined && sc.min > sc.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${sc.min} is above max ${sc.max}` });
+  });
+
+export const predictionSchema = z
+  .object({
+    /** The target metric whose level turns forecast demand into members (default: the first metric with a target). */
+    metric: z.string().optional(),
+    /** PromQL for the pool's total demand in that metric's unit; default the metric's own query when it is a total. */
+    query: z.string().min(1).optional(),
+    /** History read for each forecast, and its step. */
+    history: duration.default(14 * 86_400_000),
+    step: duration.default(300_000),
+    /** How far ahead each forecast reaches, and how often it is made again. */
+    horizon: duration.default(6 * 3_600_000),
+    refresh: duration.default(3_600_000),
+    /** From a scale-out to a member serving; the forecast is read this far ahead. Default: guestTimeout / 2. */
+    timeToReady: duration.optional(),
+    /** Extra capacity over the forecast, as a fraction (the forecast is already of each step's busiest minute). */
+    headroom: z.number().min(0).max(2).default(0),
+    /** A forecast whose error (sMAPE) on the last day is above this is set aside. */
+    maxError: z.number().min(0).max(2).default(0.5),
+    /** Record what the forecast would do, without acting on it. */
+    forecastOnly: z.boolean().default(false),
+  })
+  .strict();
+
 export const clusterSpecSchema = z
   .object({
     name,
@@ -166,6 +230,8 @@ export const clusterSpecSchema = z
     metrics: z.array(metricSchema).default([]),
     autoscaling: autoscalingSchema.default(() => autoscalingSchema.parse({})),
     health: healthSchema.default(() => healthSchema.parse({})),
+    schedules: z.array(scheduleSchema).default([]),
+    prediction: predictionSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -176,6 +242,23 @@ export const clusterSpecSchema = z
       if ('prometheus' in m.source && !s.prometheus)
         ctx.addIssue({ code: 'custom', path: ['metrics', i, 'source'], message: 'a prometheus source needs prometheus.url in the spec' });
     });
+    s.schedules.forEach((sc, i) => {
+      const min = sc.min ?? s.min;
+      const max = sc.max ?? s.max;
+      if (min > max) ctx.addIssue({ code: 'custom', path: ['schedules', i, sc.min !== undefined ? 'min' : 'max'], message: `the window's min ${min} would be above its max ${max}` });
+      if (sc.desired !== undefined && (sc.desired < min || sc.desired > max)) ctx.addIssue({ code: 'custom', path: ['schedules', i, 'desired'], message: `desired ${sc.desired} is outside the window's [${min}, ${max}]` });
+    });
+    if (new Set(s.schedules.map((sc) => sc.name)).size !== s.schedules.length) ctx.addIssue({ code: 'custom', path: ['schedules'], message: 'schedule names must be unique' });
+    if (s.prediction) {
+      const p = s.prediction;
+      const m = p.metric ? s.metrics.find((x) => x.name === p.metric) : s.metrics.find((x) => x.target);
+      if (!m) ctx.addIssue({ code: 'custom', path: ['prediction', 'metric'], message: p.metric ? `no metric "${p.metric}"` : 'prediction needs a metric with a target' });
+      else if (!m.target) ctx.addIssue({ code: 'custom', path: ['prediction', 'metric'], message: `metric ${m.name} has no target: prediction turns demand into members by a target` });
+      else if (!p.query && (m.target.perMember || !('prometheus' in m.source)))
+        ctx.addIssue({ code: 'custom', path: ['prediction', 'query'], message: `metric ${m.name} is ${m.target.perMember ? 'a per-member average' : 'not a Prometheus metric'}: give prediction.query for the pool's total demand (e.g. sum(...))` });
+      if (!s.prometheus) ctx.addIssue({ code: 'custom', path: ['prediction'], message: 'prediction reads history from Prometheus: the spec needs prometheus.url' });
+      if (p.step > p.horizon) ctx.addIssue({ code: 'custom', path: ['prediction', 'step'], message: 'step is longer than horizon' });
+    }
     const names = s.metrics.map((m) => m.name);
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], message: `metric name "${n}" is used twice` });
@@ -189,6 +272,8 @@ export type LoadBalancerSpec = ClusterSpec['loadBalancer'];
 export type MetricSpec = ClusterSpec['metrics'][number];
 export type AutoscalingSpec = ClusterSpec['autoscaling'];
 export type HealthSpec = ClusterSpec['health'];
+export type ScheduleSpec = ClusterSpec['schedules'][number];
+export type PredictionSpec = z.infer<typeof predictionSchema>;
 export type Adjustment = z.infer<typeof adjustmentSchema>;
 
 /** A spec that failed validation: one line per wrong field, each naming its path. */

@@ -7,12 +7,32 @@
 // Scores follow the SPEC Research Group's elasticity metrics (Herbst et al., "Ready for Rain?", 2015) plus cost.
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
+import { forecastSeries, smape, type Forecast } from './forecast';
+import { forecastFloor, ScheduleClock } from './proactive';
+import type { ScheduleSpec } from './schedules';
 
 export interface DemandTrace {
   /** Time between samples (ms); every sample holds for one step. */
   stepMs: number;
   /** Demand per step in the metric's unit, for the whole pool (e.g. requests per minute, open connections). */
   values: ArrayLike<number>;
+  /** Wall time of the first step (ms since the epoch), for schedules; default 0. */
+  startMs?: number;
+}
+
+/** Prediction as the spec configures it, in the units the simulation needs. */
+export interface PredictionUnderTest {
+  /** Demand one member should carry (the metric's target). */
+  level: number;
+  headroom: number;
+  stepMs: number;
+  historyMs: number;
+  horizonMs: number;
+  refreshMs: number;
+  maxError: number;
+  forecastOnly: boolean;
+  /** The time-to-ready the forecast reads ahead by. */
+  timeToReadyMs: number;
 }
 
 export interface PoolModel {
@@ -33,6 +53,8 @@ export interface PolicyUnderTest {
   /** The one metric the demand feeds: per member (demand / ready members) unless a target says perMember: false. */
   metric: MetricSpec;
   autoscaling: AutoscalingSpec;
+  schedules?: ScheduleSpec[];
+  prediction?: PredictionUnderTest;
 }
 
 export interface ScalingAction {
@@ -59,6 +81,10 @@ export interface Scores {
   actions: number;
   /** Direction changes within 10 minutes of the run before. */
   reversals: number;
+  /** With prediction: sMAPE (%) of the forecasts against the demand that came, over each forecast's refresh period. */
+  forecastError?: number;
+  /** With prediction: % of polls at which a forecast was in use (others: too little history, or a poor fit). */
+  forecastInUse?: number;
 }
 
 export interface Simulation {
@@ -139,20 +165,94 @@ export function metricReading(metric: MetricSpec, demand: number, ready: number)
   return ready > 0 ? { value: demand / ready } : { error: 'no member serves' };
 }
 
-/** Replays `trace` through `policy` with the autoscaler's own decide(). */
+/**
+ * The peak demand of each `stepMs` bucket (whole buckets only): what the forecaster learns from, since capacity must
+ * cover a step's busiest minute, not its mean. Live, the history query is `max_over_time((query)[step:1m])`.
+ */
+export function peakBuckets(trace: DemandTrace, stepMs: number): Float64Array {
+  const per = Math.max(1, Math.round(stepMs / trace.stepMs));
+  const out = new Float64Array(Math.floor(trace.values.length / per));
+  for (let k = 0; k < out.length; k++) {
+    let peak = 0;
+    for (let i = k * per; i < (k + 1) * per; i++) peak = Math.max(peak, trace.values[i]!);
+    out[k] = peak;
+  }
+  return out;
+}
+
+/** Forecasts made over a trace from its own past only: at each refresh, the whole buckets before that moment. */
+export class TraceForecaster {
+  private readonly series: Float64Array;
+  private readonly stepMs: number;
+  private nextRefresh = 0;
+  current?: Forecast;
+  private readonly pairs: [number, number][] = [];
+  used = 0;
+  polls = 0;
+
+  constructor(
+    trace: DemandTrace,
+    private readonly p: PredictionUnderTest,
+  ) {
+    this.stepMs = Math.max(trace.stepMs, Math.round(p.stepMs / trace.stepMs) * trace.stepMs);
+    this.series = peakBuckets(trace, this.stepMs);
+  }
+
+  /** The forecast in force at `t` (ms from the trace's start), refreshed on its schedule; undefined when set aside. */
+  at(t: number): Forecast | undefined {
+    if (t >= this.nextRefresh) {
+      this.nextRefresh = t + this.p.refreshMs;
+      const end = Math.floor(t / this.stepMs);
+      const from = Math.max(0, end - Math.round(this.p.historyMs / this.stepMs));
+      const r = forecastSeries({ startMs: from * this.stepMs, stepMs: this.stepMs, values: this.series.subarray(from, end) }, { horizonMs: this.p.horizonMs });
+      this.current = r.ok && r.forecast.error <= this.p.maxError ? r.forecast : undefined;
+      // Scored against what came in the period it serves, once that is known.
+      if (this.current) {
+        const first = Math.round(this.current.startMs / this.stepMs);
+        const last = Math.min(this.series.length, Math.floor((t + this.p.refreshMs) / this.stepMs));
+        for (let k = first; k < last && k - first < this.current.values.length; k++) this.pairs.push([this.current.values[k - first]!, this.series[k]!]);
+      }
+    }
+    this.polls++;
+    if (this.current) this.used++;
+    return this.current;
+  }
+
+  error(): number {
+    return 100 * smape(this.pairs);
+  }
+}
+
+/** Replays `trace` through `policy` with the autoscaler's own decide(), schedules and forecasts. */
 export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnderTest): Simulation {
   const { stepMs, values } = trace;
+  const start = trace.startMs ?? 0;
   const totalMs = values.length * stepMs;
   const as = policy.autoscaling;
   const poll = Math.max(as.pollInterval, 1000);
   const metrics = [policy.metric];
   const tally = new Tally(trace, model.capacityPerMember);
   const actions: ScalingAction[] = [];
+  const clock = policy.schedules?.length ? new ScheduleClock(policy.schedules, policy) : undefined;
+  const forecaster = policy.prediction ? new TraceForecaster(trace, policy.prediction) : undefined;
+  /** Windows whose `desired` was applied already: by name and opening time. */
+  const applied = new Set<string>();
   let state: PolicyState = initialPolicyState();
   let ready = Math.min(Math.max(policy.initial ?? policy.min, policy.min), policy.max);
   let billed = ready;
   /** The run under way: the loop decides nothing until it ends, when `ready` and `billed` change by these. */
   let run: { endsAt: number; ready: number; billed: number } | undefined;
+  const act = (at: number, to: number) => {
+    actions.push({ atMs: at, from: ready, to });
+    if (to > ready) {
+      billed += to - ready;
+      run = { endsAt: at + model.timeToReadyMs, ready: to - ready, billed: 0 };
+    } else {
+      // Drained members take no new traffic at once and are billed until they are gone.
+      run = { endsAt: at + model.drainMs, ready: 0, billed: to - ready };
+      ready = to;
+    }
+  };
   let t = 0;
   let nextPoll = 0;
   while (t < totalMs) {
@@ -169,21 +269,40 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
     if (t >= totalMs || t < nextPoll) continue;
     nextPoll += poll;
     if (run) continue;
-    const reading = metricReading(policy.metric, values[Math.min(Math.floor(t / stepMs), values.length - 1)]!, ready);
-    const d = decide({ now: t, current: ready, min: policy.min, max: policy.max, metrics, autoscaling: as, readings: { [policy.metric.name]: reading }, state }, { explain: false });
-    state = d.state;
-    if (d.action === 'none') continue;
-    actions.push({ atMs: t, from: ready, to: d.desired });
-    if (d.action === 'scale-out') {
-      billed += d.desired - ready;
-      run = { endsAt: t + model.timeToReadyMs, ready: d.desired - ready, billed: 0 };
-    } else {
-      // Drained members take no new traffic at once and are billed until they are gone.
-      run = { endsAt: t + model.drainMs, ready: 0, billed: d.desired - ready };
-      ready = d.desired;
+    let { min, max } = policy;
+    if (clock) {
+      const view = clock.read(start + t);
+      ({ min, max } = view.bounds);
+      // A window's desired size is asked for once, when it opens, like an operator's request.
+      const fresh = view.open.find((w) => w.desired !== undefined && !applied.has(`${w.name}@${w.openedAt}`));
+      if (fresh) {
+        applied.add(`${fresh.name}@${fresh.openedAt}`);
+        const to = Math.min(Math.max(fresh.desired!, min), max);
+        if (to !== ready) {
+          act(t, to);
+          continue;
+        }
+      }
     }
+    // Outside the bounds (a schedule moved them): straight back within them, as the autoscaler's bounds step does.
+    if (ready < min || ready > max) {
+      act(t, Math.min(Math.max(ready, min), max));
+      continue;
+    }
+    const p = policy.prediction;
+    const f = forecaster?.at(t);
+    const floor = f && p && !p.forecastOnly ? forecastFloor(f, t, { timeToReadyMs: p.timeToReadyMs, level: p.level, headroom: p.headroom }) : undefined;
+    const reading = metricReading(policy.metric, values[Math.min(Math.floor(t / stepMs), values.length - 1)]!, ready);
+    const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings: { [policy.metric.name]: reading }, state, forecast: floor }, { explain: false });
+    state = d.state;
+    if (d.action !== 'none') act(t, d.desired);
   }
-  return { name: policy.name, scores: tally.scores(totalMs, actions), ready: tally.ready, actions };
+  const scores = tally.scores(totalMs, actions);
+  if (forecaster) {
+    scores.forecastError = forecaster.error();
+    scores.forecastInUse = forecaster.polls ? (100 * forecaster.used) / forecaster.polls : 0;
+  }
+  return { name: policy.name, scores, ready: tally.ready, actions };
 }
 
 /**

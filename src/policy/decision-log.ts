@@ -1,5 +1,5 @@
 // The autoscaler's decision log: what it decided, why (a code and a sentence), from which source; bounded.
-export type DecisionSource = 'policy' | 'manual' | 'alarm' | 'bounds' | 'reconcile' | 'health';
+export type DecisionSource = 'policy' | 'manual' | 'alarm' | 'bounds' | 'reconcile' | 'health' | 'schedule' | 'forecast';
 
 export interface DecisionRecord {
   at: string;

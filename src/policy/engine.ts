@@ -29,6 +29,11 @@ export interface PolicyInput {
   autoscaling: AutoscalingSpec;
   readings: Record<string, MetricReading>;
   state: PolicyState;
+  /**
+   * Members a forecast wants ready one time-to-ready from now (AWS's "forecast and scale"): the decision is at least
+   * this many, never fewer than the reactive policy wants, so a forecast alone never scales in below it.
+   */
+  forecast?: { members: number; text: string };
 }
 
 /**
@@ -51,7 +56,8 @@ export type DecisionCode =
   | 'RaisedToMin'
   | 'MaxStep'
   | 'ScaleOutCooldown'
-  | 'ScaleInCooldown';
+  | 'ScaleInCooldown'
+  | 'Forecast';
 
 export interface Decision {
   desired: number;
@@ -201,6 +207,13 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
       desired = stabilized;
       code = 'Stabilized';
     }
+  }
+
+  const fc = input.forecast;
+  if (fc && fc.members > desired) {
+    desired = fc.members;
+    code = 'Forecast';
+    note(() => fc.text);
   }
 
   if (desired > max) {

@@ -1,6 +1,6 @@
 // The policies poolpilot is compared with, written as specs of its own engine, and a whole backtest run over them.
 import { autoscalingSchema, metricSchema, type AutoscalingSpec, type ClusterSpec, type MetricSpec } from '../config/spec';
-import { oracle, relativeToOracle, simulate, type DemandTrace, type PolicyUnderTest, type PoolModel, type Simulation } from './backtest';
+import { oracle, relativeToOracle, simulate, type DemandTrace, type PolicyUnderTest, type PoolModel, type PredictionUnderTest, type Simulation } from './backtest';
 
 export const PEERS = ['fixed-step', 'hpa', 'aws', 'oracle'] as const;
 export type PeerName = (typeof PEERS)[number];
@@ -71,7 +71,7 @@ export interface BacktestResult {
   model: PoolModel;
   metric: string;
   bounds: { min: number; max: number };
-  /** The spec first (named `spec`), then the peers asked for, in their order. */
+  /** The spec first (named `spec`), then `spec-reactive-only` when the spec has schedules or prediction, then the peers. */
   policies: Simulation[];
 }
 
@@ -94,7 +94,24 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
   if (bounds.min > bounds.max) throw new BacktestInputError(`min ${bounds.min} is above max ${bounds.max}`);
   const model: PoolModel = { capacityPerMember, timeToReadyMs: o.cloneMs + o.bootMs + spec.loadBalancer.healthCheck.interval, drainMs: o.drainMs ?? spec.drainGracePeriod };
   const start = { ...bounds, initial: Math.min(Math.max(spec.initial ?? bounds.min, bounds.min), bounds.max) };
-  const policies = [simulate(trace, model, { name: 'spec', ...start, metric, autoscaling: spec.autoscaling })];
+  const reactive: PolicyUnderTest = { name: 'spec', ...start, metric, autoscaling: spec.autoscaling };
+  const p = spec.prediction;
+  // The trace is in the backtest metric's unit, so its target is the level that turns forecast demand into members.
+  const prediction: PredictionUnderTest | undefined = p && {
+    level,
+    headroom: p.headroom,
+    stepMs: p.step,
+    historyMs: p.history,
+    horizonMs: p.horizon,
+    refreshMs: p.refresh,
+    maxError: p.maxError,
+    forecastOnly: p.forecastOnly,
+    timeToReadyMs: p.timeToReady ?? model.timeToReadyMs,
+  };
+  const proactive = spec.schedules.length > 0 || !!prediction;
+  const policies = [simulate(trace, model, { ...reactive, schedules: spec.schedules, prediction })];
+  // The gain of schedules and prediction, visible in one run: the same spec without them.
+  if (proactive) policies.push(simulate(trace, model, { ...reactive, name: 'spec-reactive-only' }));
   let theOracle: Simulation | undefined;
   for (const peer of o.compare) {
     if (peer === 'oracle') policies.push((theOracle = oracle(trace, model, bounds)));

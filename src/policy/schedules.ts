@@ -60,14 +60,20 @@ export function nextFiring(s: ScheduleSpec, t: number): number | undefined {
 }
 
 const LOOKBACK_MS = [86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000];
+/** More than any daylight-saving shift: a search that starts inside a repeated hour can miss that day's firing. */
+const DST_MARGIN_MS = 2 * 3_600_000;
 
-/** The last firing at or before `t`, looking back at most a year. */
+/** The last firing at or before `t`: within `until` (and a DST margin) when given, else up to a year back. */
 export function lastFiring(s: ScheduleSpec, t: number): number | undefined {
-  for (const back of LOOKBACK_MS) {
-    const from = s.until !== undefined ? t - Math.min(back, s.until) : t - back;
+  const search = (from: number) => {
     let last: number | undefined;
     for (let f = nextFiring(s, from - 1); f !== undefined && f <= t; f = nextFiring(s, f)) last = f;
-    if (last !== undefined || (s.until !== undefined && back >= s.until)) return last;
+    return last;
+  };
+  if (s.until !== undefined) return search(t - s.until - DST_MARGIN_MS);
+  for (const back of LOOKBACK_MS) {
+    const last = search(t - back);
+    if (last !== undefined) return last;
   }
   return undefined;
 }

@@ -17,7 +17,8 @@ import {
   type RequestInput,
   type RequestResult,
 } from './autoscaler-messages';
-import { memberCount, projected, record, refreshConditions, statusOf, type Autoscaling } from './autoscaler-state';
+import { boundsNow, memberCount, projected, record, refreshConditions, type Autoscaling } from './autoscaler-state';
+import { statusOf } from './autoscaler-status';
 
 type ClusterSpec = SpecModule.ClusterSpec;
 
@@ -41,7 +42,8 @@ function problemWith(a: Autoscaling, req: RequestInput | undefined): string | un
     const least = req.kind === 'set-desired' ? 0 : 1;
     return typeof req.n === 'number' && Number.isInteger(req.n) && req.n >= least ? undefined : `${req.kind} needs a whole number of at least ${least}, not ${JSON.stringify(req.n)}`;
   }
-  return operatorRequestProblem(req.kind, req.n, projected(a), { cluster: a.cluster, min: a.s.spec.min, max: a.s.spec.max });
+  const { min, max } = boundsNow(a);
+  return operatorRequestProblem(req.kind, req.n, projected(a), { cluster: a.cluster, min, max });
 }
 
 function enqueue(a: Autoscaling, req: RequestInput & { source: string }, reason?: string): RequestResult {
@@ -59,7 +61,7 @@ function handleRequest(a: Autoscaling, req: RequestInput): RequestResult {
   const current = memberCount(s);
   const verdict = admitAlarm(
     { ...req, source },
-    { now: Date.now(), current, min: s.spec.min, max: s.spec.max, autoscaling: s.spec.autoscaling, policy: s.policy, busy: !!a.current || s.queue.length > 0, paused: s.paused },
+    { now: Date.now(), current, ...boundsNow(a), autoscaling: s.spec.autoscaling, policy: s.policy, busy: !!a.current || s.queue.length > 0, paused: s.paused },
   );
   if (!verdict.taken) {
     record(a, { current, desired: current, action: 'alarm-dropped', code: verdict.code, reason: verdict.reason, source: 'alarm' });

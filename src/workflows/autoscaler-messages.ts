@@ -64,11 +64,49 @@ export interface AutoscalerState {
   unhealthy?: Record<string, UnhealthyMark>;
   /** When replacements were launched in the last hour (ms), for the hourly limit. */
   replacements?: number[];
+  /** Schedule windows open at the last look (name@openedAt), and those whose desired size was applied. */
+  openSchedules?: string[];
+  schedulesApplied?: string[];
+  /** The latest forecast (small: a few dozen values), or why it is set aside. */
+  forecast?: ForecastState;
   iterations: number;
   /** The last polls on schedule: when each was due and how late its reading arrived, newest last. */
   polls?: PollRecord[];
   /** Options of the deployment, not the cluster. */
   searchAttributes: boolean;
+}
+
+export interface ForecastState {
+  madeAt: number;
+  nextRefresh: number;
+  startMs?: number;
+  stepMs?: number;
+  values?: number[];
+  /** sMAPE on the last day of history (0..2). */
+  error?: number;
+  /** Why it is set aside (too little history, a failed query, a poor fit). */
+  reason?: string;
+}
+
+export interface ScheduleStatus {
+  name: string;
+  open: boolean;
+  openedAt?: string;
+  closesAt?: string | null;
+  /** The next firings (ISO). */
+  next: string[];
+}
+
+export interface ForecastStatus {
+  state: 'pending' | 'in use' | 'forecast only' | 'set aside';
+  reason: string | null;
+  error: number | null;
+  madeAt: string | null;
+  nextRefresh: string | null;
+  timeToReadyMs: number;
+  /** Members the forecast wants now, and why. */
+  members: number | null;
+  text: string | null;
 }
 
 export interface AutoscalerInput {
@@ -101,6 +139,10 @@ export interface AutoscalerStatus {
   lastError: string | null;
   /** Members seen broken, since when (ISO) and why; replaced after health.gracePeriod. */
   unhealthy: Record<string, { since: string; why: string }>;
+  /** The spec's bounds, and the schedule windows that set min / max now (`min` / `max` above are those in force). */
+  specBounds: { min: number; max: number; minBy: string | null; maxBy: string | null };
+  schedules: ScheduleStatus[];
+  forecast: ForecastStatus | null;
   iterations: number;
   recentPolls: PollRecord[];
   runId: string;

@@ -1,10 +1,11 @@
 // The autoscaler's live state and what is derived from it: member count, the decision log, conditions and status.
-import { log, workflowInfo } from '@temporalio/workflow';
-import { deriveConditions, phaseOf, type ClusterFacts } from '../policy/conditions';
+import { log } from '@temporalio/workflow';
+import { deriveConditions, type ClusterFacts } from '../policy/conditions';
 import { appendDecision, repeatsLast, type DecisionRecord } from '../policy/decision-log';
 import { cooldownRemaining, initialPolicyState } from '../policy/engine';
+import { ScheduleClock, type ScheduleView } from '../policy/proactive';
 import { projectedSize } from '../policy/requests';
-import type { AutoscalerInput, AutoscalerState, AutoscalerStatus, DeleteRequest, RunRecord } from './autoscaler-messages';
+import type { AutoscalerInput, AutoscalerState, DeleteRequest, RunRecord } from './autoscaler-messages';
 
 /** One run of the autoscaler workflow: the state it carries across continue-as-new, and what lives only in this run. */
 export interface Autoscaling {
@@ -17,6 +18,8 @@ export interface Autoscaling {
   deleting?: DeleteRequest;
   /** Set by a message that should end the sleep at once. */
   wake: boolean;
+  /** The schedules' clock, for the spec it was made for. */
+  clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
 }
 
 export function startState(input: AutoscalerInput): AutoscalerState {
@@ -44,6 +47,17 @@ export function startState(input: AutoscalerInput): AutoscalerState {
   return s;
 }
 
+/** The schedules' clock for the current spec (a new spec, a new clock). */
+export function clock(a: Autoscaling): ScheduleClock {
+  if (!a.clock || a.clock.spec !== a.s.spec) a.clock = { spec: a.s.spec, clock: new ScheduleClock(a.s.spec.schedules ?? [], a.s.spec) };
+  return a.clock.clock;
+}
+
+/** The bounds in force now: the spec's, or an open schedule window's. */
+export function boundsNow(a: Autoscaling, now = Date.now()): ScheduleView['bounds'] {
+  return a.s.spec.schedules?.length ? clock(a).read(now).bounds : { min: a.s.spec.min, max: a.s.spec.max };
+}
+
 export const memberCount = (s: AutoscalerState) => s.members.filter((m) => m.power !== 'no VM').length;
 export const projected = (a: Autoscaling) => projectedSize(memberCount(a.s), a.s.queue);
 
@@ -68,41 +82,11 @@ export function clusterFacts(a: Autoscaling, now: number): ClusterFacts {
     cooldown: { scaleOutMs: cd.scaleOut, scaleInMs: cd.scaleIn },
     lastDecisionCode: s.lastDecisionCode,
     current: memberCount(s),
-    min: s.spec.min,
-    max: s.spec.max,
+    ...boundsNow(a, now),
   };
 }
 
 /** Re-derives the conditions so their transition times are kept in state (called as facts change). */
 export function refreshConditions(a: Autoscaling): void {
   a.s.conditions = deriveConditions(clusterFacts(a, Date.now()), a.s.conditions);
-}
-
-export function statusOf(a: Autoscaling): AutoscalerStatus {
-  const { s } = a;
-  const facts = clusterFacts(a, Date.now());
-  const conditions = deriveConditions(facts, s.conditions);
-  const unable = conditions.find((c) => c.type === 'AbleToScale' && c.status === 'False');
-  return {
-    cluster: a.cluster,
-    phase: phaseOf(facts, conditions),
-    conditions,
-    min: s.spec.min,
-    max: s.spec.max,
-    current: facts.current,
-    desired: projected(a),
-    paused: s.paused,
-    members: s.members,
-    metrics: s.readings,
-    cooldown: facts.cooldown,
-    decisions: s.decisions,
-    currentOperation: a.current?.workflowId ?? null,
-    queue: s.queue,
-    runs: s.runs,
-    lastError: unable?.message ?? null,
-    unhealthy: Object.fromEntries(Object.entries(s.unhealthy ?? {}).map(([name, m]) => [name, { since: new Date(m.since).toISOString(), why: m.why }])),
-    iterations: s.iterations,
-    recentPolls: s.polls ?? [],
-    runId: workflowInfo().runId,
-  };
 }

@@ -10,7 +10,8 @@ import type { Activities } from '../activities';
 import type { AutoscalerInput, RunRecord } from './autoscaler-messages';
 import { installHandlers } from './autoscaler-handlers';
 import { reconcile } from './autoscaler-reconcile';
-import { memberCount, record, refreshConditions, startState, type Autoscaling } from './autoscaler-state';
+import { forecastNow, nextScheduleWake, refreshForecast, watchSchedules } from './autoscaler-proactive';
+import { boundsNow, memberCount, record, refreshConditions, startState, type Autoscaling } from './autoscaler-state';
 import { scaleIn, type ScaleInResult } from './scale-in';
 import { scaleOut, type ScaleOutResult } from './scale-out';
 import { activitiesFor, describeFailure } from './shared';
@@ -154,6 +155,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   const clearWakeEarly = patched('wake-cleared-at-iteration-start');
   // Runs begun before health replacement never replace members when replayed.
   const healthReplacement = patched('health-replacement');
+  // Likewise schedules and forecasts.
+  const proactive = patched('proactive-scaling');
   for (;;) {
     if (clearWakeEarly) a.wake = false;
     if (a.deleting) {
@@ -168,7 +171,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     const req = s.queue[0];
     if (req) {
       pollDueAt = undefined;
-      const { target, why } = boundedRun(req, memberCount(s), s.spec.min, s.spec.max);
+      const bounds = boundsNow(a);
+      const { target, why } = boundedRun(req, memberCount(s), bounds.min, bounds.max);
       a.servingQueue = true;
       await moveTo(a, target, req.origin === 'alarm' ? 'alarm' : 'manual', why, req.origin === 'alarm' ? 'AlarmTaken' : 'OperatorRequest');
       // Removed only once it ran: a request is never lost, and never run twice across continue-as-new.
@@ -180,10 +184,21 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     if (Date.now() - s.lastReconcileAt >= s.spec.autoscaling.reconcileInterval) await reconcile(a);
 
     const n = memberCount(s);
-    if (n < s.spec.min || n > s.spec.max) {
+    if (proactive) {
+      // A schedule window that opened asks for its size once, as an operator would.
+      const asked = watchSchedules(a, Date.now());
+      if (asked && asked.desired !== n) {
+        pollDueAt = undefined;
+        await moveTo(a, asked.desired, 'schedule', `schedule ${asked.name} asks for ${asked.desired} member(s)`, 'ScheduleDesired');
+        continue;
+      }
+    }
+    const { min, max, minBy, maxBy } = boundsNow(a);
+    if (n < min || n > max) {
       pollDueAt = undefined;
-      const target = Math.min(Math.max(n, s.spec.min), s.spec.max);
-      await moveTo(a, target, 'bounds', `${n} member(s) is outside [min ${s.spec.min}, max ${s.spec.max}] → ${target}`, n < s.spec.min ? 'BelowMin' : 'AboveMax');
+      const target = Math.min(Math.max(n, min), max);
+      const by = n < min && minBy ? ` (min of schedule ${minBy})` : n > max && maxBy ? ` (max of schedule ${maxBy})` : '';
+      await moveTo(a, target, 'bounds', `${n} member(s) is outside [min ${min}, max ${max}]${by} → ${target}`, n < min ? 'BelowMin' : 'AboveMax');
       continue;
     }
 
@@ -205,12 +220,17 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       s.polls = [...(s.polls ?? []), { dueAt: pollDueAt, lagMs: Math.max(0, Date.now() - pollDueAt) }].slice(-20);
       pollDueAt = undefined;
     }
+    if (proactive) await refreshForecast(a, Date.now());
     if (!s.paused && s.spec.metrics.length > 0) {
-      const d = decide({ now: Date.now(), current: n, min: s.spec.min, max: s.spec.max, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, state: s.policy });
+      const fc = proactive ? forecastNow(a, Date.now()) : undefined;
+      const d = decide({ now: Date.now(), current: n, min, max, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, state: s.policy, forecast: fc && !fc.only ? fc : undefined });
       s.policy = d.state;
       s.lastDecisionCode = d.code;
-      if (d.action === 'none') record(a, { current: n, desired: d.desired, action: 'hold', code: d.code, reason: d.reason, source: 'policy' });
-      else await moveTo(a, d.desired, 'policy', d.reason, d.code);
+      // forecastOnly: what the forecast would have done, in the same entry, for operators to watch before trusting it.
+      const watched = fc?.only && fc.members > d.desired ? `; forecast only, not applied: ${fc.text}` : '';
+      const source = d.code === 'Forecast' ? 'forecast' : 'policy';
+      if (d.action === 'none') record(a, { current: n, desired: d.desired, action: 'hold', code: watched ? 'ForecastOnly' : d.code, reason: d.reason + watched, source });
+      else await moveTo(a, d.desired, source, d.reason + watched, d.code);
     }
     refreshConditions(a);
 
@@ -225,7 +245,10 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     }
     if (!clearWakeEarly) a.wake = false;
     const interval = s.spec.autoscaling.pollInterval;
-    const dueAt = nextPollAt(Date.now(), interval, pollPhase(cluster, interval));
+    const poll = nextPollAt(Date.now(), interval, pollPhase(cluster, interval));
+    // A schedule window opens or closes at its minute, not at the next poll: the timer wakes for it.
+    const scheduled = proactive ? nextScheduleWake(a, Date.now()) : undefined;
+    const dueAt = scheduled !== undefined && scheduled < poll ? scheduled : poll;
     const woken = await condition(() => a.wake, dueAt - Date.now());
     if (!woken) pollDueAt = dueAt;
   }

@@ -1,0 +1,140 @@
+// Proactive scaling in the autoscaler: the schedules' bounds (with their openings and closings logged) and the
+// forecast, refreshed by an activity on its own schedule and turned into a floor for decide(). The backtest runs the
+// same ScheduleClock and forecastFloor.
+import { log } from '@temporalio/workflow';
+import type { ClusterSpec } from '../config/spec';
+import type { ForecastResult } from '../policy/forecast';
+import { forecastFloor } from '../policy/proactive';
+import { upcoming } from '../policy/schedules';
+import type { ForecastStatus, ScheduleStatus } from './autoscaler-messages';
+import { clock, memberCount, record, type Autoscaling } from './autoscaler-state';
+import { activitiesFor, describeFailure } from './shared';
+
+const DEFAULT_TIME_TO_READY = 300_000;
+const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+
+/**
+ * Logs windows that opened or closed since the last look, and returns a size a newly opened window asks for once
+ * (its `desired`), if any; remembers both in state, so they survive continue-as-new.
+ */
+export function watchSchedules(a: Autoscaling, now: number): { desired: number; name: string } | undefined {
+  const { s } = a;
+  if (!s.spec.schedules?.length && !s.openSchedules?.length) return undefined;
+  const view = clock(a).read(now);
+  const keys = view.open.map((w) => `${w.name}@${w.openedAt}`);
+  const before = new Set(s.openSchedules ?? []);
+  const n = memberCount(s);
+  for (const w of view.open) {
+    if (before.has(`${w.name}@${w.openedAt}`)) continue;
+    const sets = [w.min !== undefined ? `min ${w.min}` : '', w.max !== undefined ? `max ${w.max}` : '', w.desired !== undefined ? `desired ${w.desired}` : ''].filter(Boolean).join(', ');
+    record(a, { current: n, desired: n, action: 'schedule', code: 'ScheduleOpened', reason: `schedule ${w.name} opened: ${sets} until ${w.closesAt === Infinity ? 'its next firing' : `${new Date(w.closesAt).toISOString().slice(0, 16)}Z`}; bounds now [${view.bounds.min}, ${view.bounds.max}]`, source: 'schedule' });
+  }
+  for (const k of before) {
+    if (keys.includes(k)) continue;
+    record(a, { current: n, desired: n, action: 'schedule', code: 'ScheduleClosed', reason: `schedule ${k.split('@')[0]} closed; bounds now [${view.bounds.min}, ${view.bounds.max}]`, source: 'schedule' });
+  }
+  s.openSchedules = keys;
+  const fresh = view.open.find((w) => w.desired !== undefined && !(s.schedulesApplied ?? []).includes(`${w.name}@${w.openedAt}`));
+  if (!fresh) return undefined;
+  s.schedulesApplied = [...(s.schedulesApplied ?? []), `${fresh.name}@${fresh.openedAt}`].slice(-20);
+  return { desired: Math.min(Math.max(fresh.desired!, view.bounds.min), view.bounds.max), name: fresh.name };
+}
+
+/** When the autoscaler must next look at its schedules (a window opens or closes), if any. */
+export function nextScheduleWake(a: Autoscaling, now: number): number | undefined {
+  return a.s.spec.schedules?.length ? clock(a).read(now).nextChange : undefined;
+}
+
+/** The metric prediction reads: the named one, else the first with a target. */
+function predictionMetric(spec: ClusterSpec) {
+  const p = spec.prediction!;
+  return p.metric ? spec.metrics.find((m) => m.name === p.metric) : spec.metrics.find((m) => m.target);
+}
+
+/** The time from a scale-out to members serving: the spec's, else the median of recent scale-outs, else 5 minutes. */
+export function timeToReady(a: Autoscaling): number {
+  const given = a.s.spec.prediction?.timeToReady;
+  if (given !== undefined) return given;
+  const runs = a.s.runs
+    .filter((r) => r.kind === 'scale-out' && r.endedAt && r.outcome && !r.outcome.startsWith('failed') && !r.outcome.includes('failed:'))
+    .slice(-5)
+    .map((r) => Date.parse(r.endedAt!) - Date.parse(r.startedAt))
+    .sort((x, y) => x - y);
+  return runs.length ? runs[runs.length >> 1]! : DEFAULT_TIME_TO_READY;
+}
+
+/** Makes a new forecast when one is due; a failure or a poor fit sets the forecast aside with its reason. */
+export async function refreshForecast(a: Autoscaling, now: number): Promise<void> {
+  const { s } = a;
+  const p = s.spec.prediction;
+  if (!p) {
+    s.forecast = undefined;
+    return;
+  }
+  if (s.forecast && now < s.forecast.nextRefresh) return;
+  const metric = predictionMetric(s.spec);
+  const query = p.query ?? (metric && 'prometheus' in metric.source ? metric.source.prometheus.query : undefined);
+  let result: ForecastResult;
+  if (!query || !s.spec.prometheus) result = { ok: false, reason: 'no history query (prediction.query) and no Prometheus' };
+  else {
+    try {
+      result = await activitiesFor(s.spec).inspect.forecastDemand({ prometheusUrl: s.spec.prometheus.url, query, historyMs: p.history, stepMs: p.step, horizonMs: p.horizon });
+    } catch (err) {
+      result = { ok: false, reason: `the forecast could not be made: ${describeFailure(err)}` };
+    }
+  }
+  const made = Date.now();
+  if (result.ok && result.forecast.error > p.maxError) {
+    result = { ok: false, reason: `poor fit: sMAPE ${(result.forecast.error * 100).toFixed(0)}% on the last day, above maxError ${(p.maxError * 100).toFixed(0)}%` };
+  }
+  const before = s.forecast;
+  // Kept small in state: the values rounded to 4 significant digits.
+  s.forecast = result.ok
+    ? { madeAt: made, nextRefresh: made + p.refresh, startMs: result.forecast.startMs, stepMs: result.forecast.stepMs, values: result.forecast.values.map((v) => Number(v.toPrecision(4))), error: result.forecast.error }
+    : { madeAt: made, nextRefresh: made + p.refresh, reason: result.reason };
+  if (!result.ok && before?.reason !== result.reason) {
+    const n = memberCount(s);
+    record(a, { current: n, desired: n, action: 'forecast', code: 'ForecastSetAside', reason: `forecast set aside: ${result.reason}; the reactive policy runs alone`, source: 'forecast' });
+    log.warn('forecast set aside', { cluster: a.cluster, reason: result.reason });
+  }
+}
+
+/** The forecast's floor for decide() now, if a forecast is in use; in forecastOnly mode, what it would be. */
+export function forecastNow(a: Autoscaling, now: number): { members: number; text: string; only: boolean } | undefined {
+  const { s } = a;
+  const p = s.spec.prediction;
+  const f = s.forecast;
+  if (!p || !f?.values) return undefined;
+  const metric = predictionMetric(s.spec);
+  if (!metric?.target) return undefined;
+  const floor = forecastFloor({ startMs: f.startMs!, stepMs: f.stepMs!, values: f.values }, now, { timeToReadyMs: timeToReady(a), level: metric.target.value, headroom: p.headroom, unit: metric.name });
+  return floor && { ...floor, only: p.forecastOnly };
+}
+
+export function scheduleStatus(a: Autoscaling, now: number): ScheduleStatus[] {
+  const schedules = a.s.spec.schedules ?? [];
+  if (!schedules.length) return [];
+  const open = clock(a).read(now).open;
+  return upcoming(schedules, now).map(({ name, next }) => {
+    const w = open.find((o) => o.name === name);
+    return { name, open: !!w, ...(w ? { openedAt: new Date(w.openedAt).toISOString(), closesAt: w.closesAt === Infinity ? null : new Date(w.closesAt).toISOString() } : {}), next: next.map((t) => new Date(t).toISOString()) };
+  });
+}
+
+export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | null {
+  const { s } = a;
+  const p = s.spec.prediction;
+  if (!p) return null;
+  const f = s.forecast;
+  const floor = forecastNow(a, now);
+  return {
+    state: !f ? 'pending' : f.reason ? 'set aside' : p.forecastOnly ? 'forecast only' : 'in use',
+    reason: f?.reason ?? null,
+    error: f?.error ?? null,
+    madeAt: f ? new Date(f.madeAt).toISOString() : null,
+    nextRefresh: f ? new Date(f.nextRefresh).toISOString() : null,
+    timeToReadyMs: timeToReady(a),
+    members: floor?.members ?? null,
+    text: floor ? `${floor.text} (at ${hhmm(now)})` : null,
+  };
+}

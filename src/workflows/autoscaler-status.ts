@@ -1,0 +1,40 @@
+// The autoscaler's status query: phase and conditions, members, metrics, bounds in force, schedules, forecast.
+import { workflowInfo } from '@temporalio/workflow';
+import { deriveConditions, phaseOf } from '../policy/conditions';
+import type { AutoscalerStatus } from './autoscaler-messages';
+import { forecastStatus, scheduleStatus } from './autoscaler-proactive';
+import { boundsNow, clusterFacts, projected, type Autoscaling } from './autoscaler-state';
+
+export function statusOf(a: Autoscaling): AutoscalerStatus {
+  const { s } = a;
+  const now = Date.now();
+  const facts = clusterFacts(a, now);
+  const conditions = deriveConditions(facts, s.conditions);
+  const unable = conditions.find((c) => c.type === 'AbleToScale' && c.status === 'False');
+  const bounds = boundsNow(a, now);
+  return {
+    cluster: a.cluster,
+    phase: phaseOf(facts, conditions),
+    conditions,
+    min: bounds.min,
+    max: bounds.max,
+    current: facts.current,
+    desired: projected(a),
+    paused: s.paused,
+    members: s.members,
+    metrics: s.readings,
+    cooldown: facts.cooldown,
+    decisions: s.decisions,
+    currentOperation: a.current?.workflowId ?? null,
+    queue: s.queue,
+    runs: s.runs,
+    lastError: unable?.message ?? null,
+    unhealthy: Object.fromEntries(Object.entries(s.unhealthy ?? {}).map(([name, m]) => [name, { since: new Date(m.since).toISOString(), why: m.why }])),
+    specBounds: { min: s.spec.min, max: s.spec.max, minBy: bounds.minBy ?? null, maxBy: bounds.maxBy ?? null },
+    schedules: scheduleStatus(a, now),
+    forecast: forecastStatus(a, now),
+    iterations: s.iterations,
+    recentPolls: s.polls ?? [],
+    runId: workflowInfo().runId,
+  };
+}
