@@ -123,6 +123,16 @@ function buildActivities(deps: ActivityDeps) {
       return vm;
     },
 
+    async powerOnVm(req: VmRequest): Promise<boolean> {
+      return compute(req.vsphere).powerOnVm(req.name);
+    },
+
+    async renameVm(req: VmRequest & { to: string }): Promise<'renamed' | 'done'> {
+      const outcome = await compute(req.vsphere).renameVm(req.name, req.to);
+      log(req.cluster, req.name).info({ to: req.to, outcome }, 'renamed VM');
+      return outcome;
+    },
+
     async powerOffVm(req: VmRequest): Promise<boolean> {
       return compute(req.vsphere).powerOffVm(req.name);
     },

@@ -137,6 +137,17 @@ export const autoscalingSchema = z
   })
   .strict();
 
+export const warmPoolSchema = z
+  .object({
+    /** Members cloned ahead of time, kept at this count; 0: no warm pool. */
+    size: z.number().int().min(0).max(100).default(0),
+    /** poweredOff: booted once, then off (a scale-out powers them on); running: ready to join at once. */
+    state: z.enum(['poweredOff', 'running']).default('poweredOff'),
+    /** A scale-in returns drained members to the warm pool (powered off) instead of destroying them, up to size. */
+    reuseOnScaleIn: z.boolean().default(false),
+  })
+  .strict();
+
 export const healthSchema = z
   .object({
     /**
@@ -230,6 +241,7 @@ export const clusterSpecSchema = z
     metrics: z.array(metricSchema).default([]),
     autoscaling: autoscalingSchema.default(() => autoscalingSchema.parse({})),
     health: healthSchema.default(() => healthSchema.parse({})),
+    warmPool: warmPoolSchema.default(() => warmPoolSchema.parse({})),
     schedules: z.array(scheduleSchema).default([]),
     prediction: predictionSchema.optional(),
   })
@@ -272,6 +284,7 @@ export type LoadBalancerSpec = ClusterSpec['loadBalancer'];
 export type MetricSpec = ClusterSpec['metrics'][number];
 export type AutoscalingSpec = ClusterSpec['autoscaling'];
 export type HealthSpec = ClusterSpec['health'];
+export type WarmPoolSpec = ClusterSpec['warmPool'];
 export type ScheduleSpec = ClusterSpec['schedules'][number];
 export type PredictionSpec = z.infer<typeof predictionSchema>;
 export type Adjustment = z.infer<typeof adjustmentSchema>;

@@ -30,6 +30,27 @@ export function parseMemberName(cluster: string, name: string): { op: number; in
   return m ? { op: Number(m[1]), index: Number(m[2]) } : undefined;
 }
 
+/** A warm VM's derived name: `<cluster>-w<op>-<i>`, never a member's `<cluster>-<op>-<i>`, so never served. */
+export function warmName(cluster: string, op: number, index: number): string {
+  return `${cluster}-w${op}-${index}`;
+}
+
+export function parseWarmName(cluster: string, name: string): { op: number; index: number } | undefined {
+  const m = new RegExp(`^${cluster}-w(\\d+)-(\\d+)$`).exec(name);
+  return m ? { op: Number(m[1]), index: Number(m[2]) } : undefined;
+}
+
+/** The cluster's warm VMs, readiest first: running with an IP, then powered off, then any still being prepared. */
+export function warmInventory(cluster: string, vms: VmView[]): (VmView & { op: number })[] {
+  const rank = (v: VmView) => (v.powerState === 'poweredOn' && v.toolsRunning && v.ip ? 0 : v.powerState === 'poweredOff' ? 1 : 2);
+  return vms
+    .flatMap((v) => {
+      const w = parseWarmName(cluster, v.name);
+      return w ? [{ ...v, op: w.op }] : [];
+    })
+    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+}
+
 /** Members of `cluster`: every VM and every pool member named like one, matched by name. */
 export function joinInventory(cluster: string, vms: VmView[], pool: PoolView[]): Member[] {
   const byName = new Map<string, Member>();

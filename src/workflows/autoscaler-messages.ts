@@ -69,6 +69,10 @@ export interface AutoscalerState {
   schedulesApplied?: string[];
   /** The latest forecast (small: a few dozen values), or why it is set aside. */
   forecast?: ForecastState;
+  /** The cluster's warm VMs at the last reconcile, readiest first. */
+  warm?: WarmVm[];
+  /** After a failed refill, the next is not tried before this (ms). */
+  warmRetryAt?: number;
   iterations: number;
   /** The last polls on schedule: when each was due and how late its reading arrived, newest last. */
   polls?: PollRecord[];
@@ -86,6 +90,12 @@ export interface ForecastState {
   error?: number;
   /** Why it is set aside (too little history, a failed query, a poor fit). */
   reason?: string;
+}
+
+export interface WarmVm {
+  name: string;
+  power: string;
+  ip?: string;
 }
 
 export interface ScheduleStatus {
@@ -143,6 +153,8 @@ export interface AutoscalerStatus {
   specBounds: { min: number; max: number; minBy: string | null; maxBy: string | null };
   schedules: ScheduleStatus[];
   forecast: ForecastStatus | null;
+  /** The warm pool: its size and state, the warm VMs, and the refill under way. */
+  warmPool: { size: number; state: string; vms: WarmVm[]; refilling: string | null } | null;
   iterations: number;
   recentPolls: PollRecord[];
   runId: string;

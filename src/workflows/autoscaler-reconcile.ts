@@ -1,6 +1,6 @@
 // Reconcile: read vSphere and the balancer, repair what differs, and refresh the autoscaler's member list.
 import { trackHealth } from '../policy/health';
-import { joinInventory, type Member } from '../policy/inventory';
+import { joinInventory, warmInventory, type Member } from '../policy/inventory';
 import { record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
 
@@ -11,6 +11,7 @@ async function repair(a: Autoscaling): Promise<Member[]> {
   const { quick: act, inspect } = activitiesFor(spec);
   const [vms, pool] = await Promise.all([inspect.listVms({ vsphere: spec.vsphere, cluster }), inspect.listPoolMembers({ loadBalancer: spec.loadBalancer })]);
   const members = joinInventory(cluster, vms, pool);
+  s.warm = warmInventory(cluster, vms).map((v) => ({ name: v.name, power: v.powerState, ...(v.ip ? { ip: v.ip } : {}) }));
   const note = (reason: string) => record(a, { current: members.length, desired: members.length, action: 'reconcile', code: 'Reconciled', reason, source: 'reconcile' });
   // A half-built VM older than a scale-out could take was left by a run that died: it is removed.
   const stale = spec.vsphere.guestTimeout + spec.loadBalancer.healthCheck.timeout + 120_000;
@@ -41,8 +42,8 @@ async function repair(a: Autoscaling): Promise<Member[]> {
     tools: m.vm?.toolsRunning,
   }));
   s.unhealthy = trackHealth(s.unhealthy ?? {}, s.members, Date.now());
-  // Op numbers continue above anything found, so a derived name is never reused while its VM exists.
-  const highest = Math.max(0, ...live.map((m) => m.op));
+  // Op numbers continue above anything found (warm VMs too), so a derived name is never reused while its VM exists.
+  const highest = Math.max(0, ...live.map((m) => m.op), ...warmInventory(cluster, vms).map((v) => v.op));
   if (highest >= s.opCounter) s.opCounter = highest + 1;
   s.lastReconcileAt = Date.now();
   return live;

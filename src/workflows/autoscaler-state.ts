@@ -18,6 +18,8 @@ export interface Autoscaling {
   deleting?: DeleteRequest;
   /** Set by a message that should end the sleep at once. */
   wake: boolean;
+  /** The warm pool's refill under way in this run, and how many it prepares (continue-as-new waits for it). */
+  warmFill?: { workflowId: string; count: number };
   /** The schedules' clock, for the spec it was made for. */
   clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
 }

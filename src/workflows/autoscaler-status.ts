@@ -33,6 +33,7 @@ export function statusOf(a: Autoscaling): AutoscalerStatus {
     specBounds: { min: s.spec.min, max: s.spec.max, minBy: bounds.minBy ?? null, maxBy: bounds.maxBy ?? null },
     schedules: scheduleStatus(a, now),
     forecast: forecastStatus(a, now),
+    warmPool: s.spec.warmPool?.size ? { size: s.spec.warmPool.size, state: s.spec.warmPool.state, vms: s.warm ?? [], refilling: a.warmFill?.workflowId ?? null } : null,
     iterations: s.iterations,
     recentPolls: s.polls ?? [],
     runId: workflowInfo().runId,

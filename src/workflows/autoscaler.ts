@@ -11,6 +11,7 @@ import type { AutoscalerInput, RunRecord } from './autoscaler-messages';
 import { installHandlers } from './autoscaler-handlers';
 import { reconcile } from './autoscaler-reconcile';
 import { forecastNow, nextScheduleWake, refreshForecast, watchSchedules } from './autoscaler-proactive';
+import { refillWarmPool, reuseCount, takeWarm } from './autoscaler-warm';
 import { boundsNow, memberCount, record, refreshConditions, startState, type Autoscaling } from './autoscaler-state';
 import { scaleIn, type ScaleInResult } from './scale-in';
 import { scaleOut, type ScaleOutResult } from './scale-out';
@@ -59,10 +60,13 @@ async function runOperation(
   };
   let r: ScaleOutResult | ScaleInResult | undefined;
   try {
-    r =
-      kind === 'scale-out'
-        ? await executeChild(scaleOut, { ...common, args: [{ spec: s.spec, op, count }] })
-        : await executeChild(scaleIn, { ...common, args: [{ spec: s.spec, op, ...(victims ? { victims } : { count }) }] });
+    if (kind === 'scale-out') {
+      const warm = takeWarm(a, count);
+      r = await executeChild(scaleOut, { ...common, args: [{ spec: s.spec, op, count, ...(warm.length ? { warm } : {}) }] });
+    } else {
+      const reuse = reuseCount(a, count);
+      r = await executeChild(scaleIn, { ...common, args: [{ spec: s.spec, op, ...(victims ? { victims } : { count }), ...(reuse ? { reuse: { count: reuse, op } } : {}) }] });
+    }
     const done = 'joined' in r ? `${r.joined.length} joined` : `${r.removed.length} removed`;
     current.outcome = `${done}${r.failed.length ? `, ${r.failed.length} failed: ${r.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}` : ''}`;
     // A run in which some members failed is not a success: AbleToScale stays False until a run fully succeeds.
@@ -130,6 +134,15 @@ async function readMetrics(a: Autoscaling): Promise<Record<string, MetricReading
   return readings;
 }
 
+/** With scale-to-zero: the warm VMs go too (after any refill under way), or they would be left unmanaged. */
+async function emptyWarmPool(a: Autoscaling): Promise<void> {
+  await condition(() => !a.warmFill);
+  await reconcile(a);
+  const act = activitiesFor(a.s.spec).quick;
+  for (const w of a.s.warm ?? []) await act.destroyVm({ vsphere: a.s.spec.vsphere, cluster: a.cluster, name: w.name });
+  a.s.warm = [];
+}
+
 export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: true; scaledToZero: boolean }> {
   const s = startState(input);
   const cluster = s.spec.name;
@@ -163,6 +176,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       if (a.deleting.scaleToZero && memberCount(s) > 0) {
         await runOperation(a, 'scale-in', memberCount(s), 'manual', `cluster ${cluster} deleted with scale-to-zero`, 'Deleted');
       }
+      if (a.deleting.scaleToZero && (s.spec.warmPool?.size ?? 0) > 0) await emptyWarmPool(a);
       await condition(allHandlersFinished);
       log.info('autoscaler deleted', { cluster, scaleToZero: a.deleting.scaleToZero, membersLeft: memberCount(s) });
       return { deleted: true, scaledToZero: a.deleting.scaleToZero };
@@ -236,8 +250,10 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
 
     s.iterations++;
     iterationsThisRun++;
+    await refillWarmPool(a);
     if (workflowInfo().continueAsNewSuggested || iterationsThisRun >= s.spec.autoscaling.continueAsNewAfter) {
-      await condition(allHandlersFinished);
+      // A refill in the background belongs to this run: the next run starts when it is done.
+      await condition(() => allHandlersFinished() && !a.warmFill);
       if (!a.deleting && s.queue.length === 0) {
         log.info('continuing as new', { cluster, iterations: s.iterations, historyLength: workflowInfo().historyLength });
         await continueAsNew<typeof autoscaler>({ spec: s.spec, state: s, searchAttributes: s.searchAttributes });

@@ -1,7 +1,7 @@
 // Scale-in: pick victims → drain → remove from pool → power off → destroy.
 import { ApplicationFailure, CancellationScope, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
-import { joinInventory, pickVictims } from '../policy/inventory';
+import { joinInventory, pickVictims, warmName } from '../policy/inventory';
 import { activitiesFor, describeFailure, mapLimited, outOfRange, progressQuery, type OperationProgress } from './shared';
 
 export interface ScaleInInput {
@@ -13,6 +13,8 @@ export interface ScaleInInput {
   victims?: string[];
   /** Refuse a request that would take the cluster below min (the autoscaler has already checked). */
   checkBounds?: boolean;
+  /** Return the first `count` victims to the warm pool (powered off, named `<cluster>-w<op>-<i>`) instead of destroying them. */
+  reuse?: { count: number; op: number };
 }
 
 export interface ScaleInResult {
@@ -63,9 +65,15 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
         await a.quick.removePoolMember.executeWithOptions({ summary: `remove ${name} from ${spec.loadBalancer.backend}` }, [memberReq]);
         p.step = 'powering-off';
         await a.quick.powerOffVm.executeWithOptions({ summary: `power off ${name}` }, [vmReq]);
-        p.step = 'destroying';
-        await a.quick.destroyVm.executeWithOptions({ summary: `destroy ${name}` }, [vmReq]);
-        p.step = 'removed';
+        if (input.reuse && i < input.reuse.count) {
+          const to = warmName(cluster, input.reuse.op, i + 1);
+          await a.quick.renameVm.executeWithOptions({ summary: `return ${name} to the warm pool as ${to}` }, [{ ...vmReq, to }]);
+          p.step = 'returned-to-warm-pool';
+        } else {
+          p.step = 'destroying';
+          await a.quick.destroyVm.executeWithOptions({ summary: `destroy ${name}` }, [vmReq]);
+          p.step = 'removed';
+        }
         return { ok: true as const, name, drained: drain.drained, sessionsCut: drain.drained ? 0 : drain.sessions };
       } catch (err) {
         const step = p.step;

@@ -1,4 +1,5 @@
-// Scale-out: clone → wait for tools and IP → add to pool → wait healthy, per new member; a failed member is undone.
+// Scale-out: take a warm VM or clone → wait for tools and IP → add to pool → wait healthy, per new member; a failed
+// member is undone.
 import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { activitiesFor, describeFailure, mapLimited, memberName, outOfRange, progressQuery, type InstanceProgress, type OperationProgress } from './shared';
@@ -9,6 +10,8 @@ export interface ScaleOutInput {
   count: number;
   /** Refuse a count that would take the cluster above max (the autoscaler has already checked). */
   checkBounds?: boolean;
+  /** Warm VMs to take first, in order: each becomes a member (renamed, powered on), the rest are cloned. */
+  warm?: string[];
 }
 
 export interface ScaleOutResult {
@@ -44,8 +47,16 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
     try {
       compensations.unshift({ what: `destroy ${name}`, run: () => a.quick.destroyVm(vmReq) });
       compensations.unshift({ what: `power off ${name}`, run: () => a.quick.powerOffVm(vmReq) });
-      p.step = 'cloning';
-      await a.quick.cloneVm.executeWithOptions({ summary: `clone ${name} from ${spec.vsphere.template}` }, [vmReq]);
+      const warm = input.warm?.[i];
+      if (warm) {
+        // Renamed first: the VM is warm (never served) or a member, never both, whatever happens next.
+        p.step = 'taking-warm';
+        await a.quick.renameVm.executeWithOptions({ summary: `take warm ${warm} as ${name}` }, [{ ...vmReq, name: warm, to: name }]);
+        await a.quick.powerOnVm.executeWithOptions({ summary: `power on ${name}` }, [vmReq]);
+      } else {
+        p.step = 'cloning';
+        await a.quick.cloneVm.executeWithOptions({ summary: `clone ${name} from ${spec.vsphere.template}` }, [vmReq]);
+      }
       p.step = 'waiting-for-guest';
       const vm = await a.guest.waitForGuestIp.executeWithOptions({ summary: `wait for VMware Tools and an IP on ${name}` }, [vmReq]);
       p.ip = vm.ip;

@@ -28,6 +28,7 @@ export function activitiesFor(spec: ClusterSpec) {
 
 export type InstanceStep =
   | 'pending'
+  | 'taking-warm'
   | 'cloning'
   | 'waiting-for-guest'
   | 'adding-to-pool'
@@ -38,6 +39,9 @@ export type InstanceStep =
   | 'powering-off'
   | 'destroying'
   | 'removed'
+  | 'returned-to-warm-pool'
+  | 'powering-off-warm'
+  | 'warm'
   | 'compensating'
   | 'failed';
 
@@ -49,7 +53,7 @@ export interface InstanceProgress {
 }
 
 export interface OperationProgress {
-  kind: 'scale-out' | 'scale-in';
+  kind: 'scale-out' | 'scale-in' | 'warm-pool';
   cluster: string;
   op: number;
   instances: InstanceProgress[];

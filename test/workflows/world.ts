@@ -10,6 +10,7 @@ import type { VmInfo } from '../../src/activities/compute/provider';
 import type { PoolMember } from '../../src/activities/loadbalancer/provider';
 import { PROJECT_ROOT } from '../../src/config/settings';
 import { parseClusterSpec, type ClusterSpec } from '../../src/config/spec';
+import type { ForecastResult } from '../../src/policy/forecast';
 import { findTool } from '../../src/lab/tools';
 
 let runtimeInstalled = false;
@@ -34,12 +35,21 @@ export class World {
   listFails = false;
   /** Open sessions a drained member keeps. */
   sessionsAfterDrain = 0;
+  /** What forecastDemand answers (a forecast, or a reason), or an error it throws. */
+  forecast: ForecastResult | Error = { ok: false, reason: 'no forecast scripted' };
+  forecastCalls = 0;
   private ip = 10;
   /** One creation time for every VM, so age ties are broken by name (as for VMs cloned in the same second). */
   private readonly createdAt = new Date().toISOString();
 
+  /** Member VMs (`<cluster>-<op>-<i>`), not warm ones. */
   members(cluster: string): string[] {
-    return [...this.vms.keys()].filter((n) => n.startsWith(`${cluster}-`)).sort();
+    return [...this.vms.keys()].filter((n) => new RegExp(`^${cluster}-\\d+-\\d+$`).test(n)).sort();
+  }
+
+  /** Warm VMs (`<cluster>-w<op>-<i>`) and their power state. */
+  warm(cluster: string): string[] {
+    return [...this.vms.values()].filter((v) => new RegExp(`^${cluster}-w\\d+-\\d+$`).test(v.name)).map((v) => `${v.name} ${v.powerState}`).sort();
   }
 
   activities(): Partial<Activities> {
@@ -60,6 +70,25 @@ export class World {
         const vm = this.vms.get(r.name);
         if (!vm?.ip) throw fail('GuestTimeout', `VM ${r.name}: no IPv4`);
         return { ...vm, ip: vm.ip };
+      },
+      renameVm: async (r: VmRequest & { to: string }) => {
+        note(`renameVm ${r.name} ${r.to}`);
+        const vm = this.vms.get(r.name);
+        if (!vm) {
+          if (this.vms.has(r.to)) return 'done' as const;
+          throw fail('InventoryNotFound', `VM ${r.name} does not exist`);
+        }
+        this.vms.delete(r.name);
+        this.vms.set(r.to, { ...vm, name: r.to });
+        return 'renamed' as const;
+      },
+      powerOnVm: async (r: VmRequest) => {
+        note(`powerOnVm ${r.name}`);
+        const vm = this.vms.get(r.name);
+        if (!vm) throw fail('InventoryNotFound', `VM ${r.name} does not exist`);
+        if (vm.powerState === 'poweredOn') return false;
+        vm.powerState = 'poweredOn';
+        return true;
       },
       powerOffVm: async (r: VmRequest) => {
         note(`powerOffVm ${r.name}`);
@@ -108,6 +137,11 @@ export class World {
       listPoolMembers: async () => {
         note('listPoolMembers');
         return [...this.pool.values()];
+      },
+      forecastDemand: async () => {
+        this.forecastCalls++;
+        if (this.forecast instanceof Error) throw this.forecast;
+        return this.forecast;
       },
       readMetrics: async (r) => Object.fromEntries(r.spec.metrics.map((m) => [m.name, this.readingFrom?.(this) ?? this.reading])),
     };

@@ -21,6 +21,10 @@ export interface ComputeProvider {
   waitForGuestIp(name: string, timeoutMs: number, progress?: (vm: VmInfo | undefined) => void): Promise<VmInfo & { ip: string }>;
   /** true if it was on and is now off. */
   powerOffVm(name: string): Promise<boolean>;
+  /** true if it was off and is now on. */
+  powerOnVm(name: string): Promise<boolean>;
+  /** Renames a VM (a warm VM taken into service, a member returned to the warm pool); idempotent. */
+  renameVm(from: string, to: string): Promise<'renamed' | 'done'>;
   /** true if it existed and is now gone. */
   destroyVm(name: string): Promise<boolean>;
   /** VMs in the pool folder whose name starts with `prefix`. */

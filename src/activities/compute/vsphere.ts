@@ -160,6 +160,34 @@ export class VsphereCompute implements ComputeProvider {
     });
   }
 
+  /** Renames `from` to `to`; done already (only `to` exists) is success; neither is a permanent fault. */
+  renameVm(from: string, to: string): Promise<'renamed' | 'done'> {
+    return this.guard(`rename ${from} to ${to}`, async () => {
+      const ref = await this.vmRef(from);
+      if (!ref) {
+        if (await this.vmRef(to)) return 'done';
+        throw permanent('InventoryNotFound', `VM ${from} does not exist in ${this.spec.folder}: it cannot become ${to}`);
+      }
+      await this.client.runTask('Rename_Task', () => moref(ref) + el('newName', to));
+      return 'renamed';
+    });
+  }
+
+  /** true if it was off and is now on. */
+  powerOnVm(name: string): Promise<boolean> {
+    return this.guard(`power on ${name}`, async () => {
+      const ref = await this.vmRef(name);
+      if (!ref) throw permanent('InventoryNotFound', `VM ${name} does not exist in ${this.spec.folder}`);
+      try {
+        await this.client.runTask('PowerOnVM_Task', () => moref(ref));
+        return true;
+      } catch (err) {
+        if (err instanceof VimTaskError && err.faultType === 'InvalidPowerState') return false;
+        throw err;
+      }
+    });
+  }
+
   powerOffVm(name: string): Promise<boolean> {
     return this.guard(`power off ${name}`, async () => {
       const ref = await this.vmRef(name);

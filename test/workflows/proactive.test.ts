@@ -1,0 +1,112 @@
+// Schedules and forecasts in the autoscaler workflow (mocked activities): a schedule's bounds in force and carried
+// over continue-as-new; a forecast raising the pool ahead of demand, forecastOnly watching, and each reason a
+// forecast is set aside, with the reactive policy running alone.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AutoscalerInput, AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
+import { localEnv, spec, until, withWorker, World } from './world';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await localEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let seq = 0;
+const rps = { name: 'rps', source: { prometheus: { query: 'sum(rate(x[1m]))' } }, target: { value: 40, perMember: false } };
+async function start(over: Record<string, unknown>) {
+  const name = `p${++seq}`;
+  const s = spec(name, { prometheus: { url: 'http://prometheus.invalid:9090' }, metrics: [rps], max: 8, ...over, autoscaling: { pollInterval: '500ms', reconcileInterval: '1m', scaleOutCooldown: 0, scaleInCooldown: 0, scaleInStabilization: 0, ...((over.autoscaling as object) ?? {}) } });
+  const input: AutoscalerInput = { spec: s, searchAttributes: false };
+  const handle = await env.client.workflow.start('autoscaler', { args: [input], taskQueue: `tq-${name}`, workflowId: `autoscaler:${name}` });
+  return { name, handle, taskQueue: `tq-${name}` };
+}
+const status = (h: WorkflowHandle) => h.query<AutoscalerStatus>('status');
+
+test('a schedule raises min; its bounds hold across continue-as-new, and the window shows in the status', async () => {
+  const world = new World();
+  world.reading = { value: 10 };
+  // Fires every minute and stays in force until it fires again: always open.
+  const { handle, taskQueue } = await start({ schedules: [{ name: 'always', cron: '* * * * *', min: 3 }], autoscaling: { continueAsNewAfter: 3 } });
+  await withWorker(env, world, taskQueue, async () => {
+    const first = await until('3 members', 15_000, async () => {
+      const st = await status(handle);
+      return st.current === 3 && !st.currentOperation ? st : undefined;
+    });
+    expect([first.min, first.max, first.specBounds]).toEqual([3, 8, { min: 1, max: 8, minBy: 'always', maxBy: null }]);
+    expect(first.schedules[0]).toMatchObject({ name: 'always', open: true });
+    expect(first.decisions.some((d) => d.source === 'schedule' && d.code === 'ScheduleOpened' && /schedule always opened: min 3/.test(d.reason))).toBe(true);
+    // 10 rps wants one member; the schedule's min keeps three, in this run and the next.
+    const later = await until('a new run', 15_000, async () => {
+      const st = await status(handle);
+      return st.runId !== first.runId ? st : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const st = await status(handle);
+    expect([later.min, st.current]).toEqual([3, 3]);
+    expect(st.decisions.filter((d) => d.code === 'ScheduleOpened').length).toBeLessThanOrEqual(first.decisions.filter((d) => d.code === 'ScheduleOpened').length + 2);
+  });
+});
+
+const forecastOf = (value: number) => ({ ok: true as const, forecast: { startMs: Date.now() - 60_000, stepMs: 300_000, values: Array(72).fill(value), error: 0.1, lagsDays: [1, 2, 3] } });
+
+test('a forecast raises the pool ahead of demand, and says so', async () => {
+  const world = new World();
+  world.reading = { value: 10 };
+  world.forecast = forecastOf(200);
+  const { handle, taskQueue } = await start({ prediction: { timeToReady: '2m' } });
+  await withWorker(env, world, taskQueue, async () => {
+    const st = await until('5 members', 15_000, async () => {
+      const s = await status(handle);
+      return s.current === 5 && !s.currentOperation ? s : undefined;
+    });
+    const d = st.decisions.find((x) => x.code === 'Forecast')!;
+    expect(d.source).toBe('forecast');
+    expect(d.reason).toMatch(/forecast 200 rps by \d\d:\d\d \(\+2 min time-to-ready, 0% headroom\) → 5/);
+    expect(st.forecast).toMatchObject({ state: 'in use', members: 5, timeToReadyMs: 120_000 });
+    // Refreshed on its own schedule (hourly), not on every poll.
+    expect(world.forecastCalls).toBe(1);
+  });
+});
+
+test('forecastOnly records what the forecast would do and does not act', async () => {
+  const world = new World();
+  world.reading = { value: 10 };
+  world.forecast = forecastOf(200);
+  const { handle, taskQueue } = await start({ prediction: { forecastOnly: true } });
+  await withWorker(env, world, taskQueue, async () => {
+    const st = await until('a forecast-only entry', 15_000, async () => {
+      const s = await status(handle);
+      return s.decisions.some((d) => d.code === 'ForecastOnly') ? s : undefined;
+    });
+    expect(st.current).toBe(1);
+    expect(st.runs).toHaveLength(1);
+    expect(st.forecast?.state).toBe('forecast only');
+    expect(st.decisions.find((d) => d.code === 'ForecastOnly')!.reason).toMatch(/forecast only, not applied: forecast 200 rps/);
+  });
+});
+
+const reasons: [string, World['forecast'], RegExp][] = [
+  ['too little history', { ok: false, reason: 'too little history: 0.2 h of the 25 h needed' }, /^forecast set aside: too little history: 0\.2 h of the 25 h needed; the reactive policy runs alone$/],
+  ['a poor fit', { ...forecastOf(200), forecast: { ...forecastOf(200).forecast, error: 0.9 } }, /^forecast set aside: poor fit: sMAPE 90% on the last day, above maxError 50%/],
+  ['a failed query', ApplicationFailure.create({ message: 'Prometheus at http://prometheus.invalid:9090 did not answer', nonRetryable: true }), /^forecast set aside: the forecast could not be made: Prometheus at http:\/\/prometheus\.invalid:9090 did not answer/],
+];
+test.each(reasons)('%s: set aside with its reason; the reactive policy runs alone', async (_n, answer, reason) => {
+  const world = new World();
+  world.reading = { value: 100 };
+  world.forecast = answer;
+  const { handle, taskQueue } = await start({ prediction: {} });
+  await withWorker(env, world, taskQueue, async () => {
+    // 100 rps at 40 per member: the reactive policy alone goes to 3.
+    const st = await until('3 members', 15_000, async () => {
+      const s = await status(handle);
+      return s.current === 3 && !s.currentOperation ? s : undefined;
+    });
+    expect(st.forecast?.state).toBe('set aside');
+    expect(st.decisions.find((d) => d.code === 'ForecastSetAside')!.reason).toMatch(reason);
+    expect(st.decisions.some((d) => d.code === 'Forecast')).toBe(false);
+  });
+});
