@@ -5,7 +5,7 @@ import type { ClusterSpec, LoadBalancerSpec, VsphereSpec } from '../config/spec'
 import type { VmInfo } from './compute/provider';
 import { VimClient } from './compute/vim';
 import { VsphereCompute } from './compute/vsphere';
-import { withCancellation } from './cancellation';
+import { deadline, withCancellation } from './cancellation';
 import type { CredentialResolver } from './credentials';
 import { permanent } from './errors';
 import { HaproxyLoadBalancer } from './loadbalancer/haproxy';
@@ -36,6 +36,12 @@ export interface ForecastRequest {
   historyMs: number;
   stepMs: number;
   horizonMs: number;
+}
+
+export interface HookCall {
+  url: string;
+  timeoutMs: number;
+  payload: { cluster: string; member: string; hook: string; transition: 'launch' | 'terminate'; ip?: string; op: number };
 }
 
 export interface MemberRequest {
@@ -226,6 +232,29 @@ function buildActivities(deps: ActivityDeps) {
         values.push(v);
       }
       return forecastSeries({ startMs: start, stepMs: req.stepMs, values }, { horizonMs: req.horizonMs });
+    },
+
+    /**
+     * A lifecycle hook's HTTP call: POSTs the member's details and returns the answer (2xx: CONTINUE unless the JSON
+     * body says {"result": "ABANDON"}). A refused connection or a 5xx is retried by Temporal until the hook's timeout.
+     */
+    async callLifecycleHook(req: HookCall): Promise<'CONTINUE' | 'ABANDON'> {
+      const started = Date.now();
+      let res: Response;
+      try {
+        res = await fetch(req.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req.payload), signal: deadline(req.timeoutMs) });
+      } catch (err) {
+        throw new Error(`lifecycle hook ${req.payload.hook} at ${req.url} did not answer: ${(err as Error).message}`, { cause: err });
+      }
+      const text = await res.text();
+      log(req.payload.cluster, req.payload.member).info({ hook: req.payload.hook, status: res.status, ms: Date.now() - started }, 'lifecycle hook answered');
+      if (res.status >= 500) throw new Error(`lifecycle hook ${req.payload.hook} at ${req.url} answered HTTP ${res.status}`);
+      if (res.status >= 400) return 'ABANDON';
+      try {
+        return (JSON.parse(text) as { result?: string }).result === 'ABANDON' ? 'ABANDON' : 'CONTINUE';
+      } catch {
+        return 'CONTINUE';
+      }
     },
 
     /** Reads every metric of the spec; a failure is a reading with an error, never an exception. */

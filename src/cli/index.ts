@@ -5,10 +5,11 @@ import { Command, CommanderError } from 'commander';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { parseDuration } from '../config/duration';
 import { loadClusterSpec, loadClusterSpecFile } from '../config/load';
 import { DEFAULT_LAB_DIR, loadSettings, PROJECT_ROOT } from '../config/settings';
 import type { ClusterSpec } from '../config/spec';
-import { applyCluster, clusterStatus, deleteCluster, listClusters, requestScale, runningAutoscaler, setPaused } from '../client/clusters';
+import { applyCluster, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, runningAutoscaler, setPaused } from '../client/clusters';
 import { formatHistory, formatStatus, table } from '../client/format';
 import { formatMembers, readMembers } from '../client/members';
 import { failureMessage, follow, startScaleIn, startScaleOut, uiLink, workflowIds } from '../client/operations';
@@ -17,6 +18,15 @@ import type { OperationProgress } from '../workflows/shared';
 import { commandContext, type CommandContext } from './context';
 import { exitCodeOf, RefusedRunError, UsageError } from './errors';
 import { backtestCommand } from './backtest';
+
+/** A duration option: 20s, 2m, 500ms or seconds. */
+function durationMs(flag: string) {
+  return (value: string): number => {
+    const ms = parseDuration(value);
+    if (ms === undefined) throw new UsageError(`${flag} must be a duration such as 20s or 2m, not "${value}"`);
+    return ms;
+  };
+}
 
 /** A count option: a whole number of at least `least`. */
 function count(flag: string, least = 1) {
@@ -128,9 +138,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('up')
     .description('start the lab (idempotent)')
     .option('--data-dir <dir>', 'where the lab keeps its state')
-    .action(async (o: { dataDir?: string }) => {
+    .option('--clone-delay <duration>', 'how long a clone takes in vcsim (realistic: 20s and more)', durationMs('--clone-delay'))
+    .option('--boot-delay <duration>', 'how long a guest takes to boot and report an IP (default 1.5s)', durationMs('--boot-delay'))
+    .action(async (o: { dataDir?: string; cloneDelay?: number; bootDelay?: number }) => {
       const { labUp, labStatus } = await import('../lab/lab');
-      const state = await labUp({ dataDir: labDir(o) });
+      const state = await labUp({
+        dataDir: labDir(o),
+        ...(o.cloneDelay !== undefined ? { vcsimMethodDelay: `CloneVm:${o.cloneDelay},LockHandoff:0` } : {}),
+        ...(o.bootDelay !== undefined ? { guest: { bootDelayMs: o.bootDelay } } : {}),
+      });
       const st = labStatus(state.config.dataDir);
       console.log(`lab is up. Temporal UI: ${st.endpoints!.temporalUi}  VIP: ${st.endpoints!.vipUrl}  (poolpilot lab status --json for every endpoint)`);
     });
@@ -290,6 +306,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
             ? `deleting ${name}: scaling its ${r.members} member(s) to zero, then the autoscaler ends`
             : `deleted the autoscaler of ${name}; its ${r.members} member(s) keep running unmanaged (apply the spec again to manage them, or use --scale-to-zero)`,
         );
+      })(),
+    );
+
+  program
+    .command('hook')
+    .description('lifecycle hooks that wait for an operator')
+    .command('complete <cluster> <member> <hook> <result>')
+    .description('let a member waiting for a hook go on (CONTINUE) or be undone (ABANDON)')
+    .option('--run <workflowId>', "the run (default: the cluster's current operation)")
+    .action((cluster: string, member: string, hook: string, result: string, o: { run?: string }) =>
+      withSession(async (s) => {
+        if (result !== 'CONTINUE' && result !== 'ABANDON') throw new UsageError(`the result must be CONTINUE or ABANDON, not "${result}"`);
+        const r = await completeHook(await s.temporal(), cluster, { member, hook, result }, o.run);
+        console.log(`${r.run}: hook ${hook} of ${member} completed with ${result}`);
       })(),
     );
 

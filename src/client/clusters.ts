@@ -3,6 +3,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundErro
 import type { ClusterSpec } from '../config/spec';
 import type { LoadedSpec } from '../config/load';
 import { loadSettings } from '../config/settings';
+import type { HookCompletion } from '../workflows/hooks';
 import type { AutoscalerInput, AutoscalerStatus, DeleteRequest, RequestAccepted, RequestKind, RequestOrigin, RequestResult } from '../workflows/autoscaler-messages';
 import { searchAttributes, workflowIds } from './operations';
 
@@ -107,6 +108,23 @@ export function setPaused(client: Client, cluster: string, paused: boolean): Pro
 export async function deleteCluster(client: Client, cluster: string, req: DeleteRequest): Promise<{ members: number }> {
   const r = await update<{ members: number }>(client, cluster, 'delete', req);
   return r;
+}
+
+/**
+ * Completes a lifecycle hook a run waits for an operator on: the run `runId`, else the cluster's current operation.
+ * Refused (422) when the member does not wait for that hook.
+ */
+export async function completeHook(client: Client, cluster: string, c: HookCompletion, runId?: string): Promise<{ run: string }> {
+  const run = runId ?? (await clusterStatus(client, cluster)).currentOperation;
+  if (!run) throw new ClusterRequestError(`no run of cluster ${cluster} is under way, so none waits for hook ${c.hook} (give --run WORKFLOW_ID for a standalone run)`, 409);
+  try {
+    await client.workflow.getHandle(run).executeUpdate('completeHook', { args: [c] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new ClusterRequestError(innermost(err), 422);
+    if (err instanceof WorkflowNotFoundError) throw new ClusterRequestError(`no run ${run}`, 404);
+    throw err;
+  }
+  return { run };
 }
 
 /** Waits until the autoscaler has finished all queued work and its current run. */

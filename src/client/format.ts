@@ -26,6 +26,10 @@ export function formatStatus(st: AutoscalerStatus): string {
     const f = st.forecast;
     lines.push(`forecast: ${f.state}${f.reason ? ` — ${f.reason}` : ''}${f.error !== null ? `; sMAPE ${(f.error * 100).toFixed(0)}% on the last day` : ''}${f.text ? `; ${f.text}` : ''}; next ${f.nextRefresh?.slice(11, 16) ?? 'soon'}`);
   }
+  if (st.warmPool) {
+    const wp = st.warmPool;
+    lines.push(`warm pool: ${wp.vms.length} of ${wp.size} (${wp.state})${wp.refilling ? `, refilling: ${wp.refilling}` : ''}${wp.vms.length ? ` — ${wp.vms.map((v) => `${v.name} ${v.power}`).join(', ')}` : ''}`);
+  }
   if (st.recentPolls.length) {
     const lags = st.recentPolls.map((p) => p.lagMs).sort((a, b) => a - b);
     lines.push(`polls: ${st.iterations} so far; lag of the last ${lags.length}: median ${lags[Math.floor((lags.length - 1) / 2)]} ms, max ${lags[lags.length - 1]} ms`);

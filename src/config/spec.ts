@@ -148,6 +148,23 @@ export const warmPoolSchema = z
   })
   .strict();
 
+export const hookSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a short name'),
+    /** launch: the VM has its IP, before it joins the pool. terminate: drained and out of the pool, before power-off. */
+    on: z.enum(['launch', 'terminate']),
+    /**
+     * POST the member's details here and wait for the answer: 2xx is CONTINUE unless its JSON body says
+     * {"result": "ABANDON"}. Without url, the hook waits for an operator: poolpilot hook complete.
+     */
+    url: z.string().url().optional(),
+    /** How long to wait for the answer or the operator. */
+    timeout: duration.default(600_000),
+    /** The result when the hook times out or its URL cannot be reached. */
+    default: z.enum(['CONTINUE', 'ABANDON']).default('ABANDON'),
+  })
+  .strict();
+
 export const healthSchema = z
   .object({
     /**
@@ -242,6 +259,8 @@ export const clusterSpecSchema = z
     autoscaling: autoscalingSchema.default(() => autoscalingSchema.parse({})),
     health: healthSchema.default(() => healthSchema.parse({})),
     warmPool: warmPoolSchema.default(() => warmPoolSchema.parse({})),
+    /** Lifecycle hooks, as AWS lifecycle hooks: run in order at each member's launch or termination. */
+    hooks: z.array(hookSchema).default([]),
     schedules: z.array(scheduleSchema).default([]),
     prediction: predictionSchema.optional(),
   })
@@ -260,6 +279,7 @@ export const clusterSpecSchema = z
       if (min > max) ctx.addIssue({ code: 'custom', path: ['schedules', i, sc.min !== undefined ? 'min' : 'max'], message: `the window's min ${min} would be above its max ${max}` });
       if (sc.desired !== undefined && (sc.desired < min || sc.desired > max)) ctx.addIssue({ code: 'custom', path: ['schedules', i, 'desired'], message: `desired ${sc.desired} is outside the window's [${min}, ${max}]` });
     });
+    if (new Set(s.hooks.map((h) => h.name)).size !== s.hooks.length) ctx.addIssue({ code: 'custom', path: ['hooks'], message: 'hook names must be unique' });
     if (new Set(s.schedules.map((sc) => sc.name)).size !== s.schedules.length) ctx.addIssue({ code: 'custom', path: ['schedules'], message: 'schedule names must be unique' });
     if (s.prediction) {
       const p = s.prediction;
@@ -285,6 +305,7 @@ export type MetricSpec = ClusterSpec['metrics'][number];
 export type AutoscalingSpec = ClusterSpec['autoscaling'];
 export type HealthSpec = ClusterSpec['health'];
 export type WarmPoolSpec = ClusterSpec['warmPool'];
+export type HookSpec = ClusterSpec['hooks'][number];
 export type ScheduleSpec = ClusterSpec['schedules'][number];
 export type PredictionSpec = z.infer<typeof predictionSchema>;
 export type Adjustment = z.infer<typeof adjustmentSchema>;

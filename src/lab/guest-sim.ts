@@ -9,6 +9,8 @@ import type { VmInfo } from '../activities/compute/provider';
 import { endpoints, LAB_INVENTORY, readLabState, type LabConfig } from './lab';
 
 interface Guest {
+  /** The VM's managed object id. */
+  id: string;
   vm: string;
   poweredOnAt: number;
   ip?: string;
@@ -97,8 +99,15 @@ async function main(dataDir: string): Promise<void> {
       g.server = undefined;
     }
     if (g.ip) usedIps.delete(g.ip);
-    guests.delete(g.vm);
+    guests.delete(g.id);
     log(`${g.vm}: guest stopped`);
+  };
+
+  /** Sets guest properties through vcsim's extraConfig hooks, as a guest OS reports them. */
+  const setGuest = (vm: VmInfo, values: Record<string, string>) => {
+    const ref = { type: 'VirtualMachine', value: vm.id };
+    const extra = (k: string, v: string) => `<extraConfig>${el('key', k)}<value xsi:type="xsd:string">${v}</value></extraConfig>`;
+    return client.runTask('ReconfigVM_Task', () => moref(ref) + `<spec>${Object.entries(values).map(([k, v]) => extra(k, v)).join('')}</spec>`);
   };
 
   const serve = (g: Guest, ip: string) =>
@@ -121,13 +130,7 @@ async function main(dataDir: string): Promise<void> {
     usedIps.add(ip);
     g.ip = ip;
     await serve(g, ip);
-    if (!(vm.toolsRunning && vm.ip === ip)) {
-      const ref = { type: 'VirtualMachine', value: vm.id };
-      const extra = (k: string, v: string) => `<extraConfig>${el('key', k)}<value xsi:type="xsd:string">${v}</value></extraConfig>`;
-      await client.runTask('ReconfigVM_Task', () =>
-        moref(ref) + `<spec>${extra('SET.guest.toolsRunningStatus', 'guestToolsRunning')}${extra('SET.guest.ipAddress', ip)}</spec>`,
-      );
-    }
+    if (!(vm.toolsRunning && vm.ip === ip)) await setGuest(vm, { 'SET.guest.toolsRunningStatus': 'guestToolsRunning', 'SET.guest.ipAddress': ip });
     log(`${vm.name}: tools running, ${ip}:${cfg.memberPort} serving`);
   };
 
@@ -137,21 +140,25 @@ async function main(dataDir: string): Promise<void> {
     busy = true;
     try {
       const vms = await compute.listVms('');
+      // Guests are keyed by the VM's id, not its name: a warm VM renamed into a member is the same running guest.
       const seen = new Set<string>();
       for (const vm of vms) {
         if (vm.name === 'web-template') continue;
-        seen.add(vm.name);
-        let g = guests.get(vm.name);
+        seen.add(vm.id);
+        let g = guests.get(vm.id);
         if (vm.powerState !== 'poweredOn') {
           if (g) stopGuest(g);
+          // A guest that is off runs no Tools (vcsim keeps reporting the last state; a real vCenter does not).
+          if (vm.toolsRunning) await setGuest(vm, { 'SET.guest.toolsRunningStatus': 'guestToolsNotRunning' }).catch((err: Error) => log(`${vm.name}: ${err.message}`));
           continue;
         }
         if (!g) {
-          g = { vm: vm.name, poweredOnAt: Date.now(), sockets: new Set(), served: 0 };
-          guests.set(vm.name, g);
+          g = { id: vm.id, vm: vm.name, poweredOnAt: Date.now(), sockets: new Set(), served: 0 };
+          guests.set(vm.id, g);
           if (vm.toolsRunning && vm.ip) g.poweredOnAt = 0;
           log(`${vm.name}: powered on, booting`);
         }
+        g.vm = vm.name;
         if (g.ip || never?.test(vm.name)) continue;
         if (Date.now() - g.poweredOnAt < cfg.guest.bootDelayMs) continue;
         await boot(vm, g).catch((err: Error) => {
@@ -160,7 +167,7 @@ async function main(dataDir: string): Promise<void> {
           g!.ip = undefined;
         });
       }
-      for (const g of [...guests.values()]) if (!seen.has(g.vm)) stopGuest(g);
+      for (const g of [...guests.values()]) if (!seen.has(g.id)) stopGuest(g);
     } catch (err) {
       log(`poll failed: ${(err as Error).message}`);
     } finally {

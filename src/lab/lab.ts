@@ -217,6 +217,7 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
     startProcess(c.dataDir, 'vcsim', tools.vcsim, [
       '-l', `${c.host}:${c.ports.vcsim}`, '-dc', '1', '-cluster', '1', '-host', '1', '-vm', '0', '-standalone-host', '0',
       '-username', state.credentials.username, '-password', state.credentials.password,
+      ...(c.vcsimMethodDelay ? ['-method-delay', c.vcsimMethodDelay] : []),
     ]),
   );
   if (vcsimStarted || !previous) seedInventory(tools, state);

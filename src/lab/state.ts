@@ -33,6 +33,11 @@ export const labConfigSchema = z
         neverIpPattern: z.string().optional(),
       })
       .default(() => ({ bootDelayMs: 1500, serviceTimeMs: 40, concurrency: 3 })),
+    /**
+     * vcsim's -method-delay, for realistic vCenter timings: a task name keeps the task running that long (e.g.
+     * "CloneVm:20000,LockHandoff:0"; LockHandoff:0, or reads of the source VM block while a clone runs).
+     */
+    vcsimMethodDelay: z.string().regex(/^[A-Za-z_]+:\d+(,[A-Za-z_]+:\d+)*$/, 'must read like CloneVm:20000,LockHandoff:0').optional(),
     scrapeIntervalMs: z.number().int().min(1000).default(5000),
     withPrometheus: z.boolean().default(true),
   })

@@ -2,6 +2,7 @@
 import { ApplicationFailure, CancellationScope, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { joinInventory, pickVictims, warmName } from '../policy/inventory';
+import { lifecycleHooks } from './hooks';
 import { activitiesFor, describeFailure, mapLimited, outOfRange, progressQuery, type OperationProgress } from './shared';
 
 export interface ScaleInInput {
@@ -29,6 +30,7 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
   const a = activitiesFor(spec);
   const progress: OperationProgress = { kind: 'scale-in', cluster, op, instances: [] };
   setHandler(progressQuery, () => progress);
+  const runHooks = lifecycleHooks(spec, op, progress);
 
   const [vms, pool] = await Promise.all([
     a.quick.listVms({ vsphere: spec.vsphere, cluster }),
@@ -63,6 +65,9 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
         if (!drain.drained) log.warn('drain grace period passed; cutting sessions', { cluster, op, vm: name, sessions: drain.sessions });
         p.step = 'removing-from-pool';
         await a.quick.removePoolMember.executeWithOptions({ summary: `remove ${name} from ${spec.loadBalancer.backend}` }, [memberReq]);
+        // Terminate hooks: drained and out of the pool, before power-off (collect logs, deregister…). Termination
+        // goes on whatever they answer, as an auto-scaling group's does.
+        await runHooks('terminate', name, undefined, p);
         p.step = 'powering-off';
         await a.quick.powerOffVm.executeWithOptions({ summary: `power off ${name}` }, [vmReq]);
         if (input.reuse && i < input.reuse.count) {

@@ -2,6 +2,7 @@
 // member is undone.
 import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
+import { hookAbandoned, lifecycleHooks } from './hooks';
 import { activitiesFor, describeFailure, mapLimited, memberName, outOfRange, progressQuery, type InstanceProgress, type OperationProgress } from './shared';
 
 export interface ScaleOutInput {
@@ -28,6 +29,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
   const names = Array.from({ length: count }, (_, i) => memberName(cluster, op, i + 1));
   const progress: OperationProgress = { kind: 'scale-out', cluster, op, instances: names.map((name) => ({ name, step: 'pending' })) };
   setHandler(progressQuery, () => progress);
+  const runHooks = lifecycleHooks(spec, op, progress);
 
   if (input.checkBounds) {
     const existing = (await a.quick.listVms({ vsphere: spec.vsphere, cluster })).filter((vm) => !names.includes(vm.name));
@@ -60,6 +62,8 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
       p.step = 'waiting-for-guest';
       const vm = await a.guest.waitForGuestIp.executeWithOptions({ summary: `wait for VMware Tools and an IP on ${name}` }, [vmReq]);
       p.ip = vm.ip;
+      // Launch hooks: the VM has its IP and has not joined; ABANDON undoes it like any failed member.
+      if ((await runHooks('launch', name, vm.ip, p)) === 'ABANDON') throw hookAbandoned(name, p);
       compensations.unshift({ what: `remove ${name} from the pool`, run: () => a.quick.removePoolMember(memberReq) });
       p.step = 'adding-to-pool';
       await a.quick.addPoolMember.executeWithOptions({ summary: `add ${name} (${vm.ip}) to ${spec.loadBalancer.backend}` }, [{ ...memberReq, address: vm.ip }]);

@@ -38,6 +38,7 @@ export type InstanceStep =
   | 'removing-from-pool'
   | 'powering-off'
   | 'destroying'
+  | 'waiting-hook'
   | 'removed'
   | 'returned-to-warm-pool'
   | 'powering-off-warm'
@@ -50,6 +51,9 @@ export interface InstanceProgress {
   step: InstanceStep;
   ip?: string;
   error?: string;
+  /** The lifecycle hook it waits for now, and the results of those done ("name: CONTINUE"). */
+  hook?: string;
+  hooks?: string[];
 }
 
 export interface OperationProgress {

@@ -2,6 +2,10 @@
 // through each adapter's transport parameter; and the activity's cancellation signal stopping their calls.
 import { ApplicationFailure } from '@temporalio/common';
 import { readFileSync, mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { createActivities } from '../../src/activities';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,5 +136,43 @@ describe('HAProxy runtime API', () => {
       for (const c of open) c.destroy();
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('lifecycle hook over HTTP', () => {
+  // A real HTTP server on loopback, answering by path.
+  let server: http.Server;
+  let base = '';
+  const seen: unknown[] = [];
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        seen.push(JSON.parse(body));
+        const answers: Record<string, [number, string]> = { '/ok': [200, ''], '/abandon': [200, '{"result":"ABANDON"}'], '/missing': [404, 'no'], '/broken': [503, 'down'] };
+        const [status, text] = answers[req.url ?? ''] ?? [500, ''];
+        res.writeHead(status).end(text);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+  });
+  const acts = createActivities({ credentials: () => ({ username: 'u', password: 'p' }), logger: pino({ level: 'silent' }) });
+  const call = (p: string) =>
+    new MockActivityEnvironment().run(acts.callLifecycleHook, { url: base + p, timeoutMs: 5000, payload: { cluster: 'web', member: 'web-3-1', hook: 'cmdb', transition: 'launch' as const, ip: '10.0.0.7', op: 3 } });
+  test('2xx is CONTINUE, with the member in the body', async () => {
+    expect(await call('/ok')).toBe('CONTINUE');
+    expect(seen[seen.length - 1]).toEqual({ cluster: 'web', member: 'web-3-1', hook: 'cmdb', transition: 'launch', ip: '10.0.0.7', op: 3 });
+  });
+  test('a body saying ABANDON, or a 4xx, is ABANDON', async () => {
+    expect(await call('/abandon')).toBe('ABANDON');
+    expect(await call('/missing')).toBe('ABANDON');
+  });
+  test('a 5xx is an error Temporal retries until the hook times out', async () => {
+    await expect(call('/broken')).rejects.toThrow(/lifecycle hook cmdb at http:\/\/127\.0\.0\.1:\d+\/broken answered HTTP 503/);
   });
 });

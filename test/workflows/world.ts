@@ -38,6 +38,8 @@ export class World {
   /** What forecastDemand answers (a forecast, or a reason), or an error it throws. */
   forecast: ForecastResult | Error = { ok: false, reason: 'no forecast scripted' };
   forecastCalls = 0;
+  /** What an HTTP lifecycle hook answers. */
+  hookAnswer: 'CONTINUE' | 'ABANDON' = 'CONTINUE';
   private ip = 10;
   /** One creation time for every VM, so age ties are broken by name (as for VMs cloned in the same second). */
   private readonly createdAt = new Date().toISOString();
@@ -137,6 +139,10 @@ export class World {
       listPoolMembers: async () => {
         note('listPoolMembers');
         return [...this.pool.values()];
+      },
+      callLifecycleHook: async (r) => {
+        note(`callLifecycleHook ${r.payload.hook} ${r.payload.member} ${r.payload.transition}`);
+        return this.hookAnswer;
       },
       forecastDemand: async () => {
         this.forecastCalls++;
