@@ -43,7 +43,8 @@ runBench(async () => {
     const t0 = Date.now();
     await requestScale(client, name, 'set-desired', 5, 'bench');
     for (;;) {
-      const up = (await balancer.listMembers()).filter((m) => parseMemberName(name, m.name) && m.status === 'UP').length;
+      // UP with a passed check: a new server reads UP with check INI before its first one.
+      const up = (await balancer.listMembers()).filter((m) => parseMemberName(name, m.name) && m.status === 'UP' && /^L[467]OK$/.test(m.check ?? '')).length;
       if (up >= 5) break;
       if (Date.now() - t0 > 600_000) throw new Error(`${name}: only ${up} of 5 UP after 10 minutes`);
       await sleep(100);

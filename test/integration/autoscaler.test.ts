@@ -69,7 +69,8 @@ test('load rises → the pool grows; load stops → it shrinks back after the co
   const runs = back.runs;
   for (const r of ins) {
     const prev = runs[runs.indexOf(r) - 1];
-    if (prev?.endedAt) expect(Date.parse(r.startedAt) - Date.parse(prev.endedAt)).toBeGreaterThanOrEqual(4000 - 1000);
+    expect(prev?.endedAt).toBeDefined();
+    expect(Date.parse(r.startedAt) - Date.parse(prev!.endedAt!)).toBeGreaterThanOrEqual(4000 - 1000);
   }
   expect(backendServers(`${CLUSTER}-`)).toHaveLength(1);
   expect(vsphereVms(`${CLUSTER}-`)).toHaveLength(1);

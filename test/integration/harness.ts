@@ -1,6 +1,7 @@
 // The integration tests' harness: one test lab on its own ports, an in-process worker per file, and
 // independent eyes on the world (socat on HAProxy's socket, govc on vSphere).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
 import path from 'node:path';
 import { endpoints, readLabState, type LabConfigInput, type LabEndpoints } from '../../src/lab/state';
 import { PROJECT_ROOT } from '../../src/config/settings';
@@ -33,6 +34,18 @@ export type TestWorker = SessionWorker;
 export function startWorker(taskQueue: string): Promise<TestWorker> {
   process.env.POOLPILOT_LAB_DIR = TEST_LAB.dataDir;
   return startSessionWorker(lab(), taskQueue, BUNDLE_PATH);
+}
+
+/** A worker in a process of its own on `taskQueue` (to be killed by a test); logs to the test lab's logs/<log>.log. */
+export function spawnWorkerProcess(taskQueue: string, log: string, spawned: Set<ChildProcess>): ChildProcess {
+  const e = lab();
+  const logFd = openSync(path.join(e.credentialsFile, '..', 'logs', `${log}.log`), 'a');
+  const p = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
+    env: { ...process.env, TEMPORAL_ADDRESS: e.temporalAddress, POOLPILOT_TASK_QUEUE: taskQueue, POOLPILOT_CREDENTIALS_FILE: e.credentialsFile, POOLPILOT_LOG_LEVEL: 'info' },
+    stdio: ['ignore', logFd, logFd],
+  });
+  spawned.add(p);
+  return p;
 }
 
 /** Asks HAProxy through its socket with socat, not through poolpilot's own client. */

@@ -1,14 +1,11 @@
 // Scale-out and scale-in on the real Temporal dev server, vcsim and HAProxy, checked through govc and HAProxy's socket.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { WorkflowFailedError } from '@temporalio/client';
-import { PROJECT_ROOT } from '../../src/config/settings';
 import { failureMessage, follow, startScaleIn, startScaleOut } from '../../src/client/operations';
 import type { ScaleOutResult } from '../../src/workflows/scale-out';
 import type { ScaleInResult } from '../../src/workflows/scale-in';
 import { runtimeCommand, sharedRead } from '../../src/activities/loadbalancer/runtime-api';
-import { backendServers, backendStatus, eventually, govcPowerState, haproxy, lab, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
+import { spawnWorkerProcess, backendServers, backendStatus, eventually, govcPowerState, haproxy, lab, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
 
 let w: TestWorker;
 // Worker processes this file spawns; afterAll kills them even when a test timed out and never reached its finally.
@@ -87,16 +84,7 @@ test('a missing template fails fast with its message', async () => {
 test('a worker killed in the middle of a scale-out: a new worker finishes it, exactly the asked VMs exist', async () => {
   // This test's own worker process, on its own task queue, so the in-process worker cannot help it.
   const taskQueue = 'test-crash';
-  const e = lab();
-  const logFd = openSync(path.join(e.credentialsFile, '..', 'logs', 'crash-test-worker.log'), 'a');
-  const spawnWorker = () => {
-    const p = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
-      env: { ...process.env, TEMPORAL_ADDRESS: e.temporalAddress, POOLPILOT_TASK_QUEUE: taskQueue, POOLPILOT_CREDENTIALS_FILE: e.credentialsFile, POOLPILOT_LOG_LEVEL: 'info' },
-      stdio: ['ignore', logFd, logFd],
-    });
-    spawned.add(p);
-    return p;
-  };
+  const spawnWorker = () => spawnWorkerProcess(taskQueue, 'crash-test-worker', spawned);
   const spec = specFor('delta', { provisioningConcurrency: 2 });
   process.env.POOLPILOT_TASK_QUEUE = taskQueue;
   const handle = await startScaleOut(w.client, spec, 3, 400);

@@ -1,13 +1,10 @@
 // The warm pool on the lab: warm VMs prepared (booted once, then off) and never in the balancer; a worker killed in
 // the middle of a warm take-over: the run finishes on a new worker, and no VM is ever both warm and serving.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config/settings';
+import type { ChildProcess } from 'node:child_process';
 import { startScaleIn } from '../../src/client/operations';
 import type { ScaleOutResult } from '../../src/workflows/scale-out';
 import type { WarmPoolFillResult } from '../../src/workflows/warm-pool';
-import { backendServers, eventually, govcPowerState, haproxy, lab, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
+import { spawnWorkerProcess, backendServers, eventually, govcPowerState, haproxy, lab, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
 
 let w: TestWorker;
 const spawned = new Set<ChildProcess>();
@@ -35,16 +32,7 @@ test('warm VMs are prepared off the balancer; a worker killed during a take-over
 
   // The take-over on a worker process of its own, killed once the first warm VM has become a member.
   const taskQueue = 'test-warm-crash';
-  const e = lab();
-  const logFd = openSync(path.join(e.credentialsFile, '..', 'logs', 'warm-crash-worker.log'), 'a');
-  const spawnWorker = () => {
-    const p = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
-      env: { ...process.env, TEMPORAL_ADDRESS: e.temporalAddress, POOLPILOT_TASK_QUEUE: taskQueue, POOLPILOT_CREDENTIALS_FILE: e.credentialsFile, POOLPILOT_LOG_LEVEL: 'info' },
-      stdio: ['ignore', logFd, logFd],
-    });
-    spawned.add(p);
-    return p;
-  };
+  const spawnWorker = () => spawnWorkerProcess(taskQueue, 'warm-crash-worker', spawned);
   const handle = await w.client.workflow.start('scaleOut', { args: [{ spec, op: 2, count: 2, warm: ['wt-w1-1', 'wt-w1-2'] }], taskQueue, workflowId: 'scale-out:wt:2' });
   // Watch the invariant all along: an address HAProxy serves never belongs to a VM with a warm name.
   let violations = 0;

@@ -38,7 +38,8 @@ describe('target tracking (the HPA rule)', () => {
   test.each(cases)('%s', (_name, over, desired, reason) => {
     const d = decide(input(over));
     expect(d.desired).toBe(desired);
-    if (reason) expect(d.reason).toMatch(reason);
+    // A null reason leaves the sentence unchecked; a pattern must match it.
+    expect(reason === null || reason.test(d.reason)).toBe(true);
   });
 });
 

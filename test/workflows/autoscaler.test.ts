@@ -1,19 +1,12 @@
 // The autoscaler workflow on a local Temporal server with mocked activities: queue, bounds, cooldowns, pause,
 // delete, alarms, a failed run's phase, reconcile errors that clear, continue-as-new — in seconds, without the lab.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { autoscalingSchema } from '../../src/config/spec';
 import { simulate } from '../../src/policy/backtest';
 import type { AutoscalerInput, AutoscalerStatus, RequestInput, RequestResult } from '../../src/workflows/autoscaler-messages';
-import { localEnv, spec, until, withWorker, World } from './world';
+import { spec, until, withWorker, useLocalEnv, World } from './world';
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await localEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const local = useLocalEnv();
 
 let seq = 0;
 const fast = { pollInterval: '200ms', reconcileInterval: '200ms', scaleOutCooldown: 0, scaleInCooldown: 0, scaleInStabilization: 0 };
@@ -23,7 +16,7 @@ async function start(world: World, over: Record<string, unknown> = {}) {
   const name = `c${++seq}`;
   const s = spec(name, { metrics: [metric], ...over, autoscaling: { ...fast, ...((over.autoscaling as object) ?? {}) } });
   const input: AutoscalerInput = { spec: s, searchAttributes: false };
-  const handle = await env.client.workflow.start('autoscaler', { args: [input], taskQueue: `tq-${name}`, workflowId: `autoscaler:${name}` });
+  const handle = await local.env.client.workflow.start('autoscaler', { args: [input], taskQueue: `tq-${name}`, workflowId: `autoscaler:${name}` });
   return { name, handle, taskQueue: `tq-${name}` };
 }
 const status = (h: WorkflowHandle) => h.query<AutoscalerStatus>('status');
@@ -37,7 +30,7 @@ const idle = (h: WorkflowHandle, n?: number) =>
 test('adopts to min, then runs queued operator requests once each, in order', async () => {
   const world = new World();
   const { name, handle, taskQueue } = await start(world, { metrics: [] });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     await idle(handle, 1);
     world.cloneMs = 300;
     const a = await request(handle, { kind: 'scale-out', n: 2, source: 'test' });
@@ -58,7 +51,7 @@ test('adopts to min, then runs queued operator requests once each, in order', as
 test('an out-of-range request is refused by the validator and changes nothing', async () => {
   const world = new World();
   const { handle, taskQueue } = await start(world, { metrics: [], max: 2 });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     const before = await idle(handle, 1);
     await expect(request(handle, { kind: 'scale-out', n: 5, source: 'test' })).rejects.toThrow();
     const refused = await request(handle, { kind: 'scale-out', n: 5, source: 'test' }).catch((e: Error & { cause?: Error }) => e.cause?.message ?? e.message);
@@ -74,7 +67,7 @@ test('the policy scales out, holds in its cooldown with the code saying so, and 
   const world = new World();
   world.reading = { value: 25 };
   const { handle, taskQueue } = await start(world, { autoscaling: { scaleOutCooldown: '2s', maxStepOut: 1 } });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     const first = await until('the first policy scale-out', 10_000, async () => {
       const st = await status(handle);
       return st.runs.some((r) => r.kind === 'scale-out' && r.count === 1 && st.current === 2) ? st : undefined;
@@ -99,7 +92,7 @@ test('the policy scales out, holds in its cooldown with the code saying so, and 
 test('pause stops the policy, not operators; resume restarts it', async () => {
   const world = new World();
   const { handle, taskQueue } = await start(world);
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     await idle(handle, 1);
     await handle.executeUpdate('setPaused', { args: [true] });
     world.reading = { value: 40 };
@@ -120,7 +113,7 @@ test('pause stops the policy, not operators; resume restarts it', async () => {
 test('alarms: ten in a cooldown make one scale-out, an operator request still runs, the cooldown over one more is taken', async () => {
   const world = new World();
   const { name, handle, taskQueue } = await start(world, { metrics: [], autoscaling: { scaleOutCooldown: '2s' } });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     await idle(handle, 1);
     // The adopting run (0 → 1) started a scale-out cooldown of its own.
     await new Promise((r) => setTimeout(r, 2200));
@@ -148,7 +141,7 @@ test('alarms: ten in a cooldown make one scale-out, an operator request still ru
 test('a run in which a member failed is an error until a run fully succeeds; a failed run compensates', async () => {
   const world = new World();
   const { name, handle, taskQueue } = await start(world, { metrics: [] });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     await idle(handle, 1);
     world.unhealthy.add(`${name}-2-2`);
     await request(handle, { kind: 'scale-out', n: 2, source: 'test' });
@@ -171,7 +164,7 @@ test('a run in which a member failed is an error until a run fully succeeds; a f
 test('a failed reconcile shows until a reconcile succeeds', async () => {
   const world = new World();
   const { handle, taskQueue } = await start(world, { metrics: [] });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     await idle(handle, 1);
     world.listFails = true;
     const broken = await until('ReconcileFailed', 5000, async () => {
@@ -187,7 +180,7 @@ test('a failed reconcile shows until a reconcile succeeds', async () => {
 test('delete with scale-to-zero removes every member and ends the workflow', async () => {
   const world = new World();
   const { name, handle, taskQueue } = await start(world, { metrics: [], min: 2 });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     await idle(handle, 2);
     await handle.executeUpdate('delete', { args: [{ scaleToZero: true }] });
     expect(await handle.result()).toEqual({ deleted: true, scaledToZero: true });
@@ -199,7 +192,7 @@ test('delete with scale-to-zero removes every member and ends the workflow', asy
 test('continue-as-new carries members, op numbers, queued requests and cooldowns', async () => {
   const world = new World();
   const { name, handle, taskQueue } = await start(world, { metrics: [], autoscaling: { continueAsNewAfter: 3, scaleOutCooldown: '10m' } });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     const first = await idle(handle, 1);
     await request(handle, { kind: 'scale-out', n: 1, source: 'test' });
     const after = await until('a new run', 10_000, async () => {
@@ -239,7 +232,7 @@ test('the live autoscaler and the backtest make the same decisions from the same
   };
   const autoscaling = { tolerance: 0.1, maxStepOut: 2, maxStepIn: 1, reconcileInterval: '1m' };
   const { handle, taskQueue } = await start(world, { autoscaling });
-  const live = await withWorker(env, world, taskQueue, async () => {
+  const live = await withWorker(local.env, world, taskQueue, async () => {
     await until('the demand played', 60_000, async () => step >= demand.length);
     return (await idle(handle)).runs.slice(1).map((r) => (r.kind === 'scale-out' ? r.count : -r.count));
   });
@@ -253,7 +246,7 @@ test('the live autoscaler and the backtest make the same decisions from the same
 test('a member DOWN past the grace period is replaced: the new one joins first; the hourly limit holds the rest', async () => {
   const world = new World();
   const { name, handle, taskQueue } = await start(world, { metrics: [], min: 3, max: 3, health: { gracePeriod: '1s', maxReplacementsPerHour: 1 } });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     await idle(handle, 3);
     world.calls = [];
     world.pool.get(`${name}-1-2`)!.status = 'DOWN';

@@ -1,19 +1,12 @@
 // Lifecycle hooks in scaling runs (mocked activities): an operator's CONTINUE and ABANDON, a timeout's default,
 // an HTTP hook's answer, terminate hooks, and a completion the run refuses.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { OperationProgress } from '../../src/workflows/shared';
 import type { ScaleOutResult } from '../../src/workflows/scale-out';
 import type { ScaleInResult } from '../../src/workflows/scale-in';
-import { localEnv, spec, until, withWorker, World } from './world';
+import { spec, until, withWorker, useLocalEnv, World } from './world';
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await localEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const local = useLocalEnv();
 
 let op = 0;
 const waitingFor = (h: WorkflowHandle, member: string, hook: string) =>
@@ -26,8 +19,8 @@ const complete = (h: WorkflowHandle, member: string, hook: string, result: strin
 test('launch hook by an operator: CONTINUE joins the member, ABANDON undoes it like a failed one', async () => {
   const world = new World();
   const s = spec('hk', { hooks: [{ name: 'cfg', on: 'launch', timeout: '30s' }] });
-  await withWorker(env, world, 'tq-hk', async () => {
-    const h = await env.client.workflow.start('scaleOut', { args: [{ spec: s, op: ++op, count: 2 }], taskQueue: 'tq-hk', workflowId: `scale-out:hk:${op}` });
+  await withWorker(local.env, world, 'tq-hk', async () => {
+    const h = await local.env.client.workflow.start('scaleOut', { args: [{ spec: s, op: ++op, count: 2 }], taskQueue: 'tq-hk', workflowId: `scale-out:hk:${op}` });
     await waitingFor(h, `hk-${op}-1`, 'cfg');
     await waitingFor(h, `hk-${op}-2`, 'cfg');
     // Not joined while it waits.
@@ -48,9 +41,9 @@ test('launch hook by an operator: CONTINUE joins the member, ABANDON undoes it l
 test("a hook nobody answers takes its default when it times out", async () => {
   const world = new World();
   const s = spec('ht', { hooks: [{ name: 'slow', on: 'launch', timeout: '2s', default: 'CONTINUE' }] });
-  await withWorker(env, world, 'tq-ht', async () => {
+  await withWorker(local.env, world, 'tq-ht', async () => {
     const started = Date.now();
-    const r = (await env.client.workflow.execute('scaleOut', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-ht', workflowId: `scale-out:ht:${op}` })) as ScaleOutResult;
+    const r = (await local.env.client.workflow.execute('scaleOut', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-ht', workflowId: `scale-out:ht:${op}` })) as ScaleOutResult;
     expect(r.joined).toHaveLength(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
   });
@@ -59,16 +52,16 @@ test("a hook nobody answers takes its default when it times out", async () => {
 test('an HTTP hook decides; a terminate hook runs after the drain, before power-off', async () => {
   const world = new World();
   const s = spec('hh', { hooks: [{ name: 'cmdb', on: 'launch', url: 'http://hooks.example/launch' }, { name: 'logs', on: 'terminate', timeout: '30s' }] });
-  await withWorker(env, world, 'tq-hh', async () => {
+  await withWorker(local.env, world, 'tq-hh', async () => {
     world.hookAnswer = 'ABANDON';
-    const abandoned = await env.client.workflow.execute('scaleOut', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-hh', workflowId: `scale-out:hh:${op}` }).catch((e: Error) => e);
+    const abandoned = await local.env.client.workflow.execute('scaleOut', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-hh', workflowId: `scale-out:hh:${op}` }).catch((e: Error) => e);
     expect(abandoned).toBeInstanceOf(Error);
     expect(world.members('hh')).toEqual([]);
     world.hookAnswer = 'CONTINUE';
-    await env.client.workflow.execute('scaleOut', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-hh', workflowId: `scale-out:hh:${op}` });
+    await local.env.client.workflow.execute('scaleOut', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-hh', workflowId: `scale-out:hh:${op}` });
     const member = `hh-${op}-1`;
     world.calls = [];
-    const h = await env.client.workflow.start('scaleIn', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-hh', workflowId: `scale-in:hh:${op}` });
+    const h = await local.env.client.workflow.start('scaleIn', { args: [{ spec: s, op: ++op, count: 1 }], taskQueue: 'tq-hh', workflowId: `scale-in:hh:${op}` });
     await waitingFor(h, member, 'logs');
     expect(world.calls.filter((c) => c.endsWith(` ${member}`))).toEqual([`drainPoolMember ${member}`, `waitForDrain ${member}`, `removePoolMember ${member}`]);
     await complete(h, member, 'logs', 'CONTINUE');

@@ -1,19 +1,12 @@
 // Schedules and forecasts in the autoscaler workflow (mocked activities): a schedule's bounds in force and carried
 // over continue-as-new; a forecast raising the pool ahead of demand, forecastOnly watching, and each reason a
 // forecast is set aside, with the reactive policy running alone.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AutoscalerInput, AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
-import { localEnv, spec, until, withWorker, World } from './world';
+import { spec, until, withWorker, useLocalEnv, World } from './world';
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await localEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const local = useLocalEnv();
 
 let seq = 0;
 const rps = { name: 'rps', source: { prometheus: { query: 'sum(rate(x[1m]))' } }, target: { value: 40, perMember: false } };
@@ -21,7 +14,7 @@ async function start(over: Record<string, unknown>) {
   const name = `p${++seq}`;
   const s = spec(name, { prometheus: { url: 'http://prometheus.invalid:9090' }, metrics: [rps], max: 8, ...over, autoscaling: { pollInterval: '500ms', reconcileInterval: '1m', scaleOutCooldown: 0, scaleInCooldown: 0, scaleInStabilization: 0, ...((over.autoscaling as object) ?? {}) } });
   const input: AutoscalerInput = { spec: s, searchAttributes: false };
-  const handle = await env.client.workflow.start('autoscaler', { args: [input], taskQueue: `tq-${name}`, workflowId: `autoscaler:${name}` });
+  const handle = await local.env.client.workflow.start('autoscaler', { args: [input], taskQueue: `tq-${name}`, workflowId: `autoscaler:${name}` });
   return { name, handle, taskQueue: `tq-${name}` };
 }
 const status = (h: WorkflowHandle) => h.query<AutoscalerStatus>('status');
@@ -31,7 +24,7 @@ test('a schedule raises min; its bounds hold across continue-as-new, and the win
   world.reading = { value: 10 };
   // Fires every minute and stays in force until it fires again: always open.
   const { handle, taskQueue } = await start({ schedules: [{ name: 'always', cron: '* * * * *', min: 3 }], autoscaling: { continueAsNewAfter: 3 } });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     const first = await until('3 members', 15_000, async () => {
       const st = await status(handle);
       return st.current === 3 && !st.currentOperation ? st : undefined;
@@ -58,7 +51,7 @@ test('a forecast raises the pool ahead of demand, and says so', async () => {
   world.reading = { value: 10 };
   world.forecast = forecastOf(200);
   const { handle, taskQueue } = await start({ prediction: { timeToReady: '2m' } });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     const st = await until('5 members', 15_000, async () => {
       const s = await status(handle);
       return s.current === 5 && !s.currentOperation ? s : undefined;
@@ -77,7 +70,7 @@ test('forecastOnly records what the forecast would do and does not act', async (
   world.reading = { value: 10 };
   world.forecast = forecastOf(200);
   const { handle, taskQueue } = await start({ prediction: { forecastOnly: true } });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     const st = await until('a forecast-only entry', 15_000, async () => {
       const s = await status(handle);
       return s.decisions.some((d) => d.code === 'ForecastOnly') ? s : undefined;
@@ -99,7 +92,7 @@ test.each(reasons)('%s: set aside with its reason; the reactive policy runs alon
   world.reading = { value: 100 };
   world.forecast = answer;
   const { handle, taskQueue } = await start({ prediction: {} });
-  await withWorker(env, world, taskQueue, async () => {
+  await withWorker(local.env, world, taskQueue, async () => {
     // 100 rps at 40 per member: the reactive policy alone goes to 3.
     const st = await until('3 members', 15_000, async () => {
       const s = await status(handle);

@@ -1,18 +1,11 @@
 // The warm pool in the autoscaler (mocked activities): filled in the background; a scale-out takes warm VMs first
 // (renamed into members, powered on) and clones only the rest; the pool is refilled; a scale-in returns drained
 // members to it; scale-to-zero empties it.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { AutoscalerInput, AutoscalerStatus, RequestInput } from '../../src/workflows/autoscaler-messages';
-import { localEnv, spec, until, withWorker, World } from './world';
+import { spec, until, withWorker, useLocalEnv, World } from './world';
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await localEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const local = useLocalEnv();
 
 const status = (h: WorkflowHandle) => h.query<AutoscalerStatus>('status');
 const request = (h: WorkflowHandle, r: RequestInput) => h.executeUpdate('request', { args: [r] });
@@ -27,8 +20,8 @@ test('warm first, refilled in the background, reused on scale-in, emptied by sca
   const name = 'wp';
   const s = spec(name, { min: 1, max: 6, metrics: [], warmPool: { size: 2, state: 'poweredOff', reuseOnScaleIn: true }, autoscaling: { pollInterval: '500ms', reconcileInterval: '1s' } });
   const input: AutoscalerInput = { spec: s, searchAttributes: false };
-  const handle = await env.client.workflow.start('autoscaler', { args: [input], taskQueue: 'tq-wp', workflowId: `autoscaler:${name}` });
-  await withWorker(env, world, 'tq-wp', async () => {
+  const handle = await local.env.client.workflow.start('autoscaler', { args: [input], taskQueue: 'tq-wp', workflowId: `autoscaler:${name}` });
+  await withWorker(local.env, world, 'tq-wp', async () => {
     const filled = await settled(handle, 1, 2);
     // Prepared: booted once (an IP seen), then powered off; never in the balancer.
     expect(world.warm(name)).toEqual(filled.warmPool!.vms.map((v) => `${v.name} poweredOff`).sort());

@@ -178,6 +178,23 @@ export async function localEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporal }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } } });
 }
 
+/** One local server for a test file: started before its tests, torn down after them. */
+export function useLocalEnv(): { readonly env: TestWorkflowEnvironment } {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await localEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('the local Temporal server is not up (useLocalEnv starts it in beforeAll)');
+      return env;
+    },
+  };
+}
+
 /** Runs `fn` with a worker on a fresh task queue whose activities are `world`'s. */
 export async function withWorker<T>(env: TestWorkflowEnvironment, world: World, taskQueue: string, fn: () => Promise<T>): Promise<T> {
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: BUNDLE }, activities: world.activities() });

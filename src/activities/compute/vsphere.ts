@@ -129,11 +129,7 @@ export class VsphereCompute implements ComputeProvider {
       let vm = await this.info(ref);
       if (!vm) throw new Error(`VM ${name} vanished right after clone`);
       if (vm.powerState !== 'poweredOn') {
-        try {
-          await this.client.runTask('PowerOnVM_Task', () => moref(ref!));
-        } catch (err) {
-          if (!(err instanceof VimTaskError && err.faultType === 'InvalidPowerState')) throw err;
-        }
+        await this.power(ref, 'PowerOnVM_Task');
         vm = (await this.info(ref)) ?? vm;
       }
       return { ...vm, adopted };
@@ -173,32 +169,31 @@ export class VsphereCompute implements ComputeProvider {
     });
   }
 
+  /** A power task that is idempotent: a VM already in the state asked for (InvalidPowerState) is done, not a fault. */
+  private async power(ref: Moref, method: 'PowerOnVM_Task' | 'PowerOffVM_Task'): Promise<boolean> {
+    try {
+      await this.client.runTask(method, () => moref(ref));
+      return true;
+    } catch (err) {
+      if (err instanceof VimTaskError && err.faultType === 'InvalidPowerState') return false;
+      throw err;
+    }
+  }
+
   /** true if it was off and is now on. */
   powerOnVm(name: string): Promise<boolean> {
     return this.guard(`power on ${name}`, async () => {
       const ref = await this.vmRef(name);
       if (!ref) throw permanent('InventoryNotFound', `VM ${name} does not exist in ${this.spec.folder}`);
-      try {
-        await this.client.runTask('PowerOnVM_Task', () => moref(ref));
-        return true;
-      } catch (err) {
-        if (err instanceof VimTaskError && err.faultType === 'InvalidPowerState') return false;
-        throw err;
-      }
+      return this.power(ref, 'PowerOnVM_Task');
     });
   }
 
+  /** true if it was on and is now off; a missing VM is off. */
   powerOffVm(name: string): Promise<boolean> {
     return this.guard(`power off ${name}`, async () => {
       const ref = await this.vmRef(name);
-      if (!ref) return false;
-      try {
-        await this.client.runTask('PowerOffVM_Task', () => moref(ref));
-        return true;
-      } catch (err) {
-        if (err instanceof VimTaskError && err.faultType === 'InvalidPowerState') return false;
-        throw err;
-      }
+      return ref ? this.power(ref, 'PowerOffVM_Task') : false;
     });
   }
 
