@@ -13,7 +13,7 @@ test('there are recorded histories of every workflow type', () => {
     const h = historyFromJSON(JSON.parse(readFileSync(path.join(DIR, f), 'utf8')));
     return h.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
   });
-  expect(new Set(types)).toEqual(new Set(['scaleOut', 'scaleIn', 'autoscaler']));
+  expect(new Set(types)).toEqual(new Set(['scaleOut', 'scaleIn', 'warmPoolFill', 'autoscaler']));
 });
 
 test.each(files)('replays %s without nondeterminism', async (file) => {
