@@ -261,7 +261,10 @@ export async function runDemo(values: DemoOptions): Promise<number> {
       down: values.down,
       signal: controller.signal,
     });
-    if (!values.down) console.log(`[demo] the lab is still up for a look at the runs: ${report.temporalUi} — stop it with: node bin/poolpilot.js lab down`);
+    if (!values.down) {
+      console.log(`[demo] the lab is still up for a look at the runs: ${report.temporalUi}`);
+      console.log('[demo] the cluster from the CLI: node bin/poolpilot.js --lab cluster status web — stop the lab with: node bin/poolpilot.js lab down');
+    }
     return 0;
   } catch (err) {
     if (controller.signal.aborted) {
