@@ -71,14 +71,7 @@ async function main(dataDir: string): Promise<void> {
   const cfg = state.config;
   const e = endpoints(state);
   const client = new VimClient({ url: e.vsphereUrl, username: e.vsphereUsername, password: e.vspherePassword, insecure: true });
-  const compute = new VsphereCompute(client, {
-    url: e.vsphereUrl,
-    credentialRef: 'lab',
-    insecure: true,
-    ...LAB_INVENTORY,
-    guestTimeout: 0,
-    outageTolerance: 0,
-  });
+  const inventory = { url: e.vsphereUrl, credentialRef: 'lab', insecure: true, ...LAB_INVENTORY, guestTimeout: 0, outageTolerance: 0 };
   const never = cfg.guest.neverIpPattern ? new RegExp(cfg.guest.neverIpPattern) : undefined;
   const guests = new Map<string, Guest>();
   const usedIps = new Set<string>();
@@ -139,7 +132,9 @@ async function main(dataDir: string): Promise<void> {
     if (busy) return;
     busy = true;
     try {
-      const vms = await compute.listVms('');
+      // The inventory is looked up afresh each poll: a restarted vcsim rebuilds it, and an old reference can then
+      // name another folder without any fault.
+      const vms = await new VsphereCompute(client, inventory).listVms('');
       // Guests are keyed by the VM's id, not its name: a warm VM renamed into a member is the same running guest.
       const seen = new Set<string>();
       for (const vm of vms) {

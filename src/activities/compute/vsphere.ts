@@ -6,6 +6,7 @@ import { asArray, el, moref, text, VimClient, VimFault, VimTaskError, type Moref
 
 const VM_PROPS = ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'guest.net', 'guest.ipAddress', 'config.createDate'];
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const REFS_TTL_MS = 30_000;
 
 function guestIp(props: Record<string, unknown>, network: string): string | undefined {
   const nics = asArray((props['guest.net'] as Node | undefined)?.GuestNicInfo as Node | Node[] | undefined);
@@ -36,6 +37,7 @@ function toVmInfo(id: string, props: Record<string, unknown>, network: string): 
 
 export class VsphereCompute implements ComputeProvider {
   private refs: Promise<{ template: Moref; folder: Moref; pool: Moref }> | undefined;
+  private refsAt = 0;
 
   constructor(
     private readonly client: VimClient,
@@ -57,7 +59,11 @@ export class VsphereCompute implements ComputeProvider {
   }
 
   private resolveRefs(): Promise<{ template: Moref; folder: Moref; pool: Moref }> {
+    // Looked up again now and then: an inventory rebuilt behind our back (a restored vCenter, a restarted simulator)
+    // can give a path's object a new reference, and an old reference can then name another object without any fault.
+    if (this.refs && Date.now() - this.refsAt > REFS_TTL_MS) this.refs = undefined;
     if (!this.refs) {
+      this.refsAt = Date.now();
       this.refs = (async () => {
         const find = async (path: string, field: string) => {
           const ref = await this.client.findByInventoryPath(path);
