@@ -10,6 +10,8 @@ export const FaultType = {
   BackendNotFound: 'BackendNotFound',
   GuestTimeout: 'GuestTimeout',
   HealthTimeout: 'HealthTimeout',
+  TenantNotFound: 'TenantNotFound',
+  Forbidden: 'Forbidden',
 } as const;
 
 export function permanent(type: keyof typeof FaultType, message: string): ApplicationFailure {

@@ -8,10 +8,11 @@ import { VsphereCompute } from './compute/vsphere';
 import { deadline, withCancellation } from './cancellation';
 import type { CredentialResolver } from './credentials';
 import { permanent } from './errors';
-import { HaproxyLoadBalancer } from './loadbalancer/haproxy';
+import { balancers } from './loadbalancer';
 import type { PoolMember } from './loadbalancer/provider';
-import { HaproxyStatsSource } from './metrics/haproxy-stats';
+import { metricSource } from './metrics';
 import { PrometheusSource } from './metrics/prometheus';
+import { poolLabel } from '../config/balancer';
 import type { MetricReading } from './metrics/source';
 import { forecastSeries, type ForecastResult } from '../policy/forecast';
 
@@ -109,7 +110,7 @@ function buildActivities(deps: ActivityDeps) {
     return c;
   }
 
-  const lb = (spec: LoadBalancerSpec) => new HaproxyLoadBalancer(spec.socket, spec.backend);
+  const lb = balancers(deps.credentials);
   const log = (cluster: string, vm?: string) => deps.logger.child({ cluster, ...(vm ? { vm } : {}) });
 
   return {
@@ -170,9 +171,8 @@ function buildActivities(deps: ActivityDeps) {
       let last: PoolMember | undefined;
       const up = await poll(`health of ${req.name}`, req.loadBalancer.healthCheck.timeout, 200, async () => {
         last = await balancer.getMember(req.name);
-        if (!last) throw new Error(`pool member ${req.name} is not in backend ${req.loadBalancer.backend}`);
-        // A new server reads UP with check INI before its first check; only a passed check counts.
-        return last.status === 'UP' && /^L[467]OK$/.test(last.check ?? '') ? last : undefined;
+        if (!last) throw new Error(`pool member ${req.name} is not in ${poolLabel(req.loadBalancer)}`);
+        return last.status === 'UP' && last.checkPassed ? last : undefined;
       });
       if (!up) {
         throw permanent(
@@ -264,7 +264,7 @@ function buildActivities(deps: ActivityDeps) {
       await Promise.all(
         spec.metrics.map(async (m) => {
           try {
-            const source = 'prometheus' in m.source ? new PrometheusSource(spec.prometheus!.url) : new HaproxyStatsSource(lb(spec.loadBalancer), spec.name);
+            const source = metricSource(m, { cluster: spec.name, prometheusUrl: spec.prometheus?.url, balancer: () => lb(spec.loadBalancer) });
             out[m.name] = { value: await source.read(m) };
           } catch (err) {
             out[m.name] = { error: (err as Error).message };

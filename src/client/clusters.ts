@@ -6,6 +6,7 @@ import { loadSettings } from '../config/settings';
 import type { HookCompletion } from '../workflows/hooks';
 import type { AutoscalerInput, AutoscalerStatus, DeleteRequest, RequestAccepted, RequestKind, RequestOrigin, RequestResult } from '../workflows/autoscaler-messages';
 import { searchAttributes, workflowIds } from './operations';
+import { poolLabel } from '../config/balancer';
 
 /** A request the cluster refused (unknown cluster, out of range, malformed): nothing was changed. */
 export class ClusterRequestError extends Error {
@@ -56,7 +57,7 @@ export async function applyCluster(client: Client, loaded: LoadedSpec): Promise<
       args: [input],
       taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
       workflowId: workflowIds.autoscaler(spec.name),
-      staticSummary: `autoscaler of cluster ${spec.name} (${spec.min}..${spec.max} members, backend ${spec.loadBalancer.backend})`,
+      staticSummary: `autoscaler of cluster ${spec.name} (${spec.min}..${spec.max} members, ${poolLabel(spec.loadBalancer)})`,
       typedSearchAttributes: searchAttributes(spec.name, 'autoscaler'),
     });
     return { started: true, changed: [] };

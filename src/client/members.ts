@@ -2,7 +2,7 @@
 import { VimClient } from '../activities/compute/vim';
 import { VsphereCompute } from '../activities/compute/vsphere';
 import { credentialResolver } from '../activities/credentials';
-import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
+import { balancers } from '../activities/loadbalancer';
 import type { ClusterSpec } from '../config/spec';
 import { joinInventory } from '../policy/inventory';
 
@@ -18,10 +18,11 @@ export interface MemberRow {
 
 /** `credentialsFile`: where the worker's credentials are (POOLPILOT_CREDENTIALS_FILE, or the lab's with --lab). */
 export async function readMembers(spec: ClusterSpec, credentialsFile: string | undefined): Promise<MemberRow[]> {
-  const cred = credentialResolver(process.env, credentialsFile)(spec.vsphere.credentialRef);
+  const credentials = credentialResolver(process.env, credentialsFile);
+  const cred = credentials(spec.vsphere.credentialRef);
   const client = new VimClient({ url: spec.vsphere.url, ...cred, insecure: spec.vsphere.insecure, caFile: spec.vsphere.caFile, thumbprint: spec.vsphere.thumbprint });
   try {
-    const lb = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);
+    const lb = balancers(credentials)(spec.loadBalancer);
     const [vms, pool] = await Promise.all([new VsphereCompute(client, spec.vsphere).listVms(`${spec.name}-`), lb.listMembers()]);
     const byName = new Map(pool.map((p) => [p.name, p]));
     return joinInventory(spec.name, vms, pool).map((m) => ({

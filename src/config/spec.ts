@@ -1,6 +1,7 @@
 // The cluster spec (pure: workflows bundle it): one zod schema is the source of truth for fields, defaults and types.
 import { z } from 'zod';
 import { duration } from './duration';
+import { balancerOf } from './balancer';
 
 const name = z
   .string()
@@ -8,18 +9,21 @@ const name = z
 
 const inventoryPath = z.string().regex(/^\//, 'must be an inventory path starting with "/" (e.g. /DC0/vm/web-template)');
 
+const credentialRef = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a credential name (letters, digits, _ . -), not a secret');
+const thumbprint = z.string().regex(/^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$/, 'must be a colon-separated hex thumbprint');
+
 export const vsphereSchema = z
   .object({
     /** SDK endpoint, e.g. https://vcenter.example.com/sdk */
     url: z.string().url(),
     /** Names a credential the worker resolves from its environment or credentials file; never the secret itself. */
-    credentialRef: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a credential name (letters, digits, _ . -), not a secret'),
+    credentialRef,
     /** Accept any TLS certificate. For labs only. */
     insecure: z.boolean().default(false),
     /** PEM bundle of CAs to trust for the SDK endpoint. */
     caFile: z.string().optional(),
     /** SHA-1 or SHA-256 thumbprint of the endpoint's certificate (AA:BB:...). */
-    thumbprint: z.string().regex(/^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$/, 'must be a colon-separated hex thumbprint').optional(),
+    thumbprint: thumbprint.optional(),
     datacenter: z.string().min(1),
     template: inventoryPath,
     folder: inventoryPath,
@@ -46,16 +50,94 @@ export const healthCheckSchema = z
   })
   .strict();
 
-export const loadBalancerSchema = z
+
+/** HAProxy: dynamic servers through the Runtime API. */
+export const haproxyBalancerSchema = z
   .object({
-    type: z.literal('haproxy').default('haproxy'),
     /** Runtime API socket: a UNIX socket path, or tcp://host:port. */
     socket: z.string().min(1),
     backend: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be an HAProxy backend name'),
-    memberPort: z.number().int().min(1).max(65535),
-    healthCheck: healthCheckSchema.default(() => healthCheckSchema.parse({})),
   })
   .strict();
+
+/** NSX ALB (Avi): pool servers through the Controller REST API. */
+export const aviBalancerSchema = z
+  .object({
+    /** The controller's base URL, e.g. https://alb.example.com */
+    controller: z.string().url(),
+    /** Names a credential the worker resolves (a controller user); never the secret itself. */
+    credentialRef,
+    /** The pool, by name; poolpilot finds its uuid once and caches it. */
+    pool: z.string().min(1),
+    tenant: z.string().min(1).default('admin'),
+    /** Sent as X-Avi-Version on every call: the controller answers in this version's data model. */
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a controller version like 30.2.1').default('30.2.1'),
+    insecure: z.boolean().default(false),
+    caFile: z.string().optional(),
+    thumbprint: thumbprint.optional(),
+    /** The analytics step (seconds) of the open-connection reads that follow a drain: 5 needs real-time metrics on the pool. */
+    drainMetricStep: z.number().int().min(5).default(5),
+  })
+  .strict();
+
+/** Balancer kinds, each one provider file under src/activities/loadbalancer. */
+export const BALANCER_KINDS = ['haproxy', 'avi'] as const;
+export type BalancerKind = (typeof BALANCER_KINDS)[number];
+
+const COMMON_BALANCER_KEYS = ['memberPort', 'healthCheck'];
+
+/**
+ * The shape before balancers were pluggable — { type?: haproxy, socket, backend, memberPort, healthCheck } — still
+ * works: it is read as { haproxy: { socket, backend }, memberPort, healthCheck }. Running autoscalers keep such specs
+ * in their state, so the activities read them through this too.
+ */
+export function migrateLoadBalancer(input: unknown): unknown {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
+  const lb = input as Record<string, unknown>;
+  if (!('socket' in lb) && !('backend' in lb) && !('type' in lb)) return input;
+  const { type, socket, backend, ...rest } = lb;
+  if (type !== undefined && type !== 'haproxy') return input;
+  return { ...rest, haproxy: { socket, backend } };
+}
+
+export const loadBalancerSchema = z.preprocess(
+  (input, ctx) => {
+    const type = input && typeof input === 'object' ? (input as Record<string, unknown>).type : undefined;
+    if (type !== undefined && type !== 'haproxy') {
+      ctx.addIssue({ code: 'custom', input, message: `unknown balancer type ${JSON.stringify(type)}: write loadBalancer: { haproxy: {...} } or { avi: {...} }` });
+      return z.NEVER;
+    }
+    const migrated = migrateLoadBalancer(input);
+    if (migrated && typeof migrated === 'object' && !Array.isArray(migrated)) {
+      const keys = Object.keys(migrated);
+      const kinds = keys.filter((k) => !COMMON_BALANCER_KEYS.includes(k));
+      const unknown = kinds.filter((k) => !(BALANCER_KINDS as readonly string[]).includes(k));
+      const choose = `choose one of ${BALANCER_KINDS.join(', ')} (e.g. loadBalancer: { avi: { controller, credentialRef, pool }, memberPort })`;
+      const problem = unknown.length
+        ? `unknown balancer ${unknown.map((k) => `"${k}"`).join(', ')}: ${choose}`
+        : kinds.length !== 1
+          ? kinds.length
+            ? `names ${kinds.join(' and ')}: a cluster has one balancer`
+            : `names no balancer: ${choose}`
+          : undefined;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', input, message: problem });
+        return z.NEVER;
+      }
+    }
+    return migrated;
+  },
+  z
+    .object({
+      haproxy: haproxyBalancerSchema.optional(),
+      avi: aviBalancerSchema.optional(),
+      /** The port members serve on. */
+      memberPort: z.number().int().min(1).max(65535),
+      /** HAProxy runs these checks; an Avi pool's own health monitors decide, and only `timeout` applies. */
+      healthCheck: healthCheckSchema.default(() => healthCheckSchema.parse({})),
+    })
+    .strict(),
+);
 
 const adjustmentSchema = z
   .object({
@@ -79,10 +161,25 @@ const haproxySourceSchema = z
   })
   .strict();
 
+const aviSourceSchema = z
+  .object({
+    avi: z
+      .object({
+        /** An Avi pool metric, e.g. l4_server.avg_open_conns (the reference deployment's), l7_server.avg_complete_responses. */
+        metricId: z.string().regex(/^[a-z0-9_]+\.[a-z0-9_]+$/, 'must be an Avi metric id like l4_server.avg_open_conns'),
+        /** Seconds between samples: 5 (real-time metrics on the pool) or 300. */
+        step: z.number().int().min(5).default(300),
+        /** How many of the latest samples are averaged. */
+        limit: z.number().int().min(1).max(100).default(1),
+      })
+      .strict(),
+  })
+  .strict();
+
 export const metricSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a short metric name'),
-    source: z.union([prometheusSourceSchema, haproxySourceSchema]),
+    source: z.union([prometheusSourceSchema, haproxySourceSchema, aviSourceSchema]),
     /** Target tracking (the Kubernetes HPA rule). */
     target: z
       .object({
@@ -272,6 +369,9 @@ export const clusterSpecSchema = z
     s.metrics.forEach((m, i) => {
       if ('prometheus' in m.source && !s.prometheus)
         ctx.addIssue({ code: 'custom', path: ['metrics', i, 'source'], message: 'a prometheus source needs prometheus.url in the spec' });
+      for (const kind of BALANCER_KINDS)
+        if (kind in m.source && !s.loadBalancer[kind])
+          ctx.addIssue({ code: 'custom', path: ['metrics', i, 'source', kind], message: `a ${kind} metric reads the cluster's balancer, and its balancer is ${balancerOf(s.loadBalancer).kind}` });
     });
     s.schedules.forEach((sc, i) => {
       const min = sc.min ?? s.min;
@@ -301,6 +401,8 @@ export type ClusterSpecInput = z.input<typeof clusterSpecSchema>;
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 export type VsphereSpec = ClusterSpec['vsphere'];
 export type LoadBalancerSpec = ClusterSpec['loadBalancer'];
+export type HaproxyBalancerSpec = z.infer<typeof haproxyBalancerSchema>;
+export type AviBalancerSpec = z.infer<typeof aviBalancerSchema>;
 export type MetricSpec = ClusterSpec['metrics'][number];
 export type AutoscalingSpec = ClusterSpec['autoscaling'];
 export type HealthSpec = ClusterSpec['health'];

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { HaproxyLoadBalancer } from '../activities/loadbalancer/haproxy';
+import { balancers } from '../activities/loadbalancer';
+import { credentialResolver } from '../activities/credentials';
 import { parseMemberName } from '../policy/inventory';
 import { loadClusterSpecFile } from '../config/load';
 import { parseClusterSpec } from '../config/spec';
@@ -122,7 +123,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId, lab.temporalUi)}`);
     o.log(`[demo] every scaling run: ${lab.temporalUi}/namespaces/default/workflows?query=${encodeURIComponent(`PoolpilotCluster="${spec.name}"`)}`);
 
-    const balancer = new HaproxyLoadBalancer(spec.loadBalancer.socket, spec.loadBalancer.backend);
+    const balancer = balancers(credentialResolver(process.env, lab.credentialsFile))(spec.loadBalancer);
     // The backend may hold other clusters' servers: only this cluster's count.
     const ours = async () => (await balancer.listMembers()).filter((m) => parseMemberName(spec.name, m.name));
     const upCount = async () => (await ours()).filter((m) => m.status === 'UP').length;

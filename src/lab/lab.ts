@@ -108,6 +108,8 @@ defaults
 
 frontend vip
   bind ${c.host}:${c.ports.vip}
+  # The balancer contract tests reach their own backend with this header; everyone else gets the pool.
+  use_backend ${c.backend}-contract if { req.hdr(x-pool) -m str contract }
   default_backend ${c.backend}
 
 frontend stats
@@ -118,6 +120,11 @@ frontend stats
 
 # Members are dynamic servers that poolpilot adds and removes through the runtime API.
 backend ${c.backend}
+  balance leastconn
+  option httpchk GET /healthz
+
+# A backend of its own for the load-balancer contract tests (test servers, not VMs).
+backend ${c.backend}-contract
   balance leastconn
   option httpchk GET /healthz
 `;

@@ -33,7 +33,7 @@ export function rawLabSpec(e: LabEndpoints, name: string, over: Plain = {}): Pla
         network: 'VM Network',
         guestTimeout: '20s',
       },
-      loadBalancer: { socket: e.haproxySocket, backend: e.haproxyBackend, memberPort: 8080, healthCheck: { interval: '300ms', rise: 1, fall: 2, timeout: '20s' } },
+      loadBalancer: { haproxy: { socket: e.haproxySocket, backend: e.haproxyBackend }, memberPort: 8080, healthCheck: { interval: '300ms', rise: 1, fall: 2, timeout: '20s' } },
       ...(e.prometheusUrl ? { prometheus: { url: e.prometheusUrl } } : {}),
       min: 0,
       max: 6,

@@ -3,6 +3,7 @@ import { trackHealth } from '../policy/health';
 import { joinInventory, warmInventory, type Member } from '../policy/inventory';
 import { record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
+import { poolLabel } from '../config/balancer';
 
 /** Repairs what differs between vSphere and the balancer and refreshes `s.members`; throws if either cannot be read. */
 async function repair(a: Autoscaling): Promise<Member[]> {
@@ -21,7 +22,7 @@ async function repair(a: Autoscaling): Promise<Member[]> {
       // The balancer lost it (a reload drops dynamic servers): register it again.
       await act.addPoolMember({ ...req, loadBalancer: spec.loadBalancer, address: m.vm.ip });
       m.pool = { name: m.name, address: m.vm.ip, status: 'CHECKING', sessions: 0 };
-      note(`${m.name} (${m.vm.ip}) was missing from backend ${spec.loadBalancer.backend}: added again`);
+      note(`${m.name} (${m.vm.ip}) was missing from ${poolLabel(spec.loadBalancer)}: added again`);
     } else if (!m.vm && m.pool) {
       await act.removePoolMember({ ...req, loadBalancer: spec.loadBalancer });
       note(`pool member ${m.name} has no VM: removed from the pool`);

@@ -4,6 +4,7 @@ import type { ClusterSpec } from '../config/spec';
 import { joinInventory, pickVictims, warmName } from '../policy/inventory';
 import { lifecycleHooks } from './hooks';
 import { activitiesFor, describeFailure, mapLimited, outOfRange, progressQuery, type OperationProgress } from './shared';
+import { poolName } from '../config/balancer';
 
 export interface ScaleInInput {
   spec: ClusterSpec;
@@ -60,11 +61,11 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
       const memberReq = { loadBalancer: spec.loadBalancer, cluster, name };
       try {
         p.step = 'draining';
-        const inPool = await a.quick.drainPoolMember.executeWithOptions({ summary: `drain ${name} in ${spec.loadBalancer.backend}` }, [memberReq]);
+        const inPool = await a.quick.drainPoolMember.executeWithOptions({ summary: `drain ${name} in ${poolName(spec.loadBalancer)}` }, [memberReq]);
         const drain = inPool ? await a.drain.waitForDrain({ ...memberReq, graceMs: spec.drainGracePeriod }) : { drained: true, sessions: 0 };
         if (!drain.drained) log.warn('drain grace period passed; cutting sessions', { cluster, op, vm: name, sessions: drain.sessions });
         p.step = 'removing-from-pool';
-        await a.quick.removePoolMember.executeWithOptions({ summary: `remove ${name} from ${spec.loadBalancer.backend}` }, [memberReq]);
+        await a.quick.removePoolMember.executeWithOptions({ summary: `remove ${name} from ${poolName(spec.loadBalancer)}` }, [memberReq]);
         // Terminate hooks: drained and out of the pool, before power-off (collect logs, deregister…). Termination
         // goes on whatever they answer, as an auto-scaling group's does.
         await runHooks('terminate', name, undefined, p);

@@ -4,6 +4,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler 
 import type { ClusterSpec } from '../config/spec';
 import { hookAbandoned, lifecycleHooks } from './hooks';
 import { activitiesFor, describeFailure, mapLimited, memberName, outOfRange, progressQuery, type InstanceProgress, type OperationProgress } from './shared';
+import { poolName } from '../config/balancer';
 
 export interface ScaleOutInput {
   spec: ClusterSpec;
@@ -66,7 +67,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
       if ((await runHooks('launch', name, vm.ip, p)) === 'ABANDON') throw hookAbandoned(name, p);
       compensations.unshift({ what: `remove ${name} from the pool`, run: () => a.quick.removePoolMember(memberReq) });
       p.step = 'adding-to-pool';
-      await a.quick.addPoolMember.executeWithOptions({ summary: `add ${name} (${vm.ip}) to ${spec.loadBalancer.backend}` }, [{ ...memberReq, address: vm.ip }]);
+      await a.quick.addPoolMember.executeWithOptions({ summary: `add ${name} (${vm.ip}) to ${poolName(spec.loadBalancer)}` }, [{ ...memberReq, address: vm.ip }]);
       p.step = 'waiting-healthy';
       await a.health.waitPoolMemberHealthy.executeWithOptions({ summary: `wait until ${name} passes its health check` }, [memberReq]);
       p.step = 'joined';

@@ -34,7 +34,7 @@ test('load grows the pool, every new member serves, and it shrinks back to min w
     specOverrides: (raw) => ({
       ...raw,
       vsphere: { ...(raw.vsphere as object), url: e.vsphereUrl },
-      loadBalancer: { ...(raw.loadBalancer as object), socket: e.haproxySocket },
+      loadBalancer: { ...(raw.loadBalancer as object), haproxy: { ...((raw.loadBalancer as { haproxy: object }).haproxy), socket: e.haproxySocket } },
       prometheus: { url: e.prometheusUrl },
       metrics: [{ name: 'conns', source: { prometheus: { query: 'avg(haproxy_server_current_sessions{proxy="web",server=~"web-.*"})' } }, target: { value: 4 } }],
       autoscaling: { ...(raw.autoscaling as object), pollInterval: '2s', scaleOutCooldown: '3s', scaleInCooldown: '5s', scaleInStabilization: '5s', maxStepOut: 2 },

@@ -111,7 +111,7 @@ export class World {
       addPoolMember: async (r: MemberRequest & { address: string }) => {
         note(`addPoolMember ${r.name}`);
         const had = this.pool.has(r.name);
-        this.pool.set(r.name, { name: r.name, address: r.address, port: r.loadBalancer.memberPort, status: 'UP', sessions: 0, totalSessions: 0, rate: 0, queued: 0, check: 'L7OK' });
+        this.pool.set(r.name, { name: r.name, address: r.address, port: r.loadBalancer.memberPort, status: 'UP', checkPassed: true, sessions: 0, totalSessions: 0, rate: 0, queued: 0, check: 'L7OK' });
         return had ? 'exists' : 'added';
       },
       waitPoolMemberHealthy: async (r: MemberRequest) => {

@@ -1,11 +1,8 @@
 // A small vSphere Web Services (vim25 SOAP) client: session, property reads, tasks. vCenter and vcsim both speak it.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import http from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type http from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
 import { cancellationSignal, throwIfCancelled } from '../cancellation';
+import { endpoint, request, type Endpoint } from '../http';
 
 export interface Moref {
   type: string;
@@ -119,40 +116,18 @@ export interface ServiceContent {
   customizationSpecManager?: Moref;
 }
 
-/** SOAP over HTTP(S) to `endpoint`, with an optional pinned certificate thumbprint. */
-function httpTransport(endpoint: URL, agent: http.Agent, thumbprint: string | undefined, timeoutMs: number): SoapTransport {
-  const lib = endpoint.protocol === 'https:' ? https : http;
-  return ({ method, body, cookie, signal }) =>
-    new Promise((resolve, reject) => {
-      const req = lib.request(
-        endpoint,
-        {
-          method: 'POST',
-          agent,
-          timeout: timeoutMs,
-          signal,
-          headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"urn:vim25/6.5"', ...(cookie ? { Cookie: cookie } : {}) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), setCookie: res.headers['set-cookie'] }));
-          res.on('error', reject);
-        },
-      );
-      if (thumbprint) {
-        req.on('socket', (socket) => {
-          socket.once('secureConnect', () => {
-            const raw = (socket as TLSSocket).getPeerCertificate()?.raw;
-            const got = raw ? createHash(thumbprint.length === 40 ? 'sha1' : 'sha256').update(raw).digest('hex') : '';
-            if (got !== thumbprint) req.destroy(new Error(`${endpoint.host}: certificate thumbprint ${got || '(none)'} does not match the pinned one`));
-          });
-        });
-      }
-      req.on('timeout', () => req.destroy(new Error(`${method}: no answer from ${endpoint.host} within ${timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
+/** SOAP over HTTP(S) to the endpoint. */
+function httpTransport(ep: Endpoint): SoapTransport {
+  return async ({ method, body, cookie, signal }) => {
+    const reply = await request(ep, {
+      method: 'POST',
+      what: method,
+      signal,
+      body,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"urn:vim25/6.5"', ...(cookie ? { Cookie: cookie } : {}) },
     });
+    return { status: reply.status, text: reply.text, setCookie: reply.headers['set-cookie'] };
+  };
 }
 
 export class VimClient {
@@ -173,18 +148,9 @@ export class VimClient {
       this.transport = opts.transport;
       return;
     }
-    const https_ = this.endpoint.protocol === 'https:';
-    const thumbprint = opts.thumbprint?.replace(/:/g, '').toLowerCase();
-    this.agent = https_
-      ? new https.Agent({
-          keepAlive: true,
-          maxSockets: 16,
-          // A pinned thumbprint replaces CA verification: the certificate is checked against it on every connection.
-          rejectUnauthorized: !opts.insecure && !thumbprint,
-          ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
-        })
-      : new http.Agent({ keepAlive: true, maxSockets: 16 });
-    this.transport = httpTransport(this.endpoint, this.agent, thumbprint, opts.timeoutMs ?? 60_000);
+    const ep = endpoint(opts.url, opts, opts.timeoutMs ?? 60_000);
+    this.agent = ep.agent;
+    this.transport = httpTransport(ep);
   }
 
   close(): void {

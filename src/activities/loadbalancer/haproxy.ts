@@ -15,11 +15,14 @@ function memberStatus(status: string): MemberStatus {
 function toMember(row: Record<string, string>): PoolMember {
   const addr = row.addr ?? '';
   const colon = addr.lastIndexOf(':');
+  const status = memberStatus(row.status ?? '');
   return {
     name: row.svname ?? '',
     address: colon > 0 ? addr.slice(0, colon) : addr,
     port: colon > 0 ? Number(addr.slice(colon + 1)) : 0,
-    status: memberStatus(row.status ?? ''),
+    status,
+    // A new server reads UP with check INI before its first check; only a passed check counts.
+    checkPassed: status === 'UP' && /^L[467]OK$/.test(row.check_status ?? ''),
     sessions: Number(row.scur || 0),
     totalSessions: Number(row.stot || 0),
     rate: Number(row.rate || 0),

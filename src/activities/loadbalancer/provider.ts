@@ -1,4 +1,5 @@
-// The load-balancer port: what poolpilot needs from a balancer. HAProxy's Runtime API is today's adapter.
+// The load-balancer port: what poolpilot needs from a balancer. HAProxy (Runtime API) and NSX ALB (Avi REST API)
+// implement it, each in one file; src/activities/loadbalancer/index.ts picks one by the spec.
 export type MemberStatus = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT' | 'CHECKING';
 
 export interface PoolMember {
@@ -6,6 +7,8 @@ export interface PoolMember {
   address: string;
   port: number;
   status: MemberStatus;
+  /** The balancer's own health check has passed (HAProxy: UP with an L4/L6/L7 OK; Avi: OPER_UP). */
+  checkPassed: boolean;
   /** Open sessions now. */
   sessions: number;
   /** Sessions served since the member was added. */
