@@ -38,11 +38,7 @@ test('without a pin or CA, a self-signed certificate is refused; with it as the 
   const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
   const caFile = path.join(path.dirname(lab().credentialsFile), 'vcsim-ca.pem');
   writeFileSync(caFile, pem);
-  // vcsim's certificate names localhost / 127.0.0.1; the CA file path checks the chain and the name as Node does.
-  const viaCa = await get({ caFile }).then(
-    (r) => r.status,
-    (e: Error) => e.message,
-  );
-  expect(typeof viaCa === 'number' || /Hostname\/IP does not match|altnames/i.test(viaCa)).toBe(true);
+  // vcsim's certificate names 127.0.0.1, so with it as the CA both the chain and the name check pass.
+  await expect(get({ caFile })).resolves.toMatchObject({ status: 200 });
   await expect(get({ insecure: true })).resolves.toMatchObject({ status: expect.any(Number) });
 });
