@@ -46,7 +46,7 @@ export class HaproxyLoadBalancer implements LoadBalancer {
   private async run(command: string, ok: RegExp = /^\s*$/, shared = false): Promise<string> {
     const answer = await this.transport(this.socket, command, { shared });
     if (/No such backend|No such proxy|is not a backend/i.test(answer)) {
-      throw permanent('BackendNotFound', `HAProxy at ${this.socket} has no backend "${this.backend}"; fix loadBalancer.backend in the spec or the HAProxy configuration`);
+      throw permanent('BackendNotFound', `HAProxy at ${this.socket} has no backend "${this.backend}"; fix loadBalancer.haproxy.backend in the spec or the HAProxy configuration`);
     }
     if (!ok.test(answer)) throw new RuntimeApiError(command, answer);
     return answer;
