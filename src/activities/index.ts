@@ -169,7 +169,7 @@ function buildActivities(deps: ActivityDeps) {
     async waitPoolMemberHealthy(req: MemberRequest): Promise<PoolMember> {
       const balancer = lb(req.loadBalancer);
       let last: PoolMember | undefined;
-      const up = await poll(`health of ${req.name}`, req.loadBalancer.healthCheck.timeout, 200, async () => {
+      const up = await poll(`health of ${req.name}`, req.loadBalancer.healthCheck.timeout, balancer.pollIntervalMs, async () => {
         last = await balancer.getMember(req.name);
         if (!last) throw new Error(`pool member ${req.name} is not in ${poolLabel(req.loadBalancer)}`);
         return last.status === 'UP' && last.checkPassed ? last : undefined;
@@ -193,7 +193,7 @@ function buildActivities(deps: ActivityDeps) {
     async waitForDrain(req: MemberRequest & { graceMs: number }): Promise<{ drained: boolean; sessions: number }> {
       const balancer = lb(req.loadBalancer);
       let sessions = 0;
-      const drained = await poll(`drain of ${req.name}`, req.graceMs, 250, async () => {
+      const drained = await poll(`drain of ${req.name}`, req.graceMs, Math.max(250, balancer.pollIntervalMs), async () => {
         const m = await balancer.getMember(req.name);
         sessions = m ? m.sessions + m.queued : 0;
         return sessions === 0 ? true : undefined;

@@ -159,6 +159,8 @@ function errorText(text: string): string {
 const key = (addr: string, port: number | undefined) => `${addr}:${port ?? 0}`;
 
 export class AviLoadBalancer implements LoadBalancer {
+  /** A member read is three controller calls (servers, runtime, analytics): not more often than this. */
+  readonly pollIntervalMs = 2000;
   private uuid: string | undefined;
 
   constructor(

@@ -32,6 +32,8 @@ function toMember(row: Record<string, string>): PoolMember {
 }
 
 export class HaproxyLoadBalancer implements LoadBalancer {
+  readonly pollIntervalMs = 200;
+
   constructor(
     private readonly socket: string,
     private readonly backend: string,

@@ -28,6 +28,8 @@ export interface HealthCheck {
 }
 
 export interface LoadBalancer {
+  /** How often a wait (health check, drain) may read a member: a local socket is cheap, a controller's REST API is not. */
+  readonly pollIntervalMs: number;
   /** Adds and enables a member with a health check; an existing member of that name and address is kept. */
   addMember(name: string, address: string, port: number, check: HealthCheck): Promise<'added' | 'exists' | 'replaced'>;
   getMember(name: string): Promise<PoolMember | undefined>;
