@@ -1,5 +1,5 @@
 // Jest: TypeScript through SWC. Unit and workflow tests need no lab; integration tests share one test lab (globalSetup).
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
+const transform = require('./test/jest-transform');
 
 /** @type {import('jest').Config} */
 module.exports = {

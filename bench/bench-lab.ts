@@ -6,14 +6,38 @@ import { PROJECT_ROOT } from '../src/config/settings';
 import { labUp } from '../src/lab/lab';
 import { startSessionWorker, writeWorkflowBundle, type SessionWorker } from '../src/lab/session';
 
+export type Profile = 'dev' | 'production';
+
+/** The profiles a benchmark compares, side by side in one run: BENCH_PROFILES=dev,production (default dev). */
+export function benchProfiles(): Profile[] {
+  const ps = (process.env.BENCH_PROFILES ?? 'dev').split(',').map((p) => p.trim());
+  for (const p of ps) if (p !== 'dev' && p !== 'production') throw new Error(`BENCH_PROFILES: dev or production, not "${p}"`);
+  return ps as Profile[];
+}
+
+/** The bench lab of a profile: each on ports of its own, so both can be up at once. */
 export function benchLabConfig(over: Partial<LabConfigInput> = {}): LabConfigInput {
+  if (over.profile === 'production') {
+    return {
+      dataDir: path.join(PROJECT_ROOT, '.data', 'bench-lab-production'),
+      ports: { temporal: 57233, temporalUi: 58233, vcsim: 58989, vip: 58080, haproxyStats: 58404, prometheus: 59090, metrics: 58710, api: 58700, postgres: 55432, temporalMembership: 26933 },
+      guestSubnet: '127.0.14',
+      guest: { bootDelayMs: 300, serviceTimeMs: 40, concurrency: 4 },
+      ...over,
+    };
+  }
   return {
     dataDir: path.join(PROJECT_ROOT, '.data', 'bench-lab'),
-    ports: { temporal: 27233, temporalUi: 28233, vcsim: 38989, vip: 38080, haproxyStats: 38404, prometheus: 39090 },
+    ports: { temporal: 27233, temporalUi: 28233, vcsim: 38989, vip: 38080, haproxyStats: 38404, prometheus: 39090, metrics: 38710, api: 38700 },
     guestSubnet: '127.0.12',
     guest: { bootDelayMs: 300, serviceTimeMs: 40, concurrency: 4 },
     ...over,
   };
+}
+
+/** The pids whose CPU is "Temporal's": the dev server, or the server and its PostgreSQL. */
+export function temporalPids(state: { pids: Partial<Record<string, number>> }): number[] {
+  return [state.pids.temporal, state.pids.postgres].filter((p): p is number => !!p);
 }
 
 export async function benchSession(taskQueue: string, over: Partial<LabConfigInput> = {}): Promise<{ session: SessionWorker; lab: ReturnType<typeof endpoints> }> {

@@ -7,7 +7,7 @@ import { applyCluster } from '../src/client/clusters';
 import { workflowIds } from '../src/client/operations';
 import { rawLabSpec } from '../src/lab/session';
 import type { AutoscalerStatus } from '../src/workflows/autoscaler-messages';
-import { benchLabConfig, benchSession, pct, runBench } from './bench-lab';
+import { benchLabConfig, benchProfiles, benchSession, pct, runBench, temporalPids, type Profile } from './bench-lab';
 
 const POLL_S = 10;
 
@@ -21,7 +21,18 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: number, settleS: number, watchS: number): Promise<string> {
+/** CPU seconds of a process and its live children (PostgreSQL: its backends). */
+function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += cpuSeconds(Number(child));
+  } catch {
+    /* gone */
+  }
+  return total;
+}
+
+async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: number, settleS: number, watchS: number, profile: Profile): Promise<string> {
   const names = Array.from({ length: n }, (_, i) => `dens${i}`);
   // A metric that answers at once: HAProxy's own stats over the runtime socket (the sum of no members is 0).
   const raw = (name: string) =>
@@ -34,19 +45,20 @@ async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: n
   const started = Date.now();
   await inBatches(names, 25, (name) => applyCluster(client, { raw: raw(name), spec: parseClusterSpec(raw(name)) }));
   const startS = (Date.now() - started) / 1000;
-  const temporalPid = readLabState(benchLabConfig().dataDir!)!.pids.temporal!;
+  const servers = temporalPids(readLabState(benchLabConfig({ profile }).dataDir!)!);
+  const serverSeconds = () => servers.reduce((a, p) => a + treeCpuSeconds(p), 0);
   // Starting N autoscalers at once is a burst (each adopts its cluster: vSphere and HAProxy reads, a first
   // decision); let it pass, then measure the steady state over `watchS`.
   await new Promise((r) => setTimeout(r, settleS * 1000));
   const cpu0 = process.cpuUsage();
-  const srv0 = cpuSeconds(temporalPid);
+  const srv0 = serverSeconds();
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, watchS * 1000));
   const t1 = Date.now();
   const wall = (t1 - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const workerCpu = (cpu.user + cpu.system) / 1e6 / wall;
-  const serverCpu = (cpuSeconds(temporalPid) - srv0) / wall;
+  const serverCpu = (serverSeconds() - srv0) / wall;
   const after = new Map<string, AutoscalerStatus>();
   await inBatches(names, 50, async (name) => {
     try {
@@ -73,9 +85,9 @@ async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: n
   const rate = polls / wall;
   const perPoll = (share: number) => (rate > 0 ? ((share * 1000) / rate).toFixed(1) : '-');
   return [
-    `N=${String(n).padStart(4)}: started in ${startS.toFixed(1)} s; steady state over ${wall.toFixed(0)} s: ${polls} polls (${rate.toFixed(1)}/s, ${(((rate * POLL_S) / n) * 100).toFixed(0)}% of schedule)`,
+    `[${profile}] N=${String(n).padStart(4)}: started in ${startS.toFixed(1)} s; steady state over ${wall.toFixed(0)} s: ${polls} polls (${rate.toFixed(1)}/s, ${(((rate * POLL_S) / n) * 100).toFixed(0)}% of schedule)`,
     `        poll lag p50 ${pct(lags, 50)} ms, p99 ${pct(lags, 99)} ms, max ${Math.max(...lags)} ms${unanswered ? ` (${unanswered} status queries unanswered)` : ''}; p99 by ${POLL_S} s slice: ${slices.map((l) => pct(l, 99)).join(', ')} ms`,
-    `        worker CPU ${(workerCpu * 100).toFixed(0)}% of a core (${perPoll(workerCpu)} ms per poll), Temporal dev server ${(serverCpu * 100).toFixed(0)}% (${perPoll(serverCpu)} ms per poll)`,
+    `        worker CPU ${(workerCpu * 100).toFixed(0)}% of a core (${perPoll(workerCpu)} ms per poll), ${profile === 'dev' ? 'Temporal dev server' : 'Temporal server + PostgreSQL'} ${(serverCpu * 100).toFixed(0)}% (${perPoll(serverCpu)} ms per poll)`,
     `        since start, including the start burst: poll lag p99 ${pct(sinceStart, 99)} ms, max ${Math.max(...sinceStart)} ms`,
   ].join('\n');
 }
@@ -84,13 +96,16 @@ async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '100,500,1000').split(',').map(Number);
   const watchS = Number(process.env.BENCH_WATCH_S ?? 60);
   const settleS = Number(process.env.BENCH_SETTLE_S ?? 60);
-  console.log(`density: autoscalers polling every 10 s on one worker (in this process) and the Temporal dev server (SQLite); measured over ${watchS} s after ${settleS} s to settle`);
+  const profiles = benchProfiles();
+  console.log(`density: autoscalers polling every 10 s on one worker (in this process); profiles ${profiles.join(', ')} (dev: the Temporal CLI dev server on SQLite; production: the Temporal server on PostgreSQL); measured over ${watchS} s after ${settleS} s to settle`);
   for (const n of sizes) {
-    // A fresh worker per size: terminated workflows would otherwise stay in the worker's cache (it is not told of a
-    // termination) and weigh on the next round.
-    const { session, lab } = await benchSession(`bench-density-${n}`);
-    console.log(await round(session.client, lab, n, settleS, watchS));
-    await session.stop();
+    for (const profile of profiles) {
+      // A fresh worker per size: terminated workflows would otherwise stay in the worker's cache (it is not told of a
+      // termination) and weigh on the next round.
+      const { session, lab } = await benchSession(`bench-density-${n}`, { profile });
+      console.log(await round(session.client, lab, n, settleS, watchS, profile));
+      await session.stop();
+    }
   }
 }
 

@@ -1,11 +1,17 @@
 // Benchmark: orchestration overhead of a 1-VM scale-out, and 20 vs 5 VMs at provisioning concurrency 5.
 import { labSpec } from '../src/lab/session';
 import { startScaleIn, startScaleOut } from '../src/client/operations';
-import { benchSession, pct, runBench, timing } from './bench-lab';
+import { benchProfiles, benchSession, pct, runBench, timing, type Profile } from './bench-lab';
 
 async function main(): Promise<void> {
+  // BENCH_PROFILES=dev,production: the same runs on each lab, one after the other, in this one run.
+  for (const profile of benchProfiles()) await bench(profile);
+}
+
+async function bench(profile: Profile): Promise<void> {
+  console.log(`[${profile}]`);
   const runs = Number(process.env.BENCH_RUNS ?? 20);
-  const { session, lab } = await benchSession('bench-scale-out');
+  const { session, lab } = await benchSession('bench-scale-out', { profile });
   const spec = labSpec(lab, 'bench', { max: 40, provisioningConcurrency: 5 });
   let op = Math.floor(Date.now() / 1000) * 100;
   const history = async (id: string) => (await session.client.workflow.getHandle(id).fetchHistory()).events ?? [];

@@ -140,10 +140,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--data-dir <dir>', 'where the lab keeps its state')
     .option('--clone-delay <duration>', 'how long a clone takes in vcsim (realistic: 20s and more)', durationMs('--clone-delay'))
     .option('--boot-delay <duration>', 'how long a guest takes to boot and report an IP (default 1.5s)', durationMs('--boot-delay'))
-    .action(async (o: { dataDir?: string; cloneDelay?: number; bootDelay?: number }) => {
+    .option('--profile <profile>', 'dev: the Temporal CLI dev server; production: PostgreSQL, the Temporal server and Web UI server, and 2 workers', 'dev')
+    .option('--workers <n>', 'poolpilot workers the lab runs (default: 0 with dev, the demo runs its own; 2 with production)', count('--workers', 0))
+    .action(async (o: { dataDir?: string; cloneDelay?: number; bootDelay?: number; profile: string; workers?: number }) => {
       const { labUp, labStatus } = await import('../lab/lab');
+      if (o.profile !== 'dev' && o.profile !== 'production') throw new UsageError(`--profile must be dev or production, not "${o.profile}"`);
       const state = await labUp({
         dataDir: labDir(o),
+        profile: o.profile,
+        workers: o.workers ?? (o.profile === 'production' ? 2 : 0),
         ...(o.cloneDelay !== undefined ? { vcsimMethodDelay: `CloneVm:${o.cloneDelay},LockHandoff:0` } : {}),
         ...(o.bootDelay !== undefined ? { guest: { bootDelayMs: o.bootDelay } } : {}),
       });
@@ -171,7 +176,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         console.log(JSON.stringify({ running: st.components.every((c) => c.running), components: st.components, endpoints: st.endpoints ?? null }, null, 2));
       } else {
         for (const c of st.components) console.log(`${c.name.padEnd(11)} ${c.running ? `running (pid ${c.pid})` : 'stopped'}`);
-        if (st.endpoints) for (const [k, v] of Object.entries(st.endpoints)) if (!/password/i.test(k)) console.log(`${k.padEnd(22)} ${v}`);
+        if (st.endpoints) for (const [k, v] of Object.entries(st.endpoints)) if (!/password/i.test(k)) console.log(`${k.padEnd(22)} ${Array.isArray(v) ? v.join(' ') : v}`);
       }
       setExit(st.components.every((c) => c.running) ? 0 : 1);
     });
@@ -180,10 +185,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('tools')
     .description("install or build the lab's tools")
     .command('install')
-    .description('Go tools into .tools/bin, Debian packages with apt-get')
-    .action(async () => {
+    .description('Go tools into .tools/, Debian packages with apt-get')
+    .option('--production', "the production profile's too: PostgreSQL, the Temporal server, its sql tool and the Web UI server")
+    .action(async (o: { production?: boolean }) => {
       const { ensureTools } = await import('../lab/tools');
-      ensureTools();
+      ensureTools(undefined, { production: !!o.production });
     });
 
   program
@@ -323,14 +329,30 @@ export function buildProgram(setExit: (code: number) => void): Command {
       })(),
     );
 
-  program
+  const api = program
     .command('api')
-    .description('the HTTP API and alert receivers (POOLPILOT_API_HOST, POOLPILOT_API_PORT, POOLPILOT_API_TOKEN)')
+    .description('the HTTP API and alert receivers (POOLPILOT_API_HOST, POOLPILOT_API_PORT, POOLPILOT_API_TOKENS_FILE)')
     .option('--port <n>', 'port', count('--port'))
     .option('--host <host>', 'address to listen on')
     .action(async (o: { port?: number; host?: string }) => {
       const { runApi } = await import('../client/api');
       setExit(await runApi({ ...o, target: ctx().target }));
+    });
+  api
+    .command('token-create <name>')
+    .description('make a named API token, add its SHA-256 and grants to the tokens file, and print the token (once)')
+    .requiredOption('--file <file>', 'the tokens file (POOLPILOT_API_TOKENS_FILE); created if missing')
+    .requiredOption('--grant <pattern=role...>', 'a role on clusters matching a glob: "web-*=operator", "*=viewer" (roles: viewer, operator, admin)')
+    .action(async (name: string, o: { file: string; grant: string[] }) => {
+      const { createToken, TokensFileError } = await import('../config/tokens');
+      try {
+        const token = createToken(o.file, name, o.grant);
+        console.log(token);
+        console.error(`token ${name} added to ${o.file} (only its SHA-256 is stored; this is the only time it is shown)`);
+      } catch (err) {
+        if (err instanceof TokensFileError) throw new UsageError(err.message);
+        throw err;
+      }
     });
 
   backtestCommand(program, setExit);

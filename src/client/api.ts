@@ -1,155 +1,331 @@
 // The HTTP API and alert receivers: the same requests as the CLI, for scripts, Alertmanager and Senlin-style webhooks.
-import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+// fastify routes with zod schemas for bodies, queries and replies; the OpenAPI document at /openapi.json is made from
+// the same schemas. Named tokens with a role per cluster pattern (src/config/tokens.ts) guard every route but
+// /healthz, /openapi.json and /metrics.
+import fastifySwagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { parseClusterSpecText } from '../config/load';
-import { SpecError } from '../config/spec';
 import { loadSettings } from '../config/settings';
-import type { RequestKind } from '../workflows/autoscaler-messages';
+import { clusterName, SpecError } from '../config/spec';
+import { loadTokens, TokenRegistry, type Principal, type Right } from '../config/tokens';
 import type { TemporalTarget } from '../temporal/connection';
-import { applyCluster, ClusterRequestError, clusterStatus, listClusters, requestScale, sendRequest, setPaused } from './clusters';
 import { connectClient } from '../temporal/connection';
+import type { AutoscalerStatus, RequestKind } from '../workflows/autoscaler-messages';
+import { ApiMetrics, metricsHandler } from '../telemetry/metrics';
+import { applyCluster, ClusterRequestError, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, sendRequest, setPaused } from './clusters';
 
-type Reply = { status: number; body: unknown };
+/** Bodies above this are refused with 413 before they are read in full. */
+export const BODY_LIMIT = 1 << 20;
 
-const MAX_BODY = 1 << 20;
+const errorReply = z.object({ error: z.string(), problems: z.array(z.string()).optional() }).describe('what is wrong, in one message');
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) reject(new ClusterRequestError('request body over 1 MiB', 400));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+/** A count in a JSON body: a JSON integer, never a string or a float. */
+const jsonCount = (field: string, least: number) =>
+  z
+    .number({ error: (i) => `${field} must be a JSON integer, not ${JSON.stringify(i.input)}` })
+    .int({ error: (i) => `${field} must be a whole number, not ${JSON.stringify(i.input)}` })
+    .min(least, { error: (i) => `${field} must be at least ${least}, not ${JSON.stringify(i.input)}` });
 
-function json(text: string): Record<string, unknown> {
-  if (!text.trim()) return {};
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    /* reported below */
-  }
-  throw new ClusterRequestError('the body must be a JSON object', 400);
-}
-
-function count(v: unknown, what: string): number {
+/** A count in a query string or an alert's label: text by nature, so digits are accepted (and JSON integers). */
+function textCount(field: string, least: number, v: unknown): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new ClusterRequestError(`${what} must be a whole number, not ${JSON.stringify(v)}`, 400);
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new ClusterRequestError(`${field} must be a whole number, not ${JSON.stringify(v)}`, 400);
+  if (n < least) throw new ClusterRequestError(`${field} must be at least ${least}, not ${JSON.stringify(v)}`, 400);
   return n;
 }
 
-interface AlertmanagerAlert {
-  status?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
+const scaleBody = z
+  .strictObject({ out: jsonCount('out', 1).optional(), in: jsonCount('in', 1).optional(), desired: jsonCount('desired', 0).optional() })
+  .refine((b) => [b.out, b.in, b.desired].filter((v) => v !== undefined).length === 1, { error: 'give exactly one of {"out": N}, {"in": N}, {"desired": N}' })
+  .describe('exactly one of out, in, desired; JSON integers');
 
-/**
- * Alertmanager's webhook (version 4): each firing alert becomes one alarm request, which the autoscaler's policy takes
- * or drops (a run under way, a cooldown, a bound) — Alertmanager re-sends firing alerts, so they are never queued.
- * The action comes from the alert's `poolpilot_action` label (scale_out | scale_in), else the URL's ?action=; the
- * count from `poolpilot_count`, else ?count=, else 1. Resolved alerts are acknowledged and change nothing.
- */
-async function alertmanager(client: Client, cluster: string, body: Record<string, unknown>, q: URLSearchParams): Promise<Reply> {
-  if (!Array.isArray(body.alerts)) throw new ClusterRequestError('not an Alertmanager webhook: "alerts" must be a list', 400);
-  const results = [];
-  for (const alert of body.alerts as AlertmanagerAlert[]) {
-    const name = alert.labels?.alertname ?? '(unnamed)';
-    if ((alert.status ?? body.status) !== 'firing') {
-      results.push({ alert: name, ignored: 'resolved' });
-      continue;
-    }
-    const action = (alert.labels?.poolpilot_action ?? q.get('action') ?? '').replace('_', '-');
-    if (action !== 'scale-out' && action !== 'scale-in') throw new ClusterRequestError(`alert ${name}: set label poolpilot_action to scale_out or scale_in (or ?action= on the URL)`, 400);
-    const n = count(alert.labels?.poolpilot_count ?? q.get('count') ?? 1, `alert ${name}: poolpilot_count`);
-    results.push({ alert: name, ...(await sendRequest(client, cluster, action, n, name, 'alarm')) });
+const requestResult = z
+  .object({ accepted: z.boolean(), kind: z.string().optional(), n: z.number().optional(), projected: z.number().optional(), position: z.number().optional(), reason: z.string().optional(), code: z.string().optional() })
+  .describe("the autoscaler's answer: queued (with members once queued work has run), or an alarm dropped with the reason");
+
+const clusterStatusReply = z
+  .looseObject({ cluster: z.string(), phase: z.string(), current: z.number(), desired: z.number(), min: z.number(), max: z.number() })
+  .describe('the autoscaler status: phase, conditions, members, metrics, queue, runs, decisions (as `poolpilot cluster status --json`)');
+
+const statusReply = (st: AutoscalerStatus) => st as unknown as z.infer<typeof clusterStatusReply>;
+
+const clusterParams = z.object({ name: clusterName });
+
+const alertSchema = z.looseObject({
+  status: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+const alertmanagerBody = z
+  .looseObject({ status: z.string().optional(), alerts: z.array(alertSchema, { error: 'not an Alertmanager webhook: "alerts" must be a list' }) })
+  .describe("Alertmanager's webhook payload (version 4)");
+
+const senlinActions: Record<string, RequestKind> = { CLUSTER_SCALE_OUT: 'scale-out', CLUSTER_SCALE_IN: 'scale-in', CLUSTER_RESIZE: 'set-desired' };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
   }
-  return { status: 202, body: { cluster, results } };
-}
-
-/** Senlin-style receiver: POST /v1/webhooks/<cluster>/trigger?action=CLUSTER_SCALE_OUT&count=2; an alarm, as in Senlin. */
-async function senlin(client: Client, cluster: string, q: URLSearchParams, body: Record<string, unknown>): Promise<Reply> {
-  const params = (body.params as Record<string, unknown> | undefined) ?? {};
-  const action = q.get('action') ?? (body.action as string | undefined);
-  const kinds: Record<string, RequestKind> = { CLUSTER_SCALE_OUT: 'scale-out', CLUSTER_SCALE_IN: 'scale-in', CLUSTER_RESIZE: 'set-desired' };
-  const kind = action ? kinds[action] : undefined;
-  if (!kind) throw new ClusterRequestError(`action must be one of ${Object.keys(kinds).join(', ')}, not ${JSON.stringify(action)}`, 400);
-  const n = count(q.get('count') ?? params.count ?? (kind === 'set-desired' ? q.get('capacity') ?? params.capacity : 1), 'count');
-  return { status: 202, body: await sendRequest(client, cluster, kind, n, `webhook:${action}`, 'alarm') };
-}
-
-export async function route(client: Client, method: string, url: URL, body: string): Promise<Reply> {
-  const parts = url.pathname.split('/').filter(Boolean);
-  const q = url.searchParams;
-  if (method === 'GET' && url.pathname === '/healthz') return { status: 200, body: { ok: true } };
-  if (parts[0] === 'clusters') {
-    if (parts.length === 1 && method === 'GET') return { status: 200, body: await listClusters(client) };
-    if (parts.length === 1 && method === 'POST') {
-      try {
-        return { status: 200, body: await applyCluster(client, parseClusterSpecText(body, 'request body')) };
-      } catch (err) {
-        if (err instanceof SpecError) return { status: 400, body: { error: err.message, problems: err.problems } };
-        throw err;
-      }
-    }
-    const cluster = parts[1]!;
-    if (parts.length === 2 && method === 'GET') return { status: 200, body: await clusterStatus(client, cluster) };
-    if (parts.length === 3 && method === 'POST' && parts[2] === 'scale') {
-      const b = json(body);
-      const given = (['out', 'in', 'desired'] as const).filter((k) => b[k] !== undefined);
-      if (given.length !== 1) throw new ClusterRequestError('give exactly one of {"out": N}, {"in": N}, {"desired": N}', 400);
-      const key = given[0]!;
-      const kind: RequestKind = key === 'out' ? 'scale-out' : key === 'in' ? 'scale-in' : 'set-desired';
-      return { status: 202, body: await requestScale(client, cluster, kind, count(b[key], key), 'api') };
-    }
-    if (parts.length === 3 && method === 'POST' && (parts[2] === 'pause' || parts[2] === 'resume')) {
-      return { status: 200, body: await setPaused(client, cluster, parts[2] === 'pause') };
-    }
+  interface FastifyContextConfig {
+    /** The right a route needs, on the cluster in its :name parameter (or on every cluster, for `global`). */
+    right?: Right;
+    global?: boolean;
   }
-  if (parts[0] === 'webhooks' && parts[1] === 'alertmanager' && parts[2] && method === 'POST') return alertmanager(client, parts[2], json(body), q);
-  if (parts[0] === 'v1' && parts[1] === 'webhooks' && parts[2] && parts[3] === 'trigger' && method === 'POST') return senlin(client, parts[2], q, json(body));
-  return { status: 404, body: { error: `no route for ${method} ${url.pathname}` } };
 }
 
-function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
-  if (!token) return true;
-  const given = Buffer.from(req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '');
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
+export interface ApiOptions {
+  /** The accepted tokens; none: no authentication (only for a loopback API you alone can reach). */
+  tokens?: TokenRegistry;
+  metrics?: ApiMetrics;
 }
 
-export function createApiServer(client: Client, token: string | undefined): http.Server {
-  return http.createServer((req, res) => {
-    const send = (r: Reply) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(`${JSON.stringify(r.body, null, 2)}\n`);
-    if (!authorized(req, token)) return send({ status: 401, body: { error: 'missing or wrong bearer token (POOLPILOT_API_TOKEN)' } });
-    readBody(req)
-      .then((body) => route(client, req.method ?? 'GET', new URL(req.url ?? '/', 'http://api'), body))
-      .then(send, (err: Error) => {
-        if (err instanceof ClusterRequestError) send({ status: err.status, body: { error: err.message } });
-        else send({ status: 500, body: { error: err.message } });
-      });
+function tokenOf(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return h && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '') : undefined;
+}
+
+/** The API: fastify with zod, not yet listening. `client` talks to Temporal. */
+export async function buildApi(client: Client, o: ApiOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, return503OnClosing: true });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Specs may be posted as YAML too.
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'poolpilot API', version: '1', description: "Scale, pause and watch poolpilot clusters; receive Alertmanager and Senlin-style alarms." },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a named token from POOLPILOT_API_TOKENS_FILE' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
   });
+
+  const metrics = o.metrics;
+  app.addHook('onResponse', async (req, reply) => {
+    metrics?.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const cfg = req.routeOptions.config;
+    if (!cfg.right || !o.tokens) return;
+    const who = o.tokens.identify(tokenOf(req));
+    if (!who) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or unknown bearer token (a token of POOLPILOT_API_TOKENS_FILE)' });
+    req.principal = who;
+    const cluster = (req.params as { name?: string }).name;
+    if (cfg.global) return; // filtered per cluster by the handler
+    if (cluster !== undefined && !who.may(cfg.right, cluster)) {
+      const role = who.roleOn(cluster);
+      return reply.code(403).send({ error: `token ${who.name} ${role ? `is only ${role} on` : 'has no role on'} cluster ${cluster}; ${cfg.right === 'read' ? 'viewer' : cfg.right === 'operate' ? 'operator' : 'admin'} is needed` });
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = (err as { validationContext?: string }).validationContext ?? 'body';
+      const messages = err.validation.map((v) => {
+        const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+        const msg = v.message ?? 'invalid';
+        return path && !msg.startsWith(path.split('.').pop()!) ? `${where}.${path}: ${msg}` : msg;
+      });
+      return reply.code(400).send({ error: messages.join('; ') });
+    }
+    if (err instanceof ClusterRequestError) return reply.code(err.status).send({ error: err.message });
+    if (err instanceof SpecError) return reply.code(400).send({ error: err.message, problems: err.problems });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: `request body over ${BODY_LIMIT} bytes` });
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return reply.code(400).send({ error: `the body is not valid JSON: ${err.message}` });
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ error: `unsupported content-type ${JSON.stringify(req.headers['content-type'])}: send application/json` });
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply.code(400).send({ error: 'the body is empty: send a JSON object' });
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
+    req.log.error(err);
+    return reply.code(500).send({ error: err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0]}` }));
+
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const by = (req: FastifyRequest) => req.principal?.name;
+  const reply202 = (reply: FastifyReply) => reply.code(202);
+
+  r.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  r.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (metrics) r.get('/metrics', { schema: { hide: true } }, metricsHandler(metrics.registry));
+
+  r.get('/clusters', { config: { right: 'read', global: true }, schema: { summary: 'the running clusters the token may read', response: { 200: z.array(clusterStatusReply), 401: errorReply } } }, async (req) => {
+    const all = (await listClusters(client)).map(statusReply);
+    return req.principal ? all.filter((c) => req.principal!.may('read', c.cluster)) : all;
+  });
+
+  r.post(
+    '/clusters',
+    {
+      config: { right: 'admin', global: true },
+      schema: {
+        summary: "start a cluster's autoscaler, or apply the spec to the running one (admin on the spec's cluster)",
+        body: z.union([z.string(), z.record(z.string(), z.unknown())]).describe('the cluster spec, as JSON or YAML (content-type application/yaml)'),
+        response: { 200: z.object({ started: z.boolean(), changed: z.array(z.string()) }), 400: errorReply, 401: errorReply, 403: errorReply },
+      },
+    },
+    async (req, reply) => {
+      const text = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+      const loaded = parseClusterSpecText(text, 'request body');
+      const who = req.principal;
+      if (who && !who.may('admin', loaded.spec.name)) return reply.code(403).send({ error: `token ${who.name} is not admin on cluster ${loaded.spec.name}` });
+      return applyCluster(client, loaded, by(req));
+    },
+  );
+
+  r.get('/clusters/:name', { config: { right: 'read' }, schema: { summary: "a cluster's status", params: clusterParams, response: { 200: clusterStatusReply, 404: errorReply } } }, async (req) => statusReply(await clusterStatus(client, req.params.name)));
+
+  r.get(
+    '/clusters/:name/history',
+    { config: { right: 'read' }, schema: { summary: 'scaling runs and the decision log', params: clusterParams, response: { 200: z.looseObject({ runs: z.array(z.unknown()), decisions: z.array(z.unknown()) }), 404: errorReply } } },
+    async (req) => {
+      const st = await clusterStatus(client, req.params.name);
+      return { runs: st.runs, decisions: st.decisions };
+    },
+  );
+
+  r.post(
+    '/clusters/:name/scale',
+    { config: { right: 'operate' }, schema: { summary: "queue an operator's request", params: clusterParams, body: scaleBody, response: { 202: requestResult, 400: errorReply, 404: errorReply, 409: errorReply, 422: errorReply } } },
+    async (req, reply) => {
+      const b = req.body;
+      const [kind, n]: [RequestKind, number] = b.out !== undefined ? ['scale-out', b.out] : b.in !== undefined ? ['scale-in', b.in] : ['set-desired', b.desired!];
+      reply202(reply);
+      return requestScale(client, req.params.name, kind, n, 'api', by(req));
+    },
+  );
+
+  for (const verb of ['pause', 'resume'] as const) {
+    r.post(
+      `/clusters/:name/${verb}`,
+      { config: { right: 'operate' }, schema: { summary: `${verb} automatic decisions`, params: clusterParams, response: { 200: z.object({ paused: z.boolean() }), 404: errorReply } } },
+      async (req) => setPaused(client, req.params.name, verb === 'pause', by(req)),
+    );
+  }
+
+  r.post(
+    '/clusters/:name/hooks',
+    {
+      config: { right: 'operate' },
+      schema: {
+        summary: 'complete a lifecycle hook a run waits for',
+        params: clusterParams,
+        body: z.strictObject({ member: z.string().min(1), hook: z.string().min(1), result: z.enum(['CONTINUE', 'ABANDON']), run: z.string().min(1).optional() }),
+        response: { 200: z.object({ run: z.string() }), 404: errorReply, 409: errorReply, 422: errorReply },
+      },
+    },
+    async (req) => completeHook(client, req.params.name, { member: req.body.member, hook: req.body.hook, result: req.body.result, ...(by(req) ? { by: by(req) } : {}) }, req.body.run),
+  );
+
+  r.delete(
+    '/clusters/:name',
+    {
+      config: { right: 'admin' },
+      schema: {
+        summary: "end a cluster's autoscaler; members keep running unless scaleToZero=true",
+        params: clusterParams,
+        querystring: z.strictObject({ scaleToZero: z.enum(['true', 'false']).optional() }),
+        response: { 202: z.object({ members: z.number() }), 404: errorReply },
+      },
+    },
+    async (req, reply) => {
+      reply.code(202);
+      return deleteCluster(client, req.params.name, { scaleToZero: req.query.scaleToZero === 'true', ...(by(req) ? { by: by(req) } : {}) });
+    },
+  );
+
+  /**
+   * Alertmanager's webhook (version 4): each firing alert becomes one alarm request, which the autoscaler's policy
+   * takes or drops (a run under way, a cooldown, a bound) — Alertmanager re-sends firing alerts, so they are never
+   * queued. The action comes from the alert's `poolpilot_action` label (scale_out | scale_in), else the URL's ?action=;
+   * the count from `poolpilot_count`, else ?count=, else 1. Resolved alerts are acknowledged and change nothing.
+   */
+  r.post(
+    '/webhooks/alertmanager/:name',
+    {
+      config: { right: 'operate' },
+      schema: {
+        summary: "Alertmanager's webhook: firing alerts become alarms",
+        params: clusterParams,
+        querystring: z.strictObject({ action: z.enum(['scale_out', 'scale_in', 'scale-out', 'scale-in']).optional(), count: z.string().optional() }),
+        body: alertmanagerBody,
+        response: { 202: z.object({ cluster: z.string(), results: z.array(z.looseObject({ alert: z.string() })) }), 400: errorReply },
+      },
+    },
+    async (req, reply) => {
+      const cluster = req.params.name;
+      const results = [];
+      for (const alert of req.body.alerts) {
+        const name = alert.labels?.alertname ?? '(unnamed)';
+        if ((alert.status ?? req.body.status) !== 'firing') {
+          results.push({ alert: name, ignored: 'resolved' });
+          continue;
+        }
+        const action = (alert.labels?.poolpilot_action ?? req.query.action ?? '').replace('_', '-');
+        if (action !== 'scale-out' && action !== 'scale-in') throw new ClusterRequestError(`alert ${name}: set label poolpilot_action to scale_out or scale_in (or ?action= on the URL)`, 400);
+        const n = textCount(`alert ${name}: poolpilot_count`, 1, alert.labels?.poolpilot_count ?? req.query.count ?? '1');
+        results.push({ alert: name, ...(await sendRequest(client, cluster, action, n, name, 'alarm', by(req))) });
+      }
+      reply.code(202);
+      return { cluster, results };
+    },
+  );
+
+  /** Senlin-style receiver: POST /v1/webhooks/<cluster>/trigger?action=CLUSTER_SCALE_OUT&count=2; an alarm, as in Senlin. */
+  r.post(
+    '/v1/webhooks/:name/trigger',
+    {
+      config: { right: 'operate' },
+      schema: {
+        summary: 'Senlin-style receiver: an alarm',
+        params: clusterParams,
+        querystring: z.strictObject({ action: z.string().optional(), count: z.string().optional(), capacity: z.string().optional() }),
+        body: z.looseObject({ action: z.string().optional(), params: z.looseObject({ count: z.unknown().optional(), capacity: z.unknown().optional() }).optional() }).optional(),
+        response: { 202: requestResult, 400: errorReply },
+      },
+    },
+    async (req, reply) => {
+      const action = req.query.action ?? req.body?.action;
+      const kind = action ? senlinActions[action] : undefined;
+      if (!kind) throw new ClusterRequestError(`action must be one of ${Object.keys(senlinActions).join(', ')}, not ${JSON.stringify(action)}`, 400);
+      const p = req.body?.params ?? {};
+      const raw = req.query.count ?? p.count ?? (kind === 'set-desired' ? (req.query.capacity ?? p.capacity) : 1);
+      const n = textCount(kind === 'set-desired' ? 'capacity' : 'count', kind === 'set-desired' ? 0 : 1, raw);
+      reply.code(202);
+      return sendRequest(client, req.params.name, kind, n, `webhook:${action}`, 'alarm', by(req));
+    },
+  );
+
+  return app;
+}
+
+/** The tokens the API accepts: the file's, else the single POOLPILOT_API_TOKEN as an admin token, else none. */
+export function apiTokens(settings = loadSettings()): TokenRegistry | undefined {
+  if (settings.POOLPILOT_API_TOKENS_FILE) return loadTokens(settings.POOLPILOT_API_TOKENS_FILE);
+  if (settings.POOLPILOT_API_TOKEN) return TokenRegistry.single(settings.POOLPILOT_API_TOKEN);
+  return undefined;
 }
 
 export async function runApi(o: { port?: number; host?: string; target?: TemporalTarget } = {}): Promise<number> {
   const settings = loadSettings();
   const port = o.port ?? settings.POOLPILOT_API_PORT;
   const host = o.host ?? settings.POOLPILOT_API_HOST;
+  const tokens = apiTokens(settings);
   const client = await connectClient(o.target);
-  const server = createApiServer(client, settings.POOLPILOT_API_TOKEN);
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  console.log(`poolpilot API on http://${host}:${port} (GET /clusters, POST /clusters/NAME/scale, /webhooks/alertmanager/NAME, /v1/webhooks/NAME/trigger)`);
+  const app = await buildApi(client, { tokens, metrics: new ApiMetrics() });
+  await app.listen({ port, host });
+  if (!tokens) console.warn('poolpilot API: no POOLPILOT_API_TOKENS_FILE: every request is allowed; keep it on loopback');
+  else console.log(`poolpilot API: ${tokens.size} token(s) from ${settings.POOLPILOT_API_TOKENS_FILE ?? 'POOLPILOT_API_TOKEN'}`);
+  console.log(`poolpilot API on http://${host}:${port} (OpenAPI at /openapi.json, metrics at /metrics)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  server.close();
+  await app.close();
   return 0;
 }

@@ -38,10 +38,10 @@ export async function runningAutoscaler(client: Client, cluster: string) {
   return handle;
 }
 
-async function update<R>(client: Client, cluster: string, name: string, arg: unknown): Promise<R> {
+async function update<R>(client: Client, cluster: string, name: string, ...args: unknown[]): Promise<R> {
   const handle = await runningAutoscaler(client, cluster);
   try {
-    return await handle.executeUpdate<R, [unknown]>(name, { args: [arg] });
+    return await handle.executeUpdate<R, [unknown, ...unknown[]]>(name, { args: args as [unknown, ...unknown[]] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ClusterRequestError(innermost(err), 422);
     throw err;
@@ -49,7 +49,7 @@ async function update<R>(client: Client, cluster: string, name: string, arg: unk
 }
 
 /** Starts the cluster's autoscaler, or applies the spec (as written) to the running one. */
-export async function applyCluster(client: Client, loaded: LoadedSpec): Promise<{ started: boolean; changed: string[] }> {
+export async function applyCluster(client: Client, loaded: LoadedSpec, by?: string): Promise<{ started: boolean; changed: string[] }> {
   const { spec, raw } = loaded;
   const input: AutoscalerInput = { spec, searchAttributes: loadSettings().POOLPILOT_SEARCH_ATTRIBUTES !== 'off' };
   try {
@@ -64,7 +64,7 @@ export async function applyCluster(client: Client, loaded: LoadedSpec): Promise<
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  const r = await update<{ changed: string[] }>(client, spec.name, 'applySpec', raw);
+  const r = await update<{ changed: string[] }>(client, spec.name, 'applySpec', raw, ...(by ? [{ by }] : []));
   return { started: false, changed: r.changed };
 }
 
@@ -90,20 +90,21 @@ export async function listClusters(client: Client): Promise<AutoscalerStatus[]> 
 }
 
 /** An operator's request: queued and run as asked, or refused (422) with the reason. */
-export async function requestScale(client: Client, cluster: string, kind: RequestKind, n: number, source: string): Promise<RequestAccepted> {
-  const r = await sendRequest(client, cluster, kind, n, source, 'operator');
+export async function requestScale(client: Client, cluster: string, kind: RequestKind, n: number, source: string, by?: string): Promise<RequestAccepted> {
+  const r = await sendRequest(client, cluster, kind, n, source, 'operator', by);
   if (!r.accepted) throw new ClusterRequestError(r.reason, 409);
   return r;
 }
 
 /** A request as `origin`: an alarm's may come back dropped by the policy (cooldown, a run under way, at a bound). */
-export async function sendRequest(client: Client, cluster: string, kind: RequestKind, n: number, source: string, origin: RequestOrigin): Promise<RequestResult> {
+export async function sendRequest(client: Client, cluster: string, kind: RequestKind, n: number, source: string, origin: RequestOrigin, by?: string): Promise<RequestResult> {
   if (!Number.isInteger(n)) throw new ClusterRequestError(`${kind} needs a whole number, not ${JSON.stringify(n)}`, 400);
-  return update<RequestResult>(client, cluster, 'request', { kind, n, source, origin });
+  return update<RequestResult>(client, cluster, 'request', { kind, n, source, origin, ...(by ? { by } : {}) });
 }
 
-export function setPaused(client: Client, cluster: string, paused: boolean): Promise<{ paused: boolean }> {
-  return update(client, cluster, 'setPaused', paused);
+/** Pause or resume; `by` (a token's name) is recorded in the decision log. */
+export function setPaused(client: Client, cluster: string, paused: boolean, by?: string): Promise<{ paused: boolean }> {
+  return update(client, cluster, 'setPaused', by ? { paused, by } : paused);
 }
 
 export async function deleteCluster(client: Client, cluster: string, req: DeleteRequest): Promise<{ members: number }> {

@@ -34,7 +34,13 @@ export const settingsSchema = z.object({
   /** `poolpilot api`: where it listens, and the bearer token it requires (none: no authentication). */
   POOLPILOT_API_HOST: z.string().min(1).default('127.0.0.1'),
   POOLPILOT_API_PORT: z.coerce.number().int().min(1).max(65535).default(18700),
+  /** Named tokens with roles per cluster pattern (see README "API access"); replaces POOLPILOT_API_TOKEN. */
+  POOLPILOT_API_TOKENS_FILE: z.string().min(1).optional(),
+  /** Earlier versions' single token: one admin token on every cluster, named "api-token". */
   POOLPILOT_API_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** The worker's /metrics endpoint (Prometheus): unset, none is served. 0 picks a free port. */
+  POOLPILOT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  POOLPILOT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /**
    * A lab's state folder. Set, it makes the CLI, the API and the worker use that lab's Temporal, credentials and UI
    * (as --lab does); unset, nothing outside the lab's own commands ever reads a lab.

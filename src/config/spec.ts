@@ -3,9 +3,12 @@ import { z } from 'zod';
 import { duration } from './duration';
 import { balancerOf } from './balancer';
 
-const name = z
+/** A cluster's name, as the spec, the API's URLs and the tokens' patterns take it. */
+export const clusterName = z
   .string()
   .regex(/^[a-z][a-z0-9]{0,30}$/, 'must be lower-case letters and digits, starting with a letter (VM names are <name>-<op>-<i>)');
+
+const name = clusterName;
 
 const inventoryPath = z.string().regex(/^\//, 'must be an inventory path starting with "/" (e.g. /DC0/vm/web-template)');
 

@@ -65,7 +65,7 @@ function startWorker(dataDir: string, lab: ReturnType<typeof endpoints>): ChildP
   const out = openSync(path.join(dataDir, 'worker.log'), 'a');
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
     stdio: ['ignore', out, out],
-    env: { ...process.env, TEMPORAL_ADDRESS: lab.temporalAddress, POOLPILOT_CREDENTIALS_FILE: lab.credentialsFile },
+    env: { ...process.env, TEMPORAL_ADDRESS: lab.temporalAddress, POOLPILOT_CREDENTIALS_FILE: lab.credentialsFile, POOLPILOT_METRICS_PORT: new URL(lab.metricsUrls[0]!).port },
   });
   closeSync(out);
   return child;

@@ -5,8 +5,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import net from 'node:net';
 import path from 'node:path';
 import {
-  COMPONENTS,
+  componentsOf,
   credentialsPath,
+  metricsTargets,
   endpoints,
   LAB_CREDENTIAL_REF,
   LAB_INVENTORY,
@@ -21,6 +22,7 @@ import {
 } from './state';
 import { SEARCH_ATTRIBUTES } from '../config/search-attributes';
 import { ensureTools, PROJECT_ROOT, type Tools } from './tools';
+import { applySchemas, DYNAMIC_CONFIG, initPostgres, postgresCommand, registerNamespace, temporalPorts, temporalServerConfig, uiServerConfig } from './production';
 
 export { endpoints, readLabState, LAB_INVENTORY, type LabState, type LabEndpoints, type LabConfig, type LabConfigInput } from './state';
 
@@ -68,11 +70,11 @@ function portInUse(host: string, p: number): Promise<boolean> {
   });
 }
 
-function startProcess(dataDir: string, name: Component, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+function startProcess(dataDir: string, name: Component, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = dataDir): number {
   const logs = path.join(dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const out = openSync(path.join(logs, `${name}.log`), 'a');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], cwd: dataDir, env: { ...process.env, ...env } });
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], cwd, env: { ...process.env, ...env } });
   closeSync(out);
   child.unref();
   if (!child.pid) throw new Error(`could not start ${name} (${cmd})`);
@@ -140,6 +142,15 @@ scrape_configs:
   - job_name: haproxy
     static_configs:
       - targets: ['${c.host}:${c.ports.haproxyStats}']
+  # poolpilot's workers (the lab's, or the demo's) and its API.
+  - job_name: poolpilot
+    static_configs:
+      - targets: [${metricsTargets(c).map((t) => `'${t}'`).join(', ')}]
+${c.profile === 'production' ? `  - job_name: temporal
+    static_configs:
+      - targets: ['${c.host}:${temporalPorts(c).metrics}']
+` : ''}rule_files:
+  - ${path.join(PROJECT_ROOT, 'deploy', 'prometheus', 'poolpilot-rules.yml')}
 `;
 }
 
@@ -172,13 +183,18 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
   const log = opts.log ?? ((m: string) => console.log(`[lab] ${m}`));
   const config = labConfigSchema.parse(input);
   const c = config;
+  const production = c.profile === 'production';
   mkdirSync(c.dataDir, { recursive: true });
-  const tools = opts.tools ?? ensureTools(log);
+  const tools = opts.tools ?? ensureTools(log, { production });
   const previous = readLabState(c.dataDir);
+  if (previous && (previous.config.profile ?? 'dev') !== c.profile && Object.values(previous.pids).some((p) => pidAlive(p))) {
+    throw new Error(`the lab in ${c.dataDir} runs the ${previous.config.profile ?? 'dev'} profile; poolpilot lab down first (or use another --data-dir)`);
+  }
   const state: LabState = {
     config,
     pids: { ...(previous?.pids ?? {}) },
     credentials: previous?.credentials ?? { username: 'poolpilot', password: randomBytes(12).toString('hex') },
+    ...(production ? { database: previous?.database ?? { user: 'temporal', password: randomBytes(12).toString('hex') } } : {}),
     startedAt: previous?.startedAt ?? new Date().toISOString(),
   };
   writeFileSync(credentialsPath(c.dataDir), JSON.stringify({ [LAB_CREDENTIAL_REF]: state.credentials }, null, 2), { mode: 0o600 });
@@ -203,23 +219,41 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
     return true;
   };
 
-  await want('temporal', c.ports.temporal, () =>
-    startProcess(c.dataDir, 'temporal', tools.temporal, [
-      'server', 'start-dev', '--ip', c.host, '--port', String(c.ports.temporal), '--ui-port', String(c.ports.temporalUi),
-      '--db-filename', path.join(c.dataDir, 'temporal.db'), '--namespace', 'default', '--log-level', 'warn',
-      '--search-attribute', `${SEARCH_ATTRIBUTES.cluster}=Keyword`, '--search-attribute', `${SEARCH_ATTRIBUTES.operation}=Keyword`,
-      // Activities scheduled by a workflow task go straight back to the worker that completed it.
-      '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-      // Write-ahead log, synced at checkpoints, instead of SQLite's rollback journal with a sync per commit: the
-      // density benchmark measured about 15 ms of server CPU per autoscaler poll before, 6-7 ms after. Still
-      // crash-safe for the process.
-      '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
-    ], {
-      // Go collects garbage when the heap doubles; at 4x the server spent about a quarter less CPU per workflow
-      // task (6.5 -> 4.7 ms, 500 polling workflows) for about 200 MB more memory. An explicit GOGC wins.
-      GOGC: process.env.GOGC ?? '400',
-    }),
-  );
+  if (production) {
+    initPostgres(c, state, tools, log);
+    await want('postgres', c.ports.postgres, () => startProcess(c.dataDir, 'postgres', ...postgresCommand(c, tools)));
+    applySchemas(c, state, tools, log);
+    const root = path.join(c.dataDir, 'temporal-server');
+    mkdirSync(path.join(root, 'config'), { recursive: true });
+    const dynamic = path.join(root, 'config', 'dynamicconfig.yaml');
+    writeFileSync(dynamic, DYNAMIC_CONFIG);
+    writeFileSync(path.join(root, 'config', 'production.yaml'), temporalServerConfig(c, state.database!, dynamic), { mode: 0o600 });
+    await want('temporal', c.ports.temporal, () => startProcess(c.dataDir, 'temporal', tools['temporal-server'], ['--root', root, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], { GOGC: process.env.GOGC ?? '400' }), 120_000);
+    registerNamespace(c, tools, log, () => pidAlive(state.pids.temporal));
+    const uiRoot = path.join(c.dataDir, 'temporal-ui');
+    mkdirSync(path.join(uiRoot, 'config'), { recursive: true });
+    writeFileSync(path.join(uiRoot, 'config', 'base.yaml'), uiServerConfig(c));
+    writeFileSync(path.join(uiRoot, 'config', 'production.yaml'), uiServerConfig(c));
+    await want('temporal-ui', c.ports.temporalUi, () => startProcess(c.dataDir, 'temporal-ui', tools['temporal-ui-server'], ['--root', uiRoot, '--config', 'config', '--env', 'production', 'start']));
+  } else {
+    await want('temporal', c.ports.temporal, () =>
+      startProcess(c.dataDir, 'temporal', tools.temporal, [
+        'server', 'start-dev', '--ip', c.host, '--port', String(c.ports.temporal), '--ui-port', String(c.ports.temporalUi),
+        '--db-filename', path.join(c.dataDir, 'temporal.db'), '--namespace', 'default', '--log-level', 'warn',
+        '--search-attribute', `${SEARCH_ATTRIBUTES.cluster}=Keyword`, '--search-attribute', `${SEARCH_ATTRIBUTES.operation}=Keyword`,
+        // Activities scheduled by a workflow task go straight back to the worker that completed it.
+        '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+        // Write-ahead log, synced at checkpoints, instead of SQLite's rollback journal with a sync per commit: the
+        // density benchmark measured about 15 ms of server CPU per autoscaler poll before, 6-7 ms after. Still
+        // crash-safe for the process.
+        '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
+      ], {
+        // Go collects garbage when the heap doubles; at 4x the server spent about a quarter less CPU per workflow
+        // task (6.5 -> 4.7 ms, 500 polling workflows) for about 200 MB more memory. An explicit GOGC wins.
+        GOGC: process.env.GOGC ?? '400',
+      }),
+    );
+  }
   const vcsimStarted = await want('vcsim', c.ports.vcsim, () =>
     startProcess(c.dataDir, 'vcsim', tools.vcsim, [
       '-l', `${c.host}:${c.ports.vcsim}`, '-dc', '1', '-cluster', '1', '-host', '1', '-vm', '0', '-standalone-host', '0',
@@ -249,13 +283,23 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
   await want('guestsim', undefined, () =>
     startProcess(c.dataDir, 'guestsim', process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'lab', 'guest-sim.js'), c.dataDir]),
   );
+  for (let i = 1; i <= c.workers; i++) {
+    const port = c.ports.metrics + i - 1;
+    await want(`worker-${i}`, port, () => startProcess(c.dataDir, `worker-${i}`, process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], labWorkerEnv(state, port)));
+  }
   save();
   return state;
 }
 
-async function stopPid(pid: number, timeoutMs = 10_000): Promise<void> {
+/** The environment of a worker on this lab: its Temporal, credentials, and /metrics on `metricsPort`. */
+export function labWorkerEnv(state: LabState, metricsPort: number): NodeJS.ProcessEnv {
+  const e = endpoints(state);
+  return { TEMPORAL_ADDRESS: e.temporalAddress, TEMPORAL_NAMESPACE: e.temporalNamespace, POOLPILOT_CREDENTIALS_FILE: e.credentialsFile, POOLPILOT_METRICS_PORT: String(metricsPort), POOLPILOT_LOG_LEVEL: process.env.POOLPILOT_LOG_LEVEL ?? 'info' };
+}
+
+async function stopPid(pid: number, timeoutMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
   } catch {
     return;
   }
@@ -277,11 +321,12 @@ export async function labDown(dataDir: string, opts: { purge?: boolean; log?: (m
   if (!state) {
     log(`no lab state in ${dataDir}; nothing to stop`);
   } else {
-    // The guest simulator first, then in reverse order of start.
-    for (const name of [...COMPONENTS].reverse()) {
+    // Workers and the guest simulator first, then in reverse order of start.
+    for (const name of componentsOf({ ...state.config, profile: 'production', workers: Object.keys(state.pids).filter((k) => k.startsWith('worker-')).length }).reverse()) {
       const pid = state.pids[name];
       if (!pidAlive(pid)) continue;
-      await stopPid(pid!);
+      // PostgreSQL's SIGTERM waits for clients to leave; SIGINT is its fast shutdown.
+      await stopPid(pid!, 30_000, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
       log(`${name} stopped (pid ${pid})`);
     }
     rmSync(statePath(dataDir), { force: true });
@@ -297,8 +342,8 @@ export interface ComponentStatus {
 
 export function labStatus(dataDir: string): { state?: LabState; components: ComponentStatus[]; endpoints?: LabEndpoints } {
   const state = readLabState(dataDir);
-  if (!state) return { components: COMPONENTS.map((name) => ({ name, running: false })) };
-  const components = COMPONENTS.filter((n) => n !== 'prometheus' || state.config.withPrometheus).map((name) => ({
+  if (!state) return { components: componentsOf(labConfigSchema.parse({ dataDir })).map((name) => ({ name, running: false })) };
+  const components = componentsOf({ ...state.config, profile: state.config.profile ?? 'dev', workers: state.config.workers ?? 0 }).map((name) => ({
     name,
     pid: state.pids[name],
     running: pidAlive(state.pids[name]),

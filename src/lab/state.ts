@@ -18,8 +18,26 @@ export const labConfigSchema = z
         vip: port.default(18080),
         haproxyStats: port.default(18404),
         prometheus: port.default(19090),
+        /** The first worker's /metrics; worker N listens on metrics + N - 1. */
+        metrics: port.default(18710),
+        /** Where `poolpilot api` listens on the lab (its /metrics is scraped). */
+        api: port.default(18700),
+        /** production profile: PostgreSQL. */
+        postgres: port.default(15432),
+        /**
+         * production profile: the Temporal services' membership ports (frontend, history +1, matching +2, worker +6).
+         * The server keeps them in a smallint column of PostgreSQL: below 32768.
+         */
+        temporalMembership: port.max(32760, 'the Temporal server stores membership ports as a smallint: below 32761').default(6933),
       })
-      .default(() => ({ temporal: 7233, temporalUi: 8233, vcsim: 18989, vip: 18080, haproxyStats: 18404, prometheus: 19090 })),
+      .default(() => ({ temporal: 7233, temporalUi: 8233, vcsim: 18989, vip: 18080, haproxyStats: 18404, prometheus: 19090, metrics: 18710, api: 18700, postgres: 15432, temporalMembership: 6933 })),
+    /**
+     * dev: the Temporal CLI's dev server (SQLite, built-in UI). production: PostgreSQL, the Temporal server
+     * (frontend, history, matching, worker services) with SQL visibility, and the Temporal Web UI server.
+     */
+    profile: z.enum(['dev', 'production']).default('dev'),
+    /** poolpilot workers the lab runs on the task queue (the demo runs its own when 0). */
+    workers: z.number().int().min(0).max(8).default(0),
     backend: z.string().default('web'),
     /** Guests take addresses <guestSubnet>.2 .. .254 and serve on memberPort. */
     guestSubnet: z.string().regex(/^127\.\d{1,3}\.\d{1,3}$/).default('127.0.10'),
@@ -46,13 +64,22 @@ export const labConfigSchema = z
 export type LabConfig = z.infer<typeof labConfigSchema>;
 export type LabConfigInput = z.input<typeof labConfigSchema>;
 
-export const COMPONENTS = ['temporal', 'vcsim', 'haproxy', 'prometheus', 'guestsim'] as const;
-export type Component = (typeof COMPONENTS)[number];
+export const COMPONENTS = ['postgres', 'temporal', 'temporal-ui', 'vcsim', 'haproxy', 'prometheus', 'guestsim'] as const;
+export type Component = (typeof COMPONENTS)[number] | `worker-${number}`;
+
+/** The lab's processes for its config, in start order. */
+export function componentsOf(c: LabConfig): Component[] {
+  const prod = c.profile === 'production';
+  const fixed = COMPONENTS.filter((n) => (n !== 'postgres' && n !== 'temporal-ui') || prod).filter((n) => n !== 'prometheus' || c.withPrometheus);
+  return [...fixed, ...Array.from({ length: c.workers }, (_, i) => `worker-${i + 1}` as const)];
+}
 
 export interface LabState {
   config: LabConfig;
   pids: Partial<Record<Component, number>>;
   credentials: { username: string; password: string };
+  /** production profile: PostgreSQL's temporal user. */
+  database?: { user: string; password: string };
   startedAt: string;
 }
 
@@ -72,6 +99,9 @@ export interface LabEndpoints {
   prometheusUrl: string | undefined;
   template: string;
   folder: string;
+  profile: 'dev' | 'production';
+  /** Every poolpilot /metrics the lab's Prometheus scrapes: its workers' (or the demo's), then the API's. */
+  metricsUrls: string[];
 }
 
 export const LAB_INVENTORY = {
@@ -112,6 +142,16 @@ export function endpoints(state: LabState): LabEndpoints {
     prometheusUrl: c.withPrometheus ? `http://${c.host}:${c.ports.prometheus}` : undefined,
     template: LAB_INVENTORY.template,
     folder: LAB_INVENTORY.folder,
+    profile: c.profile ?? 'dev',
+    metricsUrls: metricsTargets(c).map((t) => `http://${t}/metrics`),
   };
 }
 
+
+/** host:port of each poolpilot /metrics: one per lab worker (at least one, the demo's), and the API's. */
+export function metricsTargets(c: LabConfig): string[] {
+  const ports = c.ports ?? ({} as LabConfig['ports']);
+  const first = ports.metrics ?? 18710;
+  const workers = Array.from({ length: Math.max(1, c.workers ?? 0) }, (_, i) => `${c.host}:${first + i}`);
+  return [...workers, `${c.host}:${ports.api ?? 18700}`];
+}

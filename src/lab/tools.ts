@@ -7,12 +7,20 @@ import { PROJECT_ROOT } from '../config/settings';
 
 export { PROJECT_ROOT };
 export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
+/** Versions shared with docker-compose.yml (a test checks they agree). */
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+export const TEMPORAL_UI_VERSION = 'v2.42.1';
 
 interface GoTool {
-  name: 'temporal' | 'vcsim' | 'govc';
+  name: 'temporal' | 'vcsim' | 'govc' | 'temporal-server' | 'temporal-sql-tool' | 'temporal-ui-server';
   env: string;
   module: string;
   note: string;
+  /** Built into .tools/<dir>/<bin> (the server and the UI server are both called "server"), else .tools/bin/<name>. */
+  dir?: string;
+  bin?: string;
+  /** Only the production profile needs it. */
+  production?: boolean;
 }
 
 // Later tags of both carry `replace` directives that `go install pkg@version` refuses.
@@ -20,17 +28,27 @@ const GO_TOOLS: GoTool[] = [
   { name: 'temporal', env: 'POOLPILOT_TEMPORAL_BIN', module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1', note: 'the Temporal CLI (dev server + Web UI); this compiles several hundred modules and takes several minutes on two cores' },
   { name: 'vcsim', env: 'POOLPILOT_VCSIM_BIN', module: 'github.com/vmware/govmomi/vcsim@v0.46.3', note: "govmomi's vCenter simulator; about a minute" },
   { name: 'govc', env: 'POOLPILOT_GOVC_BIN', module: 'github.com/vmware/govmomi/govc@v0.46.3', note: 'the vSphere CLI; about a minute' },
+  // The production profile (and docker-compose.yml: the same versions).
+  { name: 'temporal-server', env: 'POOLPILOT_TEMPORAL_SERVER_BIN', module: `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`, note: 'the Temporal server; a few minutes', dir: 'temporal-server', bin: 'server', production: true },
+  { name: 'temporal-sql-tool', env: 'POOLPILOT_TEMPORAL_SQL_TOOL_BIN', module: `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`, note: "the Temporal server's schema tool; under a minute", dir: 'temporal-sql', bin: 'sql', production: true },
+  { name: 'temporal-ui-server', env: 'POOLPILOT_TEMPORAL_UI_BIN', module: `github.com/temporalio/ui-server/v2/cmd/server@${TEMPORAL_UI_VERSION}`, note: 'the Temporal Web UI server; under a minute', dir: 'temporal-ui', bin: 'server', production: true },
 ];
 
-const APT_TOOLS = [
+/** The module the server and its schemas come from: its schema/postgresql/v12 is applied by the sql tool. */
+export const TEMPORAL_SERVER_MODULE = `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`;
+
+const APT_TOOLS: { name: string; pkg: string; production?: boolean; paths?: string[] }[] = [
   { name: 'haproxy', pkg: 'haproxy' },
   { name: 'prometheus', pkg: 'prometheus' },
   { name: 'socat', pkg: 'socat' },
   { name: 'locust', pkg: 'python3-locust' },
   { name: 'wrk', pkg: 'wrk' },
-] as const;
+  // Debian's server binaries are off PATH, under /usr/lib/postgresql/<major>/bin.
+  { name: 'initdb', pkg: 'postgresql', production: true, paths: ['/usr/lib/postgresql/*/bin'] },
+  { name: 'postgres', pkg: 'postgresql', production: true, paths: ['/usr/lib/postgresql/*/bin'] },
+];
 
-export type ToolName = GoTool['name'] | (typeof APT_TOOLS)[number]['name'];
+export type ToolName = GoTool['name'] | 'haproxy' | 'prometheus' | 'socat' | 'locust' | 'wrk' | 'initdb' | 'postgres';
 export type Tools = Record<ToolName, string>;
 
 function onPath(name: string): string | undefined {
@@ -39,13 +57,21 @@ function onPath(name: string): string | undefined {
   return r.status === 0 && found ? found : undefined;
 }
 
+const goBinDir = (t: GoTool) => (t.dir ? path.join(PROJECT_ROOT, '.tools', t.dir) : TOOLS_BIN);
+
 export function findTool(name: ToolName): string | undefined {
   const go = GO_TOOLS.find((t) => t.name === name);
   if (go) {
     const fromEnv = process.env[go.env];
     if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
-    const local = path.join(TOOLS_BIN, name);
+    const local = path.join(goBinDir(go), go.bin ?? name);
     if (existsSync(local)) return local;
+    if (go.dir) return undefined;
+  }
+  const apt = APT_TOOLS.find((t) => t.name === name);
+  for (const pattern of apt?.paths ?? []) {
+    const r = spawnSync('sh', ['-c', `ls -d ${pattern}/${name} 2>/dev/null | sort -V | tail -1`], { encoding: 'utf8' });
+    if (r.stdout.trim()) return r.stdout.trim();
   }
   return onPath(name);
 }
@@ -66,31 +92,41 @@ function aptInstall(pkgs: string[], log: (msg: string) => void): void {
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: ['ignore', 'ignore', 'inherit'], env });
 }
 
-/** Finds or installs every lab tool; prints what it does. */
-export function ensureTools(log: (msg: string) => void = (m) => console.log(`[tools] ${m}`)): Tools {
+/** Finds or installs every lab tool (with `production`, the production profile's too); prints what it does. */
+export function ensureTools(log: (msg: string) => void = (m) => console.log(`[tools] ${m}`), o: { production?: boolean } = {}): Tools {
   const found: Partial<Tools> = {};
-  const missingApt = APT_TOOLS.filter((t) => !findTool(t.name));
-  if (missingApt.length) aptInstall(missingApt.map((t) => t.pkg), log);
-  for (const t of APT_TOOLS) {
-    const p = findTool(t.name);
+  const apts = APT_TOOLS.filter((t) => o.production || !t.production);
+  const missingApt = apts.filter((t) => !findTool(t.name as ToolName));
+  if (missingApt.length) aptInstall([...new Set(missingApt.map((t) => t.pkg))], log);
+  for (const t of apts) {
+    const p = findTool(t.name as ToolName);
     if (!p) throw new Error(`${t.name} is still missing after installing ${t.pkg}`);
-    found[t.name] = p;
+    found[t.name as ToolName] = p;
   }
-  for (const t of GO_TOOLS) {
+  for (const t of GO_TOOLS.filter((g) => o.production || !g.production)) {
     let p = findTool(t.name);
     if (!p) {
       if (process.env[t.env]) throw new Error(`${t.env} names ${process.env[t.env]}, which does not exist`);
-      mkdirSync(TOOLS_BIN, { recursive: true });
+      mkdirSync(goBinDir(t), { recursive: true });
       log(`building ${t.name} (${t.note}): go install ${t.module}`);
       const started = Date.now();
-      const r = spawnSync('go', ['install', t.module], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOBIN: TOOLS_BIN } });
+      const r = spawnSync('go', ['install', t.module], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOBIN: goBinDir(t) } });
       if (r.error) throw new Error(`cannot run go to build ${t.name}: ${r.error.message} (is Go installed and on PATH?)`);
       if (r.status !== 0) throw new Error(`go install ${t.module} failed (exit ${r.status}); see the messages above`);
       log(`built ${t.name} in ${Math.round((Date.now() - started) / 1000)} s`);
       p = findTool(t.name);
-      if (!p) throw new Error(`go install ${t.module} succeeded but ${t.name} is not in ${TOOLS_BIN}`);
+      if (!p) throw new Error(`go install ${t.module} succeeded but ${t.name} is not in ${goBinDir(t)}`);
     }
     found[t.name] = p;
   }
   return found as Tools;
+}
+
+/** The folder of a Go module in the module cache (downloaded if missing): the server's schema files live there. */
+export function goModuleDir(module: string): string {
+  const r = spawnSync('go', ['mod', 'download', '-json', module], { encoding: 'utf8', cwd: PROJECT_ROOT, env: { ...process.env, GOFLAGS: '-mod=mod' } });
+  if (r.status !== 0) throw new Error(`go mod download ${module} failed: ${r.stderr || r.stdout}`);
+  const dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;
+  if (!dir) throw new Error(`go mod download ${module} gave no folder`);
+  return dir;
 }

@@ -11,6 +11,8 @@ export interface DecisionRecord {
   reason: string;
   source: DecisionSource;
   workflowId?: string;
+  /** The API token's name behind a manual request or alarm (the audit trail). */
+  by?: string;
 }
 
 /**

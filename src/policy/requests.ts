@@ -18,7 +18,12 @@ export interface ScaleRequest {
   origin?: RequestOrigin;
   /** Who sent it, for the log: cli, api, alertmanager:<alert>, webhook:<action>, signal. */
   source: string;
+  /** The API token's name that sent it (the audit trail). */
+  by?: string;
 }
+
+/** " [token NAME]" for a request an API token made, else "": appended to what the log says of the request. */
+export const byToken = (by: string | undefined): string => (by ? ` [token ${by}]` : '');
 
 export interface QueuedRequest extends ScaleRequest {
   at: number;
@@ -56,7 +61,7 @@ export function operatorRequestProblem(kind: RequestKind, n: unknown, projected:
 export function boundedRun(req: ScaleRequest, current: number, min: number, max: number): { target: number; why: string } {
   const target = requestTarget(req.kind, req.n, current);
   const bounded = Math.min(Math.max(target, min), max);
-  const by = req.origin === 'alarm' ? `alarm ${req.source}` : `${req.kind} ${req.n} requested by ${req.source}`;
+  const by = `${req.origin === 'alarm' ? `alarm ${req.source}` : `${req.kind} ${req.n} requested by ${req.source}`}${byToken(req.by)}`;
   return { target: bounded, why: `${by}${bounded !== target ? `, bounded to [${min}, ${max}] → ${bounded}` : ''}` };
 }
 
@@ -80,7 +85,7 @@ export interface AlarmContext {
 
 /** Takes or drops an alarm's request by the policy's rules; the reason reads "alarm <source> taken|dropped: …". */
 export function admitAlarm(req: ScaleRequest, ctx: AlarmContext): AlarmVerdict {
-  const name = `alarm ${req.source}`;
+  const name = `alarm ${req.source}${byToken(req.by)}`;
   const drop = (code: AlarmDropCode, why: string): AlarmVerdict => ({ taken: false, code, reason: `${name} dropped: ${why}` });
   if (ctx.paused) return drop('Paused', 'automatic scaling is paused');
   if (ctx.busy) return drop('RunInProgress', 'a scaling run is under way or queued');

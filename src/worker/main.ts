@@ -1,5 +1,8 @@
 // The worker process: connect, run until SIGINT/SIGTERM, then drain in-flight tasks and exit.
+import { createServer } from 'node:net';
+import Fastify from 'fastify';
 import { loadSettings } from '../config/settings';
+import { metricsHandler, WorkerMetrics } from '../telemetry/metrics';
 import { connectWorker, temporalTarget, type TemporalTarget } from '../temporal/connection';
 import { createLogger, createWorker, installRuntime } from './worker';
 
@@ -10,16 +13,41 @@ export interface WorkerProcessOptions {
   credentialsFile?: string;
 }
 
+/** A free loopback port, for the SDK's own metrics exporter (read only by this process's /metrics). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export async function runWorker(o: WorkerProcessOptions = {}): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(settings.POOLPILOT_LOG_LEVEL);
-  installRuntime(logger);
+  const metricsPort = settings.POOLPILOT_METRICS_PORT;
+  const sdkAddress = metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
+  installRuntime(logger, sdkAddress);
   const target = o.target ?? temporalTarget();
   const connection = await connectWorker(target);
-  const worker = await createWorker({ connection, namespace: target.namespace, logger, credentialsFile: o.credentialsFile ?? settings.POOLPILOT_CREDENTIALS_FILE });
+  const metrics = metricsPort !== undefined ? new WorkerMetrics() : undefined;
+  const worker = await createWorker({ connection, namespace: target.namespace, logger, metrics, credentialsFile: o.credentialsFile ?? settings.POOLPILOT_CREDENTIALS_FILE });
+  let server: ReturnType<typeof Fastify> | undefined;
+  if (metrics && metricsPort !== undefined) {
+    server = Fastify({ logger: false });
+    const sdk = async () => (await fetch(`http://${sdkAddress}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    server.get('/metrics', metricsHandler(metrics.registry, sdk, () => metrics.dropStale()));
+    server.get('/healthz', async () => ({ ok: true, state: worker.getState() }));
+    await server.listen({ host: settings.POOLPILOT_METRICS_HOST, port: metricsPort });
+    logger.info({ url: `http://${settings.POOLPILOT_METRICS_HOST}:${(server.server.address() as { port: number }).port}/metrics` }, 'metrics endpoint');
+  }
   logger.info({ address: target.address, namespace: target.namespace, taskQueue: settings.POOLPILOT_TASK_QUEUE }, 'worker running');
   // Runtime.install's default shutdown signals (SIGINT, SIGTERM...) make run() resolve after in-flight tasks finish.
   await worker.run();
+  await server?.close();
   await connection.close();
   logger.info('worker stopped');
 }

@@ -5,17 +5,22 @@ import pino, { type Logger } from 'pino';
 import { createActivities } from '../activities';
 import { credentialResolver } from '../activities/credentials';
 import { loadSettings } from '../config/settings';
+import type { WorkerMetrics } from '../telemetry/metrics';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.js');
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's own logs (workflow `log` included) into pino, once per process. */
-export function installRuntime(logger: Logger): void {
+/**
+ * Routes the SDK's own logs (workflow `log` included) into pino, once per process; with `sdkMetricsAddress`
+ * (host:port), the SDK's own worker metrics (Runtime telemetry) are served there for /metrics to include.
+ */
+export function installRuntime(logger: Logger, sdkMetricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (logger.level === 'silent' ? 'ERROR' : logger.level.toUpperCase()) as LogLevel;
   Runtime.install({
+    ...(sdkMetricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
     logger: new DefaultLogger(level === ('FATAL' as LogLevel) ? 'ERROR' : level, (entry) => {
       const { meta, message } = entry;
       const fn = entry.level === 'ERROR' ? logger.error : entry.level === 'WARN' ? logger.warn : entry.level === 'DEBUG' || entry.level === 'TRACE' ? logger.debug : logger.info;
@@ -35,6 +40,8 @@ export interface PoolpilotWorkerOptions {
   logger: Logger;
   credentialsFile?: string;
   env?: NodeJS.ProcessEnv;
+  /** Where the workflows' and activities' metrics go (the /metrics endpoint); none: not recorded. */
+  metrics?: WorkerMetrics;
   /** A prebuilt bundle (tests build one and reuse it); else the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   extra?: Partial<WorkerOptions>;
@@ -51,6 +58,7 @@ export async function createWorker(o: PoolpilotWorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
     maxCachedWorkflows: 2000,
+    ...(o.metrics ? { sinks: o.metrics.sinks(), interceptors: { activity: [() => ({ inbound: o.metrics!.activityInterceptor() })] } } : {}),
     ...o.extra,
   });
 }

@@ -1,7 +1,7 @@
 // The autoscaler's message handlers: requests (operator and alarm), pause, live spec, delete, status.
 import { setHandler } from '@temporalio/workflow';
 import type * as SpecModule from '../config/spec';
-import { admitAlarm, operatorRequestProblem, type RequestKind } from '../policy/requests';
+import { admitAlarm, byToken, operatorRequestProblem, type RequestKind } from '../policy/requests';
 import {
   applySpecUpdate,
   deleteUpdate,
@@ -14,6 +14,7 @@ import {
   setDesiredSignal,
   specQuery,
   statusQuery,
+  type ApplyMeta,
   type RequestInput,
   type RequestResult,
 } from './autoscaler-messages';
@@ -49,7 +50,7 @@ function problemWith(a: Autoscaling, req: RequestInput | undefined): string | un
 function enqueue(a: Autoscaling, req: RequestInput & { source: string }, reason?: string): RequestResult {
   // Ahead of it: every queued request, plus the run under way unless that run is the queue's head.
   const position = a.s.queue.length + (a.current && !a.servingQueue ? 1 : 0);
-  a.s.queue.push({ kind: req.kind, n: req.n, source: req.source, ...(req.origin ? { origin: req.origin } : {}), at: Date.now() });
+  a.s.queue.push({ kind: req.kind, n: req.n, source: req.source, ...(req.origin ? { origin: req.origin } : {}), ...(req.by ? { by: req.by } : {}), at: Date.now() });
   a.wake = true;
   return { accepted: true, kind: req.kind, n: req.n, projected: projected(a), position, ...(reason ? { reason } : {}) };
 }
@@ -64,10 +65,10 @@ function handleRequest(a: Autoscaling, req: RequestInput): RequestResult {
     { now: Date.now(), current, ...boundsNow(a), autoscaling: s.spec.autoscaling, policy: s.policy, busy: !!a.current || s.queue.length > 0, paused: s.paused },
   );
   if (!verdict.taken) {
-    record(a, { current, desired: current, action: 'alarm-dropped', code: verdict.code, reason: verdict.reason, source: 'alarm' });
+    record(a, { current, desired: current, action: 'alarm-dropped', code: verdict.code, reason: verdict.reason, source: 'alarm', ...(req.by ? { by: req.by } : {}) });
     return { accepted: false, code: verdict.code, reason: verdict.reason };
   }
-  return enqueue(a, { kind: verdict.kind, n: verdict.n, origin: 'alarm', source }, verdict.reason);
+  return enqueue(a, { kind: verdict.kind, n: verdict.n, origin: 'alarm', source, ...(req.by ? { by: req.by } : {}) }, verdict.reason);
 }
 
 export function installHandlers(a: Autoscaling): void {
@@ -97,23 +98,29 @@ export function installHandlers(a: Autoscaling): void {
       if (problem) throw new Error(problem);
     },
   });
-  setHandler(pauseUpdate, (paused) => {
+  setHandler(pauseUpdate, (req) => {
+    const paused = typeof req === 'boolean' ? req : !!req.paused;
+    const by = typeof req === 'boolean' ? undefined : req.by;
     setPaused(paused);
+    if (by) {
+      const m = memberCount(a.s);
+      record(a, { current: m, desired: m, action: paused ? 'pause' : 'resume', code: paused ? 'Paused' : 'Resumed', reason: `automatic decisions ${paused ? 'paused' : 'resumed'}${byToken(by)}`, source: 'manual', by });
+    }
     return { paused };
   });
   setHandler(
     applySpecUpdate,
-    (raw) => {
+    (raw: unknown, meta?: ApplyMeta) => {
       const next = specSchema().clusterSpecSchema.parse(raw);
       const changed = Object.keys(next).filter((k) => JSON.stringify(next[k as keyof ClusterSpec]) !== JSON.stringify(a.s.spec[k as keyof ClusterSpec]));
       a.s.spec = next;
       a.wake = true;
       const m = memberCount(a.s);
-      record(a, { current: m, desired: m, action: 'spec', code: 'SpecApplied', reason: `spec applied; changed: ${changed.join(', ') || 'nothing'}`, source: 'manual' });
+      record(a, { current: m, desired: m, action: 'spec', code: 'SpecApplied', reason: `spec applied${byToken(meta?.by)}; changed: ${changed.join(', ') || 'nothing'}`, source: 'manual', ...(meta?.by ? { by: meta.by } : {}) });
       return { applied: true as const, changed };
     },
     {
-      validator: (raw) => {
+      validator: (raw: unknown, _meta?: ApplyMeta) => {
         const { clusterSpecSchema, formatIssues } = specSchema();
         const r = clusterSpecSchema.safeParse(raw);
         if (!r.success) throw new Error(`invalid cluster spec:\n  - ${formatIssues(r.error.issues).join('\n  - ')}`);
@@ -123,6 +130,10 @@ export function installHandlers(a: Autoscaling): void {
   );
   setHandler(deleteUpdate, (req) => {
     a.deleting = { scaleToZero: !!req?.scaleToZero };
+    if (req?.by) {
+      const m = memberCount(a.s);
+      record(a, { current: m, desired: req.scaleToZero ? 0 : m, action: 'delete', code: 'Deleted', reason: `cluster deleted${req.scaleToZero ? ' with scale-to-zero' : ''}${byToken(req.by)}`, source: 'manual', by: req.by });
+    }
     a.wake = true;
     return { deleting: true as const, members: memberCount(a.s) };
   });

@@ -167,6 +167,8 @@ export interface RequestInput {
   source?: string;
   /** operator (default): runs as asked. alarm: taken or dropped by the policy's cooldowns and bounds. */
   origin?: RequestOrigin;
+  /** The API token's name that made the request, for the audit trail (history and decision log). */
+  by?: string;
 }
 
 export interface RequestAccepted {
@@ -192,6 +194,16 @@ export type RequestResult = RequestAccepted | RequestDropped;
 
 export interface DeleteRequest {
   scaleToZero: boolean;
+  /** The API token's name that asked, for the decision log. */
+  by?: string;
+}
+
+/** Pause or resume; a bare boolean (as older clients send) is the same without `by`. */
+export type PauseRequest = boolean | { paused: boolean; by?: string };
+
+/** Who applied a spec, for the decision log. */
+export interface ApplyMeta {
+  by?: string;
 }
 
 export const statusQuery = defineQuery<AutoscalerStatus>('status');
@@ -202,6 +214,6 @@ export const setDesiredSignal = defineSignal<[number]>('setDesired');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const requestUpdate = defineUpdate<RequestResult, [RequestInput]>('request');
-export const pauseUpdate = defineUpdate<{ paused: boolean }, [boolean]>('setPaused');
-export const applySpecUpdate = defineUpdate<{ applied: true; changed: string[] }, [unknown]>('applySpec');
+export const pauseUpdate = defineUpdate<{ paused: boolean }, [PauseRequest]>('setPaused');
+export const applySpecUpdate = defineUpdate<{ applied: true; changed: string[] }, [unknown, ApplyMeta?]>('applySpec');
 export const deleteUpdate = defineUpdate<{ deleting: true; members: number }, [DeleteRequest]>('delete');

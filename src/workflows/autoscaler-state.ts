@@ -1,11 +1,12 @@
 // The autoscaler's live state and what is derived from it: member count, the decision log, conditions and status.
 import { log } from '@temporalio/workflow';
-import { deriveConditions, type ClusterFacts } from '../policy/conditions';
+import { deriveConditions, phaseOf, type ClusterFacts } from '../policy/conditions';
 import { appendDecision, repeatsLast, type DecisionRecord } from '../policy/decision-log';
 import { cooldownRemaining, initialPolicyState } from '../policy/engine';
 import { ScheduleClock, type ScheduleView } from '../policy/proactive';
 import { projectedSize } from '../policy/requests';
 import type { AutoscalerInput, AutoscalerState, DeleteRequest, RunRecord } from './autoscaler-messages';
+import { metricsSink } from './metrics-sink';
 
 /** One run of the autoscaler workflow: the state it carries across continue-as-new, and what lives only in this run. */
 export interface Autoscaling {
@@ -68,6 +69,7 @@ export function record(a: Autoscaling, d: Omit<DecisionRecord, 'at'>): void {
   if (d.action === 'hold' && repeatsLast(a.s.decisions, d)) return;
   appendDecision(a.s.decisions, { at: new Date().toISOString(), ...d }, a.s.spec.autoscaling.decisionLog);
   log.info('decision', { cluster: a.cluster, ...d });
+  metricsSink.decision(a.cluster, d.action, d.source);
 }
 
 export function clusterFacts(a: Autoscaling, now: number): ClusterFacts {
@@ -91,4 +93,20 @@ export function clusterFacts(a: Autoscaling, now: number): ClusterFacts {
 /** Re-derives the conditions so their transition times are kept in state (called as facts change). */
 export function refreshConditions(a: Autoscaling): void {
   a.s.conditions = deriveConditions(clusterFacts(a, Date.now()), a.s.conditions);
+}
+
+/** Tells the worker's /metrics the cluster's size, bounds, phase and metric health (no command; skipped on replay). */
+export function reportMetrics(a: Autoscaling): void {
+  const facts = clusterFacts(a, Date.now());
+  const conditions = a.s.conditions ?? deriveConditions(facts, undefined);
+  metricsSink.cluster({
+    cluster: a.cluster,
+    phase: phaseOf(facts, conditions),
+    current: facts.current,
+    desired: projected(a),
+    min: facts.min,
+    max: facts.max,
+    paused: a.s.paused,
+    metricsUp: Object.fromEntries(Object.entries(a.s.readings).map(([name, r]) => [name, !r.error])),
+  });
 }

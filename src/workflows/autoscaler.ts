@@ -12,7 +12,8 @@ import { installHandlers } from './autoscaler-handlers';
 import { reconcile } from './autoscaler-reconcile';
 import { forecastNow, nextScheduleWake, refreshForecast, watchSchedules } from './autoscaler-proactive';
 import { refillWarmPool, reuseCount, takeWarm } from './autoscaler-warm';
-import { boundsNow, memberCount, record, refreshConditions, startState, type Autoscaling } from './autoscaler-state';
+import { boundsNow, memberCount, record, refreshConditions, reportMetrics, startState, type Autoscaling } from './autoscaler-state';
+import { metricsSink } from './metrics-sink';
 import { scaleIn, type ScaleInResult } from './scale-in';
 import { scaleOut, type ScaleOutResult } from './scale-out';
 import { activitiesFor, describeFailure } from './shared';
@@ -78,6 +79,8 @@ async function runOperation(
   } finally {
     current.endedAt = new Date().toISOString();
     a.current = undefined;
+    const outcome = !s.failedRun || s.failedRun.workflowId !== workflowId ? 'succeeded' : s.failedRun.partial ? 'partial' : 'failed';
+    metricsSink.runEnded(cluster, kind, outcome, (Date.parse(current.endedAt) - Date.parse(current.startedAt)) / 1000);
     s.policy.lastActionEnd = Date.now();
   }
   await reconcile(a);
@@ -130,6 +133,7 @@ async function readMetrics(a: Autoscaling): Promise<Record<string, MetricReading
   for (const m of s.spec.metrics) {
     const r = readings[m.name] ?? { error: 'no reading' };
     s.readings[m.name] = { ...r, at, ...(r.error ? { failingSince: previous[m.name]?.failingSince ?? at } : {}) };
+    if (r.error) metricsSink.metricReadFailed(cluster, m.name);
   }
   return readings;
 }
@@ -231,7 +235,9 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
 
     const readings = await readMetrics(a);
     if (pollDueAt !== undefined) {
-      s.polls = [...(s.polls ?? []), { dueAt: pollDueAt, lagMs: Math.max(0, Date.now() - pollDueAt) }].slice(-20);
+      const lagMs = Math.max(0, Date.now() - pollDueAt);
+      s.polls = [...(s.polls ?? []), { dueAt: pollDueAt, lagMs }].slice(-20);
+      metricsSink.poll(cluster, lagMs);
       pollDueAt = undefined;
     }
     if (proactive) await refreshForecast(a, Date.now());
@@ -247,6 +253,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       else await moveTo(a, d.desired, source, d.reason + watched, d.code);
     }
     refreshConditions(a);
+    reportMetrics(a);
 
     s.iterations++;
     iterationsThisRun++;

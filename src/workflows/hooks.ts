@@ -1,6 +1,6 @@
 // Lifecycle hooks inside a scaling run: each hook of a transition in order, by an HTTP call or by an operator's
 // `poolpilot hook complete` (an update to the run), with a timeout and a default result.
-import { ApplicationFailure, condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineUpdate, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ClusterSpec, HookSpec } from '../config/spec';
 import type { InstanceProgress, OperationProgress } from './shared';
@@ -11,6 +11,8 @@ export interface HookCompletion {
   member: string;
   hook: string;
   result: HookResult;
+  /** The API token's name that completed it (logged with the run). */
+  by?: string;
 }
 
 /** Completes a hook an operator is waited for: `poolpilot hook complete CLUSTER MEMBER HOOK CONTINUE|ABANDON`. */
@@ -25,6 +27,7 @@ export function lifecycleHooks(spec: ClusterSpec, op: number, progress: Operatio
     completeHookUpdate,
     (c) => {
       completed.set(key(c.member, c.hook), c.result);
+      if (c.by) log.info('hook completed', { cluster: spec.name, op, member: c.member, hook: c.hook, result: c.result, by: c.by });
       return { completed: true as const, ...c };
     },
     {

@@ -8,7 +8,8 @@ import { labUp } from '../../src/lab/lab';
 import { findTool } from '../../src/lab/tools';
 import { readLabState } from '../../src/lab/state';
 import { parseClusterSpec } from '../../src/config/spec';
-import { createApiServer } from '../../src/client/api';
+import { buildApi } from '../../src/client/api';
+import { TokenRegistry } from '../../src/config/tokens';
 import { applyCluster, clusterStatus, requestScale, setPaused, waitIdle } from '../../src/client/clusters';
 import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { backendServers, eventually, haproxy, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
@@ -209,9 +210,9 @@ test('alarms obey the policy: ten notifications in a cooldown make one scale-out
   await waitIdle(w.client, CLUSTER, 60_000);
   // The runs before this test started cooldowns of their own.
   await eventually('the scale-out cooldown over', 20_000, async () => ((await status()).cooldown.scaleOutMs === 0 ? true : undefined));
-  const server = createApiServer(w.client, 'sekret-token-for-test');
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await buildApi(w.client, { tokens: TokenRegistry.single('sekret-token-for-test') });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   const post = (path: string, body: unknown, token = 'sekret-token-for-test') =>
     fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const firing = { version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'HighConns', poolpilot_action: 'scale_out' } }, { status: 'resolved', labels: { alertname: 'Old' } }] };
@@ -238,7 +239,8 @@ test('alarms obey the policy: ten notifications in a cooldown make one scale-out
     expect(backendServers(`${CLUSTER}-`)).toHaveLength(3);
     const dropped = st.decisions.filter((d) => d.action === 'alarm-dropped');
     expect(dropped.length).toBeGreaterThanOrEqual(9);
-    expect(dropped.every((d) => /^alarm HighConns dropped: (a scaling run is under way or queued|scale-out cooldown, \d+ s left)$/.test(d.reason))).toBe(true);
+    // The audit trail: the token that sent each alarm is named in the log.
+    expect(dropped.every((d) => /^alarm HighConns \[token api-token\] dropped: (a scaling run is under way or queued|scale-out cooldown, \d+ s left)$/.test(d.reason) && d.by === 'api-token')).toBe(true);
     // The alarm keeps firing: once the cooldown is over it scales again, as a level-triggered alarm should.
     await new Promise((r) => setTimeout(r, 6500));
     const again = (await (await post('/webhooks/alertmanager/auto', firing)).json()) as { results: { accepted: boolean }[] };
@@ -258,7 +260,7 @@ test('alarms obey the policy: ten notifications in a cooldown make one scale-out
     const list = (await (await fetch(`${base}/clusters`, { headers: { authorization: 'Bearer sekret-token-for-test' } })).json()) as { cluster: string }[];
     expect(list.map((c) => c.cluster)).toContain('auto');
   } finally {
-    server.close();
+    await server.close();
     await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
     await waitIdle(w.client, CLUSTER, 60_000);
   }

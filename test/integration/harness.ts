@@ -9,14 +9,28 @@ import type { ClusterSpec } from '../../src/config/spec';
 import { findTool } from '../../src/lab/tools';
 import { labSpec, rawLabSpec, startSessionWorker, type SessionWorker } from '../../src/lab/session';
 
-export const TEST_LAB: LabConfigInput = {
-  dataDir: path.join(PROJECT_ROOT, '.data', 'test-lab'),
-  ports: { temporal: 17233, temporalUi: 18233, vcsim: 28989, vip: 28080, haproxyStats: 28404, prometheus: 29090 },
-  backend: 'web',
-  guestSubnet: '127.0.11',
-  guest: { bootDelayMs: 800, serviceTimeMs: 40, concurrency: 4, neverIpPattern: '^noip-' },
-  scrapeIntervalMs: 1000,
-};
+/** POOLPILOT_TEST_PROFILE=production (npm run test:production): the same harness on a production-profile lab. */
+export const PRODUCTION = process.env.POOLPILOT_TEST_PROFILE === 'production';
+
+export const TEST_LAB: LabConfigInput = PRODUCTION
+  ? {
+      dataDir: path.join(PROJECT_ROOT, '.data', 'test-lab-production'),
+      profile: 'production',
+      ports: { temporal: 47233, temporalUi: 48233, vcsim: 48989, vip: 48080, haproxyStats: 48404, prometheus: 49090, metrics: 48710, api: 48700, postgres: 45432, temporalMembership: 16933 },
+      backend: 'web',
+      guestSubnet: '127.0.13',
+      // Guests boot for 4 s: a worker can be killed while they do.
+      guest: { bootDelayMs: 4000, serviceTimeMs: 40, concurrency: 4 },
+      scrapeIntervalMs: 1000,
+    }
+  : {
+      dataDir: path.join(PROJECT_ROOT, '.data', 'test-lab'),
+      ports: { temporal: 17233, temporalUi: 18233, vcsim: 28989, vip: 28080, haproxyStats: 28404, prometheus: 29090, metrics: 28710, api: 28700, postgres: 25432 },
+      backend: 'web',
+      guestSubnet: '127.0.11',
+      guest: { bootDelayMs: 800, serviceTimeMs: 40, concurrency: 4, neverIpPattern: '^noip-' },
+      scrapeIntervalMs: 1000,
+    };
 export const BUNDLE_PATH = path.join(TEST_LAB.dataDir!, 'workflow-bundle.js');
 
 export function lab(): LabEndpoints {
@@ -37,11 +51,11 @@ export function startWorker(taskQueue: string): Promise<TestWorker> {
 }
 
 /** A worker in a process of its own on `taskQueue` (to be killed by a test); logs to the test lab's logs/<log>.log. */
-export function spawnWorkerProcess(taskQueue: string, log: string, spawned: Set<ChildProcess>): ChildProcess {
+export function spawnWorkerProcess(taskQueue: string, log: string, spawned: Set<ChildProcess>, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const e = lab();
   const logFd = openSync(path.join(e.credentialsFile, '..', 'logs', `${log}.log`), 'a');
   const p = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: e.temporalAddress, POOLPILOT_TASK_QUEUE: taskQueue, POOLPILOT_CREDENTIALS_FILE: e.credentialsFile, POOLPILOT_LOG_LEVEL: 'info' },
+    env: { ...process.env, TEMPORAL_ADDRESS: e.temporalAddress, POOLPILOT_TASK_QUEUE: taskQueue, POOLPILOT_CREDENTIALS_FILE: e.credentialsFile, POOLPILOT_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', logFd, logFd],
   });
   spawned.add(p);

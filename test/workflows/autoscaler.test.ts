@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { autoscalingSchema } from '../../src/config/spec';
 import { simulate } from '../../src/policy/backtest';
 import type { AutoscalerInput, AutoscalerStatus, RequestInput, RequestResult } from '../../src/workflows/autoscaler-messages';
-import { spec, until, withWorker, useLocalEnv, World } from './world';
+import { spec, until, withWorker, useLocalEnv, workerMetrics, World } from './world';
 
 const local = useLocalEnv();
 
@@ -45,6 +45,19 @@ test('adopts to min, then runs queued operator requests once each, in order', as
     ]);
     expect(world.members(name)).toHaveLength(2);
     expect(st.phase).toBe('ACTIVE');
+    // What the worker's /metrics got through the sink: the runs by outcome, the decisions, and the size once polled.
+    await until('the size reported', 5000, async () => ((await workerMetrics.members.get()).values.some((v) => v.labels.cluster === name && v.labels.kind === 'current' && v.value === 2) ? true : undefined));
+    const runs = (await workerMetrics.runs.get()).values.filter((v) => v.labels.cluster === name);
+    expect(runs.map((v) => [v.labels.kind, v.labels.outcome, v.value]).sort()).toEqual([
+      ['scale-in', 'succeeded', 1],
+      ['scale-out', 'succeeded', 2],
+    ]);
+    const decisions = (await workerMetrics.decisions.get()).values.filter((v) => v.labels.cluster === name && v.labels.source === 'manual');
+    expect(decisions.map((v) => [v.labels.action, v.value]).sort()).toEqual([
+      ['scale-in', 1],
+      ['scale-out', 1],
+    ]);
+    expect((await workerMetrics.phase.get()).values.find((v) => v.labels.cluster === name)?.labels.phase).toBe('ACTIVE');
   });
 });
 

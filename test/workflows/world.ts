@@ -1,5 +1,6 @@
 // Workflow tests' harness: a local Temporal dev server (the CLI the lab installs; nothing is downloaded), one bundle of
 // the workflows, and activities mocked over a small in-memory world whose calls the tests inspect.
+import { WorkerMetrics } from '../../src/telemetry/metrics';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -195,9 +196,12 @@ export function useLocalEnv(): { readonly env: TestWorkflowEnvironment } {
   };
 }
 
+/** What the workflows under test report to /metrics (as a real worker's sinks would receive it). */
+export const workerMetrics = new WorkerMetrics();
+
 /** Runs `fn` with a worker on a fresh task queue whose activities are `world`'s. */
 export async function withWorker<T>(env: TestWorkflowEnvironment, world: World, taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: BUNDLE }, activities: world.activities() });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: BUNDLE }, activities: world.activities(), sinks: workerMetrics.sinks() });
   return worker.runUntil(fn);
 }
 
