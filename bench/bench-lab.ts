@@ -5,6 +5,7 @@ import { endpoints, type LabConfigInput } from '../src/lab/state';
 import { PROJECT_ROOT } from '../src/config/settings';
 import { labUp } from '../src/lab/lab';
 import { startSessionWorker, writeWorkflowBundle, type SessionWorker } from '../src/lab/session';
+import { WorkerMetrics } from '../src/telemetry/metrics';
 
 export type Profile = 'dev' | 'production';
 
@@ -40,7 +41,8 @@ export function temporalPids(state: { pids: Partial<Record<string, number>> }): 
   return [state.pids.temporal, state.pids.postgres].filter((p): p is number => !!p);
 }
 
-export async function benchSession(taskQueue: string, over: Partial<LabConfigInput> = {}): Promise<{ session: SessionWorker; lab: ReturnType<typeof endpoints> }> {
+/** A lab of the profile and an in-process worker with its metrics on (as a worker with POOLPILOT_METRICS_PORT). */
+export async function benchSession(taskQueue: string, over: Partial<LabConfigInput> = {}): Promise<{ session: SessionWorker; lab: ReturnType<typeof endpoints>; metrics: WorkerMetrics }> {
   const state = await labUp(benchLabConfig(over), { log: (m) => console.error(`[bench-lab] ${m}`) });
   const lab = endpoints(state);
   const bundle = path.join(state.config.dataDir, 'workflow-bundle.js');
@@ -48,8 +50,16 @@ export async function benchSession(taskQueue: string, over: Partial<LabConfigInp
   process.env.POOLPILOT_LAB_DIR = state.config.dataDir;
   // BENCH_WORKER_OPTIONS (JSON) overrides worker options, to compare tunings.
   const tuning = process.env.BENCH_WORKER_OPTIONS ? (JSON.parse(process.env.BENCH_WORKER_OPTIONS) as Record<string, unknown>) : {};
-  const session = await startSessionWorker(lab, taskQueue, bundle, { maxConcurrentWorkflowTaskExecutions: 200, maxCachedWorkflows: 3000, ...tuning });
-  return { session, lab };
+  // BENCH_METRICS=off: a worker without /metrics (no sinks, no activity timing), to weigh what they cost.
+  const metrics = new WorkerMetrics();
+  const withMetrics = process.env.BENCH_METRICS !== 'off';
+  const session = await startSessionWorker(lab, taskQueue, bundle, {
+    maxConcurrentWorkflowTaskExecutions: 200,
+    maxCachedWorkflows: 3000,
+    ...(withMetrics ? { sinks: metrics.sinks(), interceptors: { activity: [() => ({ inbound: metrics.activityInterceptor() })] } } : {}),
+    ...tuning,
+  });
+  return { session, lab, metrics };
 }
 
 type Event = temporal.api.history.v1.IHistoryEvent;

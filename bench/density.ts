@@ -7,6 +7,7 @@ import { applyCluster } from '../src/client/clusters';
 import { workflowIds } from '../src/client/operations';
 import { rawLabSpec } from '../src/lab/session';
 import type { AutoscalerStatus } from '../src/workflows/autoscaler-messages';
+import type { WorkerMetrics } from '../src/telemetry/metrics';
 import { benchLabConfig, benchProfiles, benchSession, pct, runBench, temporalPids, type Profile } from './bench-lab';
 
 const POLL_S = 10;
@@ -32,7 +33,8 @@ function treeCpuSeconds(pid: number): number {
   return total;
 }
 
-async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: number, settleS: number, watchS: number, profile: Profile): Promise<string> {
+async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: number, settleS: number, watchS: number, profile: Profile, metrics: WorkerMetrics): Promise<string> {
+  const emptyBytes = Buffer.byteLength(await metrics.registry.metrics());
   const names = Array.from({ length: n }, (_, i) => `dens${i}`);
   // A metric that answers at once: HAProxy's own stats over the runtime socket (the sum of no members is 0).
   const raw = (name: string) =>
@@ -50,6 +52,7 @@ async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: n
   // Starting N autoscalers at once is a burst (each adopts its cluster: vSphere and HAProxy reads, a first
   // decision); let it pass, then measure the steady state over `watchS`.
   await new Promise((r) => setTimeout(r, settleS * 1000));
+  const fullBytes = Buffer.byteLength(await metrics.registry.metrics());
   const cpu0 = process.cpuUsage();
   const srv0 = serverSeconds();
   const t0 = Date.now();
@@ -89,6 +92,7 @@ async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: n
     `        poll lag p50 ${pct(lags, 50)} ms, p99 ${pct(lags, 99)} ms, max ${Math.max(...lags)} ms${unanswered ? ` (${unanswered} status queries unanswered)` : ''}; p99 by ${POLL_S} s slice: ${slices.map((l) => pct(l, 99)).join(', ')} ms`,
     `        worker CPU ${(workerCpu * 100).toFixed(0)}% of a core (${perPoll(workerCpu)} ms per poll), ${profile === 'dev' ? 'Temporal dev server' : 'Temporal server + PostgreSQL'} ${(serverCpu * 100).toFixed(0)}% (${perPoll(serverCpu)} ms per poll)`,
     `        since start, including the start burst: poll lag p99 ${pct(sinceStart, 99)} ms, max ${Math.max(...sinceStart)} ms`,
+    `        worker /metrics: ${(fullBytes / 1024).toFixed(0)} KiB with ${n} clusters, ${((fullBytes - emptyBytes) / n).toFixed(0)} bytes per cluster (${(emptyBytes / 1024).toFixed(0)} KiB without)`,
   ].join('\n');
 }
 
@@ -102,8 +106,8 @@ async function main(): Promise<void> {
     for (const profile of profiles) {
       // A fresh worker per size: terminated workflows would otherwise stay in the worker's cache (it is not told of a
       // termination) and weigh on the next round.
-      const { session, lab } = await benchSession(`bench-density-${n}`, { profile });
-      console.log(await round(session.client, lab, n, settleS, watchS, profile));
+      const { session, lab, metrics } = await benchSession(`bench-density-${n}`, { profile });
+      console.log(await round(session.client, lab, n, settleS, watchS, profile, metrics));
       await session.stop();
     }
   }

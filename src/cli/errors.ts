@@ -4,6 +4,7 @@ import { SettingsError } from '../config/settings';
 import { ClusterRequestError } from '../client/clusters';
 import { TraceError } from '../config/trace';
 import { BacktestInputError } from '../policy/peers';
+import { TokensFileError } from '../config/tokens';
 
 /** A wrong command line: a missing or malformed option, an unknown cluster. */
 export class UsageError extends Error {
@@ -16,7 +17,7 @@ export class RefusedRunError extends Error {
 }
 
 /** Errors whose meaning is "the request was wrong; nothing was changed". */
-export const WRONG_REQUEST: (new (...args: never[]) => Error)[] = [UsageError, RefusedRunError, SpecError, SettingsError, ClusterRequestError, TraceError, BacktestInputError];
+export const WRONG_REQUEST: (new (...args: never[]) => Error)[] = [UsageError, RefusedRunError, SpecError, SettingsError, ClusterRequestError, TraceError, BacktestInputError, TokensFileError];
 
 export function exitCodeOf(err: unknown): 1 | 2 {
   return WRONG_REQUEST.some((t) => err instanceof t) ? 2 : 1;

@@ -104,11 +104,17 @@ export class TokenRegistry {
 }
 
 function readTokensFile(file: string): z.infer<typeof tokensFileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TokensFileError(`cannot read the tokens file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   let raw: unknown;
   try {
-    raw = YAML.parse(readFileSync(file, 'utf8'));
+    raw = YAML.parse(text);
   } catch (err) {
-    throw new TokensFileError(`${file}: ${(err as Error).message}`);
+    throw new TokensFileError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   const r = tokensFileSchema.safeParse(raw ?? { tokens: [] });
   if (!r.success) throw new TokensFileError(`${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);

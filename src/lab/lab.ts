@@ -22,7 +22,7 @@ import {
 } from './state';
 import { SEARCH_ATTRIBUTES } from '../config/search-attributes';
 import { ensureTools, PROJECT_ROOT, type Tools } from './tools';
-import { applySchemas, DYNAMIC_CONFIG, initPostgres, postgresCommand, registerNamespace, temporalPorts, temporalServerConfig, uiServerConfig } from './production';
+import { applySchemas, DYNAMIC_CONFIG_FILE, initPostgres, readDatabaseCredentials, postgresCommand, registerNamespace, temporalPorts, temporalServerConfig, uiServerConfig } from './production';
 
 export { endpoints, readLabState, LAB_INVENTORY, type LabState, type LabEndpoints, type LabConfig, type LabConfigInput } from './state';
 
@@ -194,7 +194,7 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
     config,
     pids: { ...(previous?.pids ?? {}) },
     credentials: previous?.credentials ?? { username: 'poolpilot', password: randomBytes(12).toString('hex') },
-    ...(production ? { database: previous?.database ?? { user: 'temporal', password: randomBytes(12).toString('hex') } } : {}),
+    ...(production ? { database: previous?.database ?? readDatabaseCredentials(c) ?? { user: 'temporal', password: randomBytes(12).toString('hex') } } : {}),
     startedAt: previous?.startedAt ?? new Date().toISOString(),
   };
   writeFileSync(credentialsPath(c.dataDir), JSON.stringify({ [LAB_CREDENTIAL_REF]: state.credentials }, null, 2), { mode: 0o600 });
@@ -225,9 +225,7 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
     applySchemas(c, state, tools, log);
     const root = path.join(c.dataDir, 'temporal-server');
     mkdirSync(path.join(root, 'config'), { recursive: true });
-    const dynamic = path.join(root, 'config', 'dynamicconfig.yaml');
-    writeFileSync(dynamic, DYNAMIC_CONFIG);
-    writeFileSync(path.join(root, 'config', 'production.yaml'), temporalServerConfig(c, state.database!, dynamic), { mode: 0o600 });
+    writeFileSync(path.join(root, 'config', 'production.yaml'), temporalServerConfig(c, state.database!, DYNAMIC_CONFIG_FILE), { mode: 0o600 });
     await want('temporal', c.ports.temporal, () => startProcess(c.dataDir, 'temporal', tools['temporal-server'], ['--root', root, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], { GOGC: process.env.GOGC ?? '400' }), 120_000);
     registerNamespace(c, tools, log, () => pidAlive(state.pids.temporal));
     const uiRoot = path.join(c.dataDir, 'temporal-ui');

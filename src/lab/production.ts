@@ -2,11 +2,11 @@
 // from go.temporal.io/server with its PostgreSQL schemas applied by the same module's sql tool, SQL visibility with
 // poolpilot's search attributes, and the Temporal Web UI server. docker-compose.yml runs the same versions and settings.
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../config/search-attributes';
 import type { LabConfig, LabState } from './state';
-import { goModuleDir, TEMPORAL_SERVER_MODULE, type Tools } from './tools';
+import { goModuleDir, PROJECT_ROOT, TEMPORAL_SERVER_MODULE, type Tools } from './tools';
 
 /**
  * The services' ports, from the frontend's: history +1, matching +2, worker +6, HTTP +10, metrics +767; membership
@@ -84,13 +84,8 @@ dynamicConfigClient:
 `;
 }
 
-/** Dynamic config: the dev profile's settings that matter to poolpilot, so both profiles behave alike. */
-export const DYNAMIC_CONFIG = `# Written by poolpilot lab up --profile production.
-system.enableActivityEagerExecution:
-  - value: true
-frontend.enableUpdateWorkflowExecution:
-  - value: true
-`;
+/** The dynamic config file shared with docker-compose.yml. */
+export const DYNAMIC_CONFIG_FILE = path.join(PROJECT_ROOT, 'deploy', 'temporal', 'dynamicconfig.yaml');
 
 export function uiServerConfig(c: LabConfig): string {
   return `# Written by poolpilot lab up --profile production.
@@ -120,11 +115,22 @@ function postgresIds(): { uid: number; gid: number } | undefined {
 }
 
 export const pgDataDir = (c: LabConfig) => path.join(c.dataDir, 'postgres');
+/** The database user's credentials live as long as its data folder (lab down keeps both; --purge removes both). */
+const databaseCredentialsPath = (c: LabConfig) => path.join(c.dataDir, 'postgres-credentials.json');
+
+export function readDatabaseCredentials(c: LabConfig): { user: string; password: string } | undefined {
+  if (!existsSync(path.join(pgDataDir(c), 'PG_VERSION'))) return undefined;
+  try {
+    return JSON.parse(readFileSync(databaseCredentialsPath(c), 'utf8')) as { user: string; password: string };
+  } catch {
+    return undefined;
+  }
+}
 
 /** initdb into the lab's own folder, once: the temporal user with a password, scram-sha-256 on loopback. */
 export function initPostgres(c: LabConfig, state: LabState, tools: Tools, log: (m: string) => void): void {
   const dir = pgDataDir(c);
-  if (existsSync(path.join(dir, 'PG_VERSION'))) return;
+  if (existsSync(path.join(dir, 'PG_VERSION')) && readDatabaseCredentials(c)) return;
   const ids = postgresIds();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -139,11 +145,20 @@ export function initPostgres(c: LabConfig, state: LabState, tools: Tools, log: (
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   rmSync(pwfile, { force: true });
   if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr || r.stdout}`);
+  writeFileSync(databaseCredentialsPath(c), JSON.stringify(state.database), { mode: 0o600 });
+  rmSync(path.join(c.dataDir, 'temporal-schema.done'), { force: true });
 }
+
+/**
+ * As the dev profile's SQLite (WAL, synchronous=normal): commits are not waited for on disk, so a crash of the
+ * machine (not of PostgreSQL) may lose the last moments of writes; the database stays consistent. Operators choose
+ * their own durability; on this 2-core lab the server's CPU per poll is what limits density.
+ */
+export const POSTGRES_TUNING = ['-c', 'synchronous_commit=off', '-c', 'shared_buffers=256MB'];
 
 export function postgresCommand(c: LabConfig, tools: Tools): [string, string[]] {
   const dir = pgDataDir(c);
-  return asPostgres(tools, tools.postgres, ['-D', dir, '-p', String(c.ports.postgres), '-c', `listen_addresses=${c.host}`, '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=200', '-c', 'fsync=on']);
+  return asPostgres(tools, tools.postgres, ['-D', dir, '-p', String(c.ports.postgres), '-c', `listen_addresses=${c.host}`, '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=200', ...POSTGRES_TUNING]);
 }
 
 /** Creates both databases and applies the module's schema/postgresql/v12 (setup, then every versioned update). */

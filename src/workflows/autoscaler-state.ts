@@ -23,6 +23,8 @@ export interface Autoscaling {
   warmFill?: { workflowId: string; count: number };
   /** The schedules' clock, for the spec it was made for. */
   clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
+  /** What was last sent to the worker's metrics, and when (not state: a new run or worker sends again). */
+  reported?: { key: string; at: number };
 }
 
 export function startState(input: AutoscalerInput): AutoscalerState {
@@ -97,9 +99,10 @@ export function refreshConditions(a: Autoscaling): void {
 
 /** Tells the worker's /metrics the cluster's size, bounds, phase and metric health (no command; skipped on replay). */
 export function reportMetrics(a: Autoscaling): void {
-  const facts = clusterFacts(a, Date.now());
+  const now = Date.now();
+  const facts = clusterFacts(a, now);
   const conditions = a.s.conditions ?? deriveConditions(facts, undefined);
-  metricsSink.cluster({
+  const g = {
     cluster: a.cluster,
     phase: phaseOf(facts, conditions),
     current: facts.current,
@@ -108,5 +111,13 @@ export function reportMetrics(a: Autoscaling): void {
     max: facts.max,
     paused: a.s.paused,
     metricsUp: Object.fromEntries(Object.entries(a.s.readings).map(([name, r]) => [name, !r.error])),
-  });
+  };
+  // Sent when something changed, else once a minute (the worker forgets a cluster not heard from in 10 minutes):
+  // a thousand clusters polling every 10 s would otherwise send a hundred unchanged reports a second.
+  const key = JSON.stringify(g);
+  if (a.reported && a.reported.key === key && now - a.reported.at < REPORT_EVERY_MS) return;
+  a.reported = { key, at: now };
+  metricsSink.cluster(g);
 }
+
+const REPORT_EVERY_MS = 60_000;
