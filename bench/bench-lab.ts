@@ -5,7 +5,7 @@ import { endpoints, type LabConfigInput } from '../src/lab/state';
 import { PROJECT_ROOT } from '../src/config/settings';
 import { labUp } from '../src/lab/lab';
 import { startSessionWorker, writeWorkflowBundle, type SessionWorker } from '../src/lab/session';
-import { WorkerMetrics } from '../src/telemetry/metrics';
+import { noMetricsSinks, WorkerMetrics } from '../src/telemetry/metrics';
 
 export type Profile = 'dev' | 'production';
 
@@ -56,7 +56,7 @@ export async function benchSession(taskQueue: string, over: Partial<LabConfigInp
   const session = await startSessionWorker(lab, taskQueue, bundle, {
     maxConcurrentWorkflowTaskExecutions: 200,
     maxCachedWorkflows: 3000,
-    ...(withMetrics ? { sinks: metrics.sinks(), interceptors: { activity: [() => ({ inbound: metrics.activityInterceptor() })] } } : {}),
+    ...(withMetrics ? { sinks: metrics.sinks(), interceptors: { activity: [() => ({ inbound: metrics.activityInterceptor() })] } } : { sinks: noMetricsSinks() }),
     ...tuning,
   });
   return { session, lab, metrics };

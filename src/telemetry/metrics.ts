@@ -117,6 +117,12 @@ export class WorkerMetrics {
   }
 }
 
+/** Sinks that drop what the workflows report: a worker without /metrics (an unregistered sink is logged as an error). */
+export function noMetricsSinks(): InjectedSinks<PoolpilotSinks> {
+  const drop = { fn: () => undefined };
+  return { poolpilot: { cluster: drop, poll: drop, decision: drop, metricReadFailed: drop, runEnded: drop } };
+}
+
 /** The API's metrics: requests by route (the route's pattern, not the URL) and status. */
 export class ApiMetrics {
   readonly registry = registry(true);

@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import { createActivities } from '../activities';
 import { credentialResolver } from '../activities/credentials';
 import { loadSettings } from '../config/settings';
-import type { WorkerMetrics } from '../telemetry/metrics';
+import { noMetricsSinks, type WorkerMetrics } from '../telemetry/metrics';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.js');
 
@@ -58,7 +58,7 @@ export async function createWorker(o: PoolpilotWorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
     maxCachedWorkflows: 2000,
-    ...(o.metrics ? { sinks: o.metrics.sinks(), interceptors: { activity: [() => ({ inbound: o.metrics!.activityInterceptor() })] } } : {}),
+    ...(o.metrics ? { sinks: o.metrics.sinks(), interceptors: { activity: [() => ({ inbound: o.metrics!.activityInterceptor() })] } } : { sinks: noMetricsSinks() }),
     ...o.extra,
   });
 }

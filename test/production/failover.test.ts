@@ -21,6 +21,19 @@ beforeAll(async () => {
   client = new Client({ connection: conn });
 });
 
+test('the profile: SQL visibility with poolpilot\'s search attributes, and the Web UI server pointed at the server', async () => {
+  const cluster = await client.workflowService.getClusterInfo({});
+  expect(cluster.persistenceStore).toBe('postgres12');
+  expect(cluster.visibilityStore).toBe('postgres12');
+  expect(cluster.serverVersion).toBe('1.29.1');
+  const attrs = await conn.operatorService.listSearchAttributes({ namespace: 'default' });
+  expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(['PoolpilotCluster', 'PoolpilotOperation']));
+  // The UI server answers with the server's namespaces (it reads them over gRPC from the frontend).
+  const ns = (await (await fetch(`${lab().temporalUi}/api/v1/namespaces`)).json()) as { namespaces: { namespaceInfo: { name: string } }[] };
+  expect(ns.namespaces.map((n) => n.namespaceInfo.name)).toContain('default');
+  expect(lab().metricsUrls[0]).toBe(`http://127.0.0.1:${TEST_LAB.ports!.metrics}/metrics`);
+});
+
 afterAll(async () => {
   for (const p of spawned) p.kill('SIGTERM');
   await conn?.close();
