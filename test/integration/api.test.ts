@@ -50,9 +50,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await call('DELETE', `/clusters/${CLUSTER}?scaleToZero=true`, { token: tok.root }).catch(() => undefined);
+  // No member of this cluster may stay in the shared backend: later tests load the VIP.
+  const deleted = await call('DELETE', `/clusters/${CLUSTER}?scaleToZero=true`, { token: tok.root }).catch(() => undefined);
+  if (deleted?.status === 202) await w.client.workflow.getHandle(`autoscaler:${CLUSTER}`).result();
   await app?.close();
   await w?.stop();
+  expect(vsphereVms(`${CLUSTER}-`)).toEqual([]);
+  expect(backendServers(`${CLUSTER}-`)).toEqual([]);
 });
 
 test('roles: 401 without a valid token, 403 with one that lacks the right; admin applies, the team scales, and each request names its token in the history', async () => {

@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import YAML from 'yaml';
-import { applyCluster, requestScale, waitIdle } from '../../src/client/clusters';
+import { applyCluster, deleteCluster, requestScale, waitIdle } from '../../src/client/clusters';
 import { PROJECT_ROOT } from '../../src/config/settings';
 import { parseClusterSpec } from '../../src/config/spec';
 import { findTool } from '../../src/lab/tools';
-import { eventually, lab, rawSpecFor, spawnWorkerProcess, TEST_LAB, vsphereVms } from './harness';
+import { backendServers, eventually, lab, rawSpecFor, spawnWorkerProcess, TEST_LAB, vsphereVms } from './harness';
 
 const CLUSTER = 'obs';
 const QUEUE = 'test-observability';
@@ -32,11 +32,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await requestScale(client, CLUSTER, 'set-desired', 0, 'test').catch(() => undefined);
-  await waitIdle(client, CLUSTER, 60_000).catch(() => undefined);
-  await client.workflow.getHandle(`autoscaler:${CLUSTER}`).terminate('test over').catch(() => undefined);
-  for (const p of spawned) p.kill('SIGTERM');
+  // No member of this cluster may stay in the shared backend: later tests load the VIP.
+  await deleteCluster(client, CLUSTER, { scaleToZero: true }).catch(() => undefined);
+  await client.workflow.getHandle(`autoscaler:${CLUSTER}`).result().catch(() => undefined);
+  // Gone before the next file: its metrics port is the lab's first worker slot, which the scenario's worker takes.
+  await Promise.all([...spawned].map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : (p.once('exit', r), p.kill('SIGTERM'))))));
   await conn?.close();
+  expect(backendServers(`${CLUSTER}-`)).toEqual([]);
+  expect(vsphereVms(`${CLUSTER}-`)).toEqual([]);
 });
 
 test('the shipped alert rules pass promtool check rules, and every dashboard query parses', () => {
@@ -91,6 +94,7 @@ test("a worker's /metrics after real runs: cluster size, runs by outcome, step d
   expect(text).toMatch(/^temporal_request_total\{.*\} [1-9]\d*/m);
   expect(text).toMatch(/^temporal_worker_task_slots_available\{.*\} \d+/m);
 
+  expect(backendServers(`${CLUSTER}-`)).toHaveLength(2);
   // The lab's Prometheus scrapes it (job poolpilot) and has loaded the alert rules.
   const prom = lab().prometheusUrl!;
   await eventually('Prometheus sees the scraped gauge', 20_000, async () => {
