@@ -14,7 +14,7 @@ import { connectClient } from '../temporal/connection';
 import { uiLink, workflowIds } from '../client/operations';
 import type { AutoscalerStatus } from '../workflows/autoscaler-messages';
 import type { OperationProgress } from '../workflows/shared';
-import { endpoints, labDown, labUp, type LabConfigInput } from './lab';
+import { endpoints, labDown, labUp, labWorkerEnv, type LabConfigInput, type LabState } from './lab';
 import { renderReport, type Sample, type ScenarioReport } from './report';
 import { ensureTools } from './tools';
 
@@ -61,11 +61,13 @@ export function readLocustHistory(file: string): LocustRow | undefined {
   return undefined;
 }
 
-function startWorker(dataDir: string, lab: ReturnType<typeof endpoints>): ChildProcess {
+/** The demo's own worker, with its /metrics where the lab's first worker would serve it (the lab scrapes it there). */
+function startWorker(state: LabState): ChildProcess {
+  const dataDir = state.config.dataDir;
   const out = openSync(path.join(dataDir, 'worker.log'), 'a');
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
     stdio: ['ignore', out, out],
-    env: { ...process.env, TEMPORAL_ADDRESS: lab.temporalAddress, POOLPILOT_CREDENTIALS_FILE: lab.credentialsFile, POOLPILOT_METRICS_PORT: new URL(lab.metricsUrls[0]!).port },
+    env: { ...process.env, ...labWorkerEnv(state, state.config.ports.metrics) },
   });
   closeSync(out);
   return child;
@@ -115,7 +117,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
   };
 
   try {
-    worker = startWorker(state.config.dataDir, lab);
+    worker = startWorker(state);
     o.log(`[demo] worker started (pid ${worker.pid}); log: ${path.join(state.config.dataDir, 'worker.log')}`);
     client = await connectClient({ address: lab.temporalAddress, namespace: lab.temporalNamespace, options: { address: lab.temporalAddress } });
     const applied = await applyCluster(client, loaded);
