@@ -4,7 +4,7 @@
 // /healthz, /openapi.json and /metrics.
 import fastifySwagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseClusterSpecText } from '../config/load';
@@ -148,7 +148,6 @@ export async function buildApi(client: Client, o: ApiOptions = {}): Promise<Fast
 
   const r = app.withTypeProvider<ZodTypeProvider>();
   const by = (req: FastifyRequest) => req.principal?.name;
-  const reply202 = (reply: FastifyReply) => reply.code(202);
 
   r.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   r.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -195,7 +194,7 @@ export async function buildApi(client: Client, o: ApiOptions = {}): Promise<Fast
     async (req, reply) => {
       const b = req.body;
       const [kind, n]: [RequestKind, number] = b.out !== undefined ? ['scale-out', b.out] : b.in !== undefined ? ['scale-in', b.in] : ['set-desired', b.desired!];
-      reply202(reply);
+      reply.code(202);
       return requestScale(client, req.params.name, kind, n, 'api', by(req));
     },
   );

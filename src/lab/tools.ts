@@ -124,7 +124,7 @@ export function ensureTools(log: (msg: string) => void = (m) => console.log(`[to
 
 /** The folder of a Go module in the module cache (downloaded if missing): the server's schema files live there. */
 export function goModuleDir(module: string): string {
-  const r = spawnSync('go', ['mod', 'download', '-json', module], { encoding: 'utf8', cwd: PROJECT_ROOT, env: { ...process.env, GOFLAGS: '-mod=mod' } });
+  const r = spawnSync('go', ['mod', 'download', '-json', module], { encoding: 'utf8', cwd: PROJECT_ROOT });
   if (r.status !== 0) throw new Error(`go mod download ${module} failed: ${r.stderr || r.stdout}`);
   const dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;
   if (!dir) throw new Error(`go mod download ${module} gave no folder`);
