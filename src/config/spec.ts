@@ -333,7 +333,11 @@ export const predictionSchema = z
     refresh: duration.default(3_600_000),
     /** From a scale-out to a member serving; the forecast is read this far ahead. Default: guestTimeout / 2. */
     timeToReady: duration.optional(),
-    /** Extra capacity over the forecast, as a fraction (the forecast is already of each step's busiest minute). */
+    /** The recent readings whose mean is the level the demand floor starts from. */
+    window: duration.default(1_800_000),
+    /** Standard deviations of demand over that level the floor covers (the spread is pooled over about a day). */
+    margin: z.number().min(0).max(6).default(2),
+    /** Extra capacity over the forecast, as a fraction. */
     headroom: z.number().min(0).max(2).default(0),
     /** A forecast whose error (sMAPE) on the last day is above this is set aside. */
     maxError: z.number().min(0).max(2).default(0.5),

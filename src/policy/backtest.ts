@@ -8,7 +8,8 @@
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
 import { forecastSeries, smape, type Forecast } from './forecast';
-import { forecastFloor, ScheduleClock } from './proactive';
+import { emptyDemandWindow, nowcast, observeDemand, totalDemand, type DemandWindow } from './nowcast';
+import { demandFloor, ScheduleClock } from './proactive';
 import type { ScheduleSpec } from './schedules';
 
 export interface DemandTrace {
@@ -33,6 +34,12 @@ export interface PredictionUnderTest {
   forecastOnly: boolean;
   /** The time-to-ready the forecast reads ahead by. */
   timeToReadyMs: number;
+  /** The recent window whose level the demand floor starts from (ms). */
+  windowMs: number;
+  /** Standard deviations of demand over that level the floor covers. */
+  margin: number;
+  /** Demand a member carries before the reactive policy scales out (target × (1 + tolerance)). */
+  capacity: number;
 }
 
 export interface PoolModel {
@@ -238,6 +245,8 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
   /** Windows whose `desired` was applied already: by name and opening time. */
   const applied = new Set<string>();
   let state: PolicyState = initialPolicyState();
+  /** The readings the loop took, for the demand floor (as the workflow keeps them: only at the polls it decides). */
+  let demand: DemandWindow = emptyDemandWindow();
   let ready = Math.min(Math.max(policy.initial ?? policy.min, policy.min), policy.max);
   let billed = ready;
   /** The run under way: the loop decides nothing until it ends, when `ready` and `billed` change by these. */
@@ -290,9 +299,16 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
       continue;
     }
     const p = policy.prediction;
+    const now = values[Math.min(Math.floor(t / stepMs), values.length - 1)]!;
+    const reading = metricReading(policy.metric, now, ready);
     const f = forecaster?.at(t);
-    const floor = f && p && !p.forecastOnly ? forecastFloor(f, t, { timeToReadyMs: p.timeToReadyMs, level: p.level, headroom: p.headroom }) : undefined;
-    const reading = metricReading(policy.metric, values[Math.min(Math.floor(t / stepMs), values.length - 1)]!, ready);
+    let floor: ReturnType<typeof demandFloor> | undefined;
+    if (p) {
+      const nc = { windowMs: p.windowMs };
+      demand = observeDemand(demand, t, totalDemand(policy.metric, reading, ready) ?? NaN, nc);
+      const level = f && !p.forecastOnly ? nowcast(demand, t, nc) : undefined;
+      if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: p.margin, headroom: p.headroom });
+    }
     const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings: { [policy.metric.name]: reading }, state, forecast: floor }, { explain: false });
     state = d.state;
     if (d.action !== 'none') act(t, d.desired);

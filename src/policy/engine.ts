@@ -33,7 +33,15 @@ export interface PolicyInput {
    * Members a forecast wants ready one time-to-ready from now (AWS's "forecast and scale"): the decision is at least
    * this many, never fewer than the reactive policy wants, so a forecast alone never scales in below it.
    */
-  forecast?: { members: number; text: string };
+  forecast?: {
+    members: number;
+    text: string;
+    /**
+     * The forecast looks past the noise stabilization waits out: a scale-in goes to max(reactive, forecast) at once.
+     * Still never below what the reactive policy recommends now.
+     */
+    leadsScaleIn?: boolean;
+  };
 }
 
 /**
@@ -196,9 +204,16 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
     }
   }
 
-  // Stabilization: scale in only to the highest recommendation of the window.
+  // Stabilization: scale in only to the highest recommendation of the window — unless a forecast leads the scale-in.
   state.recommendations.push({ at: now, desired });
-  if (desired < current) {
+  const fc = input.forecast;
+  if (desired < current && fc?.leadsScaleIn) {
+    if (fc.members > desired) {
+      desired = Math.min(fc.members, current);
+      code = 'Forecast';
+      note(() => `${fc.text}; no scale-in below it`);
+    }
+  } else if (desired < current) {
     let highest = desired;
     for (const r of state.recommendations) if (r.desired > highest) highest = r.desired;
     if (highest > desired) {
@@ -209,7 +224,6 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
     }
   }
 
-  const fc = input.forecast;
   if (fc && fc.members > desired) {
     desired = fc.members;
     code = 'Forecast';

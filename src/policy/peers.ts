@@ -107,6 +107,9 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
     maxError: p.maxError,
     forecastOnly: p.forecastOnly,
     timeToReadyMs: p.timeToReady ?? model.timeToReadyMs,
+    windowMs: p.window,
+    margin: p.margin,
+    capacity: level * (1 + spec.autoscaling.tolerance),
   };
   const proactive = spec.schedules.length > 0 || !!prediction;
   const policies = [simulate(trace, model, { ...reactive, schedules: spec.schedules, prediction })];

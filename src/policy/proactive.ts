@@ -1,6 +1,7 @@
 // Proactive scaling as the autoscaler and the backtest both apply it: a forecast turned into members one
 // time-to-ready ahead, and the schedules' bounds at a moment — one implementation for both.
 import { peakBetween, type Forecast } from './forecast';
+import type { Nowcast } from './nowcast';
 import { nextScheduleChange, openWindows, scheduledBounds, type OpenWindow, type ScheduledBounds, type ScheduleSpec } from './schedules';
 
 export interface FloorOptions {
@@ -28,6 +29,33 @@ export function forecastFloor(f: Pick<Forecast, 'startMs' | 'stepMs' | 'values'>
   const members = Math.ceil((peak * (1 + o.headroom)) / o.level - 1e-9);
   const text = `forecast ${num(peak)}${o.unit ? ` ${o.unit}` : ''} by ${hhmm(until)} (+${Math.round(o.timeToReadyMs / 60_000)} min time-to-ready, ${Math.round(o.headroom * 100)}% headroom) → ${members}`;
   return { members, text };
+}
+
+export interface DemandFloorOptions {
+  /** From a scale-out to the member serving (ms): for the sentence, the level is what such a member meets. */
+  timeToReadyMs: number;
+  /** Demand one member carries before the reactive policy scales out: the target × (1 + tolerance). */
+  capacity: number;
+  /** Standard deviations of demand above its recent level to cover. */
+  margin: number;
+  /** Extra capacity over that (fraction). */
+  headroom: number;
+  unit?: string;
+}
+
+/**
+ * The members that cover the demand expected one time-to-ready from now: the recent level plus `margin` standard
+ * deviations of a reading around it, over what a member carries. It leads scale-in too (decide() scales in to it
+ * without waiting out stabilization, never below the reactive recommendation): it already looks past the noise that
+ * stabilization waits out.
+ */
+export function demandFloor(nc: Nowcast, now: number, o: DemandFloorOptions): { members: number; text: string; leadsScaleIn: true } {
+  const demand = (nc.level + o.margin * nc.sigma) * (1 + o.headroom);
+  const members = Math.max(0, Math.ceil(demand / o.capacity - 1e-9));
+  const u = o.unit ? ` ${o.unit}` : '';
+  const head = o.headroom ? `, ${Math.round(o.headroom * 100)}% headroom` : '';
+  const text = `forecast ${num(demand)}${u} at ${hhmm(now + o.timeToReadyMs)} (+${Math.round(o.timeToReadyMs / 60_000)} min time-to-ready): level ${num(nc.level)} over ${nc.samples} readings + ${o.margin}σ (σ ${num(nc.sigma)})${head}, ${num(o.capacity)} per member → ${members}`;
+  return { members, text, leadsScaleIn: true };
 }
 
 export interface ScheduleView {

@@ -7,6 +7,7 @@ import type { DecisionRecord } from '../policy/decision-log';
 import type { MetricReading, PolicyState } from '../policy/engine';
 import type { AlarmDropCode, QueuedRequest, RequestKind, RequestOrigin } from '../policy/requests';
 import type { UnhealthyMark } from '../policy/health';
+import type { DemandWindow } from '../policy/nowcast';
 
 export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin };
 /** A queued request, as the status shows it. */
@@ -69,6 +70,8 @@ export interface AutoscalerState {
   schedulesApplied?: string[];
   /** The latest forecast (small: a few dozen values), or why it is set aside. */
   forecast?: ForecastState;
+  /** The prediction metric's recent readings (the demand floor's window) and its pooled spread. */
+  demand?: DemandWindow;
   /** The cluster's warm VMs at the last reconcile, readiest first. */
   warm?: WarmVm[];
   /** After a failed refill, the next is not tried before this (ms). */

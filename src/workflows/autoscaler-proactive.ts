@@ -3,8 +3,10 @@
 // same ScheduleClock and forecastFloor.
 import { log } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
+import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { forecastFloor } from '../policy/proactive';
+import { emptyDemandWindow, MIN_SAMPLES, nowcast, observeDemand, totalDemand } from '../policy/nowcast';
+import { demandFloor, forecastFloor } from '../policy/proactive';
 import { upcoming } from '../policy/schedules';
 import type { ForecastStatus, ScheduleStatus } from './autoscaler-messages';
 import { clock, memberCount, record, type Autoscaling } from './autoscaler-state';
@@ -99,14 +101,42 @@ export async function refreshForecast(a: Autoscaling, now: number): Promise<void
   }
 }
 
-/** The forecast's floor for decide() now, if a forecast is in use; in forecastOnly mode, what it would be. */
-export function forecastNow(a: Autoscaling, now: number): { members: number; text: string; only: boolean } | undefined {
+// Specs kept in the state of runs begun before the demand floor lack its two settings.
+const windowOf = (p: NonNullable<ClusterSpec['prediction']>) => (p.window as number | undefined) ?? 1_800_000;
+const marginOf = (p: NonNullable<ClusterSpec['prediction']>) => (p.margin as number | undefined) ?? 2;
+
+/**
+ * Keeps the prediction metric's reading, as the pool's total demand, in the recent window the demand floor starts
+ * from (values to 4 significant digits: the window is state). A failed reading adds nothing.
+ */
+export function observeForecastDemand(a: Autoscaling, readings: Record<string, MetricReading>, members: number, now: number): void {
+  const { s } = a;
+  const p = s.spec.prediction;
+  const metric = p && predictionMetric(s.spec);
+  if (!p || !metric?.target) return;
+  const r = readings[metric.name];
+  const total = r && totalDemand(metric, r, members);
+  if (total === undefined) return;
+  s.demand = observeDemand(s.demand ?? emptyDemandWindow(), now, Number(total.toPrecision(4)), { windowMs: windowOf(p) });
+}
+
+/**
+ * The forecast's floor for decide() now, if a forecast is in use; in forecastOnly mode, what it would be. Runs begun
+ * before the demand floor (not `a.demandFloor`) keep the seasonal forecast's peak as their floor.
+ */
+export function forecastNow(a: Autoscaling, now: number): { members: number; text: string; only: boolean; leadsScaleIn?: boolean } | undefined {
   const { s } = a;
   const p = s.spec.prediction;
   const f = s.forecast;
   if (!p || !f?.values) return undefined;
   const metric = predictionMetric(s.spec);
   if (!metric?.target) return undefined;
+  if (a.demandFloor) {
+    const level = s.demand && nowcast(s.demand, now, { windowMs: windowOf(p) });
+    if (!level) return undefined;
+    const capacity = metric.target.value * (1 + s.spec.autoscaling.tolerance);
+    return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin: marginOf(p), headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
+  }
   const floor = forecastFloor({ startMs: f.startMs!, stepMs: f.stepMs!, values: f.values }, now, { timeToReadyMs: timeToReady(a), level: metric.target.value, headroom: p.headroom, unit: metric.name });
   return floor && { ...floor, only: p.forecastOnly };
 }
@@ -135,6 +165,6 @@ export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | nu
     nextRefresh: f ? new Date(f.nextRefresh).toISOString() : null,
     timeToReadyMs: timeToReady(a),
     members: floor?.members ?? null,
-    text: floor ? `${floor.text} (at ${hhmm(now)})` : null,
+    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values && a.demandFloor ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window) before the demand floor applies` : null,
   };
 }

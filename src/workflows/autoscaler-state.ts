@@ -23,6 +23,8 @@ export interface Autoscaling {
   warmFill?: { workflowId: string; count: number };
   /** The schedules' clock, for the spec it was made for. */
   clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
+  /** Whether this run's forecast floor is the demand floor (patched: runs begun before it keep the seasonal peak). */
+  demandFloor?: boolean;
   /** What was last sent to the worker's metrics, and when (not state: a new run or worker sends again). */
   reported?: { key: string; at: number };
 }

@@ -10,7 +10,7 @@ import type { Activities } from '../activities';
 import type { AutoscalerInput, RunRecord } from './autoscaler-messages';
 import { installHandlers } from './autoscaler-handlers';
 import { reconcile } from './autoscaler-reconcile';
-import { forecastNow, nextScheduleWake, refreshForecast, watchSchedules } from './autoscaler-proactive';
+import { forecastNow, nextScheduleWake, observeForecastDemand, refreshForecast, watchSchedules } from './autoscaler-proactive';
 import { refillWarmPool, reuseCount, takeWarm } from './autoscaler-warm';
 import { boundsNow, memberCount, record, refreshConditions, reportMetrics, startState, type Autoscaling } from './autoscaler-state';
 import { metricsSink } from './metrics-sink';
@@ -174,6 +174,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   const healthReplacement = patched('health-replacement');
   // Likewise schedules and forecasts.
   const proactive = patched('proactive-scaling');
+  // And the demand floor (the recent level plus a margin) in place of the seasonal forecast's peak.
+  a.demandFloor = proactive && patched('forecast-demand-floor');
   for (;;) {
     if (clearWakeEarly) a.wake = false;
     if (a.deleting) {
@@ -241,6 +243,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       pollDueAt = undefined;
     }
     if (proactive) await refreshForecast(a, Date.now());
+    if (a.demandFloor) observeForecastDemand(a, readings, n, Date.now());
     if (!s.paused && s.spec.metrics.length > 0) {
       const fc = proactive ? forecastNow(a, Date.now()) : undefined;
       const d = decide({ now: Date.now(), current: n, min, max, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, state: s.policy, forecast: fc && !fc.only ? fc : undefined });

@@ -2,7 +2,10 @@
 import { clusterSpecSchema, scheduleSchema } from '../../src/config/spec';
 import { TraceForecaster, type PredictionUnderTest } from '../../src/policy/backtest';
 import { forecastSeries, peakBetween, smape } from '../../src/policy/forecast';
-import { forecastFloor, ScheduleClock } from '../../src/policy/proactive';
+import { decide, initialPolicyState } from '../../src/policy/engine';
+import { emptyDemandWindow, nowcast, observeDemand, totalDemand } from '../../src/policy/nowcast';
+import { demandFloor, forecastFloor, ScheduleClock } from '../../src/policy/proactive';
+import { autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { lastFiring, nextScheduleChange, openWindows, scheduledBounds, type ScheduleSpec } from '../../src/policy/schedules';
 
 const sched = (over: Partial<ScheduleSpec> & { cron: string }): ScheduleSpec => ({ name: 'w', timezone: 'UTC', ...over });
@@ -130,10 +133,111 @@ describe('forecasts', () => {
     const clean = Array.from({ length: minutes }, (_, i) => cycle(Math.floor(i / 5)));
     const t = 16 * 86_400_000 + 7 * 60_000; // mid-bucket: the bucket in progress must not be read either
     const poisoned = clean.map((v, i) => (i * 60_000 >= t - ((t % STEP)) ? v * 1000 : v));
-    const p: PredictionUnderTest = { level: 10, headroom: 0, stepMs: STEP, historyMs: 14 * 86_400_000, horizonMs: 6 * H, refreshMs: H, maxError: 2, forecastOnly: false, timeToReadyMs: STEP };
+    const p: PredictionUnderTest = { level: 10, headroom: 0, stepMs: STEP, historyMs: 14 * 86_400_000, horizonMs: 6 * H, refreshMs: H, maxError: 2, forecastOnly: false, timeToReadyMs: STEP, windowMs: 30 * 60_000, margin: 2, capacity: 11 };
     const a = new TraceForecaster({ stepMs: 60_000, values: clean }, p).at(t);
     const b = new TraceForecaster({ stepMs: 60_000, values: poisoned }, p).at(t);
     expect(a).toBeDefined();
     expect(b).toEqual(a);
+  });
+});
+
+describe('the demand floor: recent level plus a pooled margin', () => {
+  const M = 60_000;
+  const o = { windowMs: 30 * M };
+  /** A window fed `values` one a minute from minute 0. */
+  const fed = (values: number[]) => {
+    const w = emptyDemandWindow();
+    values.forEach((v, i) => observeDemand(w, i * M, v, o));
+    return w;
+  };
+
+  test.each([
+    ['too few readings', [100, 100, 100], 3 * M],
+    ['readings spanning less than half the window', Array(10).fill(100), 10 * M],
+    ['readings older than the window (the loop stopped reading)', Array(40).fill(100), 200 * M],
+  ])('no level from %s', (_why, values, now) => {
+    expect(nowcast(fed(values as number[]), now as number, o)).toBeUndefined();
+  });
+
+  test('the level is the window mean; the spread is pooled from each reading against the level before it', () => {
+    // Alternating 90/110 for an hour: the level of the last 30 minutes is 100, and each reading strays about 10.
+    const w = fed(Array.from({ length: 60 }, (_, i) => (i % 2 ? 110 : 90)));
+    const nc = nowcast(w, 59 * M, o)!;
+    expect(nc.samples).toBe(30);
+    expect(nc.level).toBeCloseTo(100, 6);
+    expect(nc.sigma).toBeGreaterThan(9);
+    expect(nc.sigma).toBeLessThan(11.5);
+    // √level scaling: the same dispersion at a quarter of the level is half the spread.
+    expect(Math.sqrt(nc.dispersion * 25)).toBeCloseTo(nc.sigma / 2, 6);
+  });
+
+  test('a steady demand has no spread; the old spread decays with a one-day half-life', () => {
+    const w = fed([...Array.from({ length: 60 }, (_, i) => (i % 2 ? 150 : 50)), ...Array(60).fill(100)]);
+    const before = nowcast(w, 119 * M, o)!.sigma;
+    expect(before).toBeGreaterThan(30);
+    for (let i = 120; i < 120 + 2 * 1440; i++) observeDemand(w, i * M, 100, o);
+    const after = nowcast(w, (120 + 2 * 1440 - 1) * M, o)!;
+    expect(after.level).toBe(100);
+    // Two days of steady readings: the spread's sums weigh the old noise about a quarter, against two days of zeros.
+    expect(after.sigma).toBeLessThan(before / 4);
+  });
+
+  test('bad readings and readings out of order change nothing', () => {
+    const w = fed([100, 100, 100, 100, 100]);
+    const copy = JSON.stringify(w);
+    observeDemand(w, 10 * M, NaN, o);
+    observeDemand(w, 10 * M, -1, o);
+    observeDemand(w, 2 * M, 500, o);
+    expect(JSON.stringify(w)).toBe(copy);
+  });
+
+  test('a per-member reading stands for the pool total times the members', () => {
+    const perMember = metricSchema.parse({ name: 'c', source: { haproxy: {} }, target: { value: 10 } });
+    const total = metricSchema.parse({ name: 'rps', source: { haproxy: {} }, target: { value: 10, perMember: false } });
+    expect(totalDemand(perMember, { value: 7 }, 3)).toBe(21);
+    expect(totalDemand(total, { value: 7 }, 3)).toBe(7);
+    expect(totalDemand(total, { error: 'down' }, 3)).toBeUndefined();
+  });
+
+  test.each([
+    // level, sigma, margin, headroom, capacity → members
+    [100, 10, 2, 0, 44, 3], // 120 / 44 = 2.7
+    [100, 10, 0, 0, 44, 3], // 100 / 44 = 2.3
+    [88, 0, 2, 0, 44, 2], // exactly two members' worth
+    [100, 10, 2, 0.1, 44, 3], // 132 / 44 = 3
+    [100, 10, 2.5, 0.1, 44, 4], // 137.5 / 44 = 3.1
+    [0, 0, 2, 0, 44, 0],
+  ])('level %d, σ %d, margin %d, headroom %d, %d per member → %d', (level, sigma, margin, headroom, capacity, members) => {
+    const f = demandFloor({ level, sigma, dispersion: 1, samples: 30 }, 0, { timeToReadyMs: 3 * M, capacity, margin, headroom, unit: 'rps' });
+    expect(f.members).toBe(members);
+    expect(f.leadsScaleIn).toBe(true);
+  });
+
+  test('the decision says which part won and why', () => {
+    const f = demandFloor({ level: 700, sigma: 56, dispersion: 4.5, samples: 120 }, Date.parse('2026-11-24T10:42:00Z'), { timeToReadyMs: 3 * M, capacity: 44, margin: 2, headroom: 0, unit: 'rps' });
+    expect(f.text).toBe('forecast 812 rps at 10:45 (+3 min time-to-ready): level 700 over 120 readings + 2σ (σ 56.0), 44.0 per member → 19');
+  });
+});
+
+describe('decide() with a forecast that leads scale-in', () => {
+  const metric = metricSchema.parse({ name: 'rps', source: { haproxy: {} }, target: { value: 40, perMember: false } });
+  const as = autoscalingSchema.parse({ tolerance: 0.1, scaleInStabilization: 600, scaleInCooldown: 0, scaleOutCooldown: 0 });
+  // Ten minutes ago the reactive policy wanted 10: stabilization alone holds 10.
+  const state = { ...initialPolicyState(), recommendations: [{ at: 0, desired: 10 }] };
+  const at = (value: number, forecast?: { members: number; leadsScaleIn?: boolean }) =>
+    decide({ now: 60_000, current: 10, min: 1, max: 20, metrics: [metric], autoscaling: as, readings: { rps: { value } }, state, forecast: forecast && { text: 'forecast', ...forecast } });
+
+  test.each([
+    // reading, forecast members, leads → desired, code
+    [200, undefined, undefined, 10, 'Stabilized'], // reactive wants 5; stabilization holds 10
+    [200, 7, false, 10, 'Stabilized'], // a floor that does not lead: stabilization still holds
+    [200, 7, true, 7, 'Forecast'], // the floor leads: straight down to it
+    [200, 3, true, 5, 'BelowTarget'], // never below the reactive recommendation
+    [200, 12, true, 12, 'Forecast'], // a floor above the pool scales out
+    [600, 3, true, 15, 'AboveTarget'], // the reactive policy wants more: it wins
+  ])('reading %d, floor %s (leads %s) → %d (%s)', (value, members, leads, desired, code) => {
+    const d = at(value, members === undefined ? undefined : { members, leadsScaleIn: leads });
+    expect(d.desired).toBe(desired);
+    expect(d.code).toBe(code);
   });
 });

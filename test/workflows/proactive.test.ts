@@ -46,20 +46,24 @@ test('a schedule raises min; its bounds hold across continue-as-new, and the win
 
 const forecastOf = (value: number) => ({ ok: true as const, forecast: { startMs: Date.now() - 60_000, stepMs: 300_000, values: Array(72).fill(value), error: 0.1, lagsDays: [1, 2, 3] } });
 
-test('a forecast raises the pool ahead of demand, and says so', async () => {
+test('while the forecast fits, the demand floor raises the pool over the reactive policy, and says so', async () => {
   const world = new World();
-  world.reading = { value: 10 };
+  // Readings alternate 60 and 140 rps: the reactive policy wants at most 4 members of 40; the recent level 100 plus
+  // two pooled standard deviations (about 40 each) over 44 per member wants 5.
+  let polls = 0;
+  world.readingFrom = () => ({ value: ++polls % 2 ? 60 : 140 });
   world.forecast = forecastOf(200);
-  const { handle, taskQueue } = await start({ prediction: { timeToReady: '2m' } });
+  const { handle, taskQueue } = await start({ prediction: { timeToReady: '2m', window: '20s' } });
   await withWorker(local.env, world, taskQueue, async () => {
-    const st = await until('5 members', 15_000, async () => {
+    const st = await until('5 members', 45_000, async () => {
       const s = await status(handle);
       return s.current === 5 && !s.currentOperation ? s : undefined;
     });
     const d = st.decisions.find((x) => x.code === 'Forecast')!;
     expect(d.source).toBe('forecast');
-    expect(d.reason).toMatch(/forecast 200 rps by \d\d:\d\d \(\+2 min time-to-ready, 0% headroom\) → 5/);
+    expect(d.reason).toMatch(/forecast 1\d\d(\.\d)? rps at \d\d:\d\d \(\+2 min time-to-ready\): level \d+(\.\d)? over \d+ readings \+ 2σ \(σ \d+(\.\d)?\), 44\.0 per member → 5/);
     expect(st.forecast).toMatchObject({ state: 'in use', members: 5, timeToReadyMs: 120_000 });
+    expect(st.decisions.every((x) => x.desired <= 5)).toBe(true);
     // Refreshed on its own schedule (hourly), not on every poll.
     expect(world.forecastCalls).toBe(1);
   });
@@ -67,18 +71,24 @@ test('a forecast raises the pool ahead of demand, and says so', async () => {
 
 test('forecastOnly records what the forecast would do and does not act', async () => {
   const world = new World();
-  world.reading = { value: 10 };
+  // Readings alternate 5 and 75 rps: the reactive policy wants 1 or 2 members; the demand floor (level 40 plus two
+  // standard deviations of about 35) would want 3.
+  let polls = 0;
+  world.readingFrom = () => ({ value: ++polls % 2 ? 5 : 75 });
   world.forecast = forecastOf(200);
-  const { handle, taskQueue } = await start({ prediction: { forecastOnly: true } });
+  const { handle, taskQueue } = await start({ prediction: { forecastOnly: true, window: '20s' } });
   await withWorker(local.env, world, taskQueue, async () => {
-    const st = await until('a forecast-only entry', 15_000, async () => {
+    const st = await until('a forecast-only entry', 45_000, async () => {
       const s = await status(handle);
-      return s.decisions.some((d) => d.code === 'ForecastOnly') ? s : undefined;
+      return s.decisions.some((d) => d.reason.includes('forecast only, not applied')) ? s : undefined;
     });
-    expect(st.current).toBe(1);
-    expect(st.runs).toHaveLength(1);
     expect(st.forecast?.state).toBe('forecast only');
-    expect(st.decisions.find((d) => d.code === 'ForecastOnly')!.reason).toMatch(/forecast only, not applied: forecast 200 rps/);
+    // In the entry of whatever the reactive policy did (a hold is coded ForecastOnly).
+    expect(st.decisions.find((d) => d.reason.includes('forecast only, not applied'))!.reason).toMatch(/forecast only, not applied: forecast \d+(\.\d+)? rps at \d\d:\d\d .* → 3$/);
+    // Watched, never applied: no decision took the forecast's count.
+    expect(st.decisions.filter((d) => d.code === 'Forecast' || d.source === 'forecast')).toEqual([]);
+    expect(Math.max(...st.decisions.map((d) => d.desired))).toBeLessThanOrEqual(2);
+    expect(st.current).toBeLessThanOrEqual(2);
   });
 });
 
