@@ -23,8 +23,6 @@ export interface DemandTrace {
 
 /** Prediction as the spec configures it, in the units the simulation needs. */
 export interface PredictionUnderTest {
-  /** Demand one member should carry (the metric's target). */
-  level: number;
   headroom: number;
   stepMs: number;
   historyMs: number;

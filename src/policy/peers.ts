@@ -1,5 +1,6 @@
 // The policies poolpilot is compared with, written as specs of its own engine, and a whole backtest run over them.
 import { autoscalingSchema, metricSchema, type AutoscalingSpec, type ClusterSpec, type MetricSpec } from '../config/spec';
+import { memberCapacity } from './proactive';
 import { oracle, relativeToOracle, simulate, type DemandTrace, type PolicyUnderTest, type PoolModel, type PredictionUnderTest, type Simulation } from './backtest';
 
 export const PEERS = ['fixed-step', 'hpa', 'aws', 'oracle'] as const;
@@ -88,7 +89,7 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
   const level = targetPerMember(metric);
   // A target tracker holds while the load per member is within target × (1 + tolerance): that is the most the spec
   // means a member to carry. A threshold policy's is its high threshold.
-  const capacityPerMember = o.capacityPerMember ?? (metric.target ? level * (1 + spec.autoscaling.tolerance) : level);
+  const capacityPerMember = o.capacityPerMember ?? (metric.target ? memberCapacity(level, spec.autoscaling.tolerance) : level);
   if (!(capacityPerMember > 0)) throw new BacktestInputError(`metric ${metric.name} implies no capacity per member; give --capacity-per-member`);
   const bounds = { min: o.min ?? spec.min, max: o.max ?? spec.max };
   if (bounds.min > bounds.max) throw new BacktestInputError(`min ${bounds.min} is above max ${bounds.max}`);
@@ -98,7 +99,6 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
   const p = spec.prediction;
   // The trace is in the backtest metric's unit, so its target is the level that turns forecast demand into members.
   const prediction: PredictionUnderTest | undefined = p && {
-    level,
     headroom: p.headroom,
     stepMs: p.step,
     historyMs: p.history,
@@ -109,7 +109,7 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
     timeToReadyMs: p.timeToReady ?? model.timeToReadyMs,
     windowMs: p.window,
     margin: p.margin,
-    capacity: level * (1 + spec.autoscaling.tolerance),
+    capacity: memberCapacity(level, spec.autoscaling.tolerance),
   };
   const proactive = spec.schedules.length > 0 || !!prediction;
   const policies = [simulate(trace, model, { ...reactive, schedules: spec.schedules, prediction })];

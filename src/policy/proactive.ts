@@ -31,6 +31,9 @@ export function forecastFloor(f: Pick<Forecast, 'startMs' | 'stepMs' | 'values'>
   return { members, text };
 }
 
+/** What a member carries before a target tracker scales out: the target × (1 + tolerance). */
+export const memberCapacity = (target: number, tolerance: number): number => target * (1 + tolerance);
+
 export interface DemandFloorOptions {
   /** From a scale-out to the member serving (ms): for the sentence, the level is what such a member meets. */
   timeToReadyMs: number;

@@ -6,7 +6,7 @@ import type { ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
 import { emptyDemandWindow, MIN_SAMPLES, nowcast, observeDemand, totalDemand } from '../policy/nowcast';
-import { demandFloor, forecastFloor } from '../policy/proactive';
+import { demandFloor, forecastFloor, memberCapacity } from '../policy/proactive';
 import { upcoming } from '../policy/schedules';
 import type { ForecastStatus, ScheduleStatus } from './autoscaler-messages';
 import { clock, memberCount, record, type Autoscaling } from './autoscaler-state';
@@ -134,7 +134,7 @@ export function forecastNow(a: Autoscaling, now: number): { members: number; tex
   if (a.demandFloor) {
     const level = s.demand && nowcast(s.demand, now, { windowMs: windowOf(p) });
     if (!level) return undefined;
-    const capacity = metric.target.value * (1 + s.spec.autoscaling.tolerance);
+    const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
     return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin: marginOf(p), headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
   }
   const floor = forecastFloor({ startMs: f.startMs!, stepMs: f.stepMs!, values: f.values }, now, { timeToReadyMs: timeToReady(a), level: metric.target.value, headroom: p.headroom, unit: metric.name });

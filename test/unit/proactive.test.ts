@@ -133,7 +133,7 @@ describe('forecasts', () => {
     const clean = Array.from({ length: minutes }, (_, i) => cycle(Math.floor(i / 5)));
     const t = 16 * 86_400_000 + 7 * 60_000; // mid-bucket: the bucket in progress must not be read either
     const poisoned = clean.map((v, i) => (i * 60_000 >= t - ((t % STEP)) ? v * 1000 : v));
-    const p: PredictionUnderTest = { level: 10, headroom: 0, stepMs: STEP, historyMs: 14 * 86_400_000, horizonMs: 6 * H, refreshMs: H, maxError: 2, forecastOnly: false, timeToReadyMs: STEP, windowMs: 30 * 60_000, margin: 2, capacity: 11 };
+    const p: PredictionUnderTest = { headroom: 0, stepMs: STEP, historyMs: 14 * 86_400_000, horizonMs: 6 * H, refreshMs: H, maxError: 2, forecastOnly: false, timeToReadyMs: STEP, windowMs: 30 * 60_000, margin: 2, capacity: 11 };
     const a = new TraceForecaster({ stepMs: 60_000, values: clean }, p).at(t);
     const b = new TraceForecaster({ stepMs: 60_000, values: poisoned }, p).at(t);
     expect(a).toBeDefined();
