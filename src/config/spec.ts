@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { duration } from './duration';
 import { balancerOf } from './balancer';
+import { DEMAND_WINDOW_MIN_READINGS } from './limits';
 
 /** A cluster's name, as the spec, the API's URLs and the tokens' patterns take it. */
 export const clusterName = z
@@ -397,6 +398,10 @@ export const clusterSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['prediction', 'query'], message: `metric ${m.name} is ${m.target.perMember ? 'a per-member average' : 'not a Prometheus metric'}: give prediction.query for the pool's total demand (e.g. sum(...))` });
       if (!s.prometheus) ctx.addIssue({ code: 'custom', path: ['prediction'], message: 'prediction reads history from Prometheus: the spec needs prometheus.url' });
       if (p.step > p.horizon) ctx.addIssue({ code: 'custom', path: ['prediction', 'step'], message: 'step is longer than horizon' });
+      // A window must hold the readings of more polls than that, or the spread is never measured and the floor waits forever.
+      const polls = DEMAND_WINDOW_MIN_READINGS + 1;
+      if (p.window < polls * s.autoscaling.pollInterval)
+        ctx.addIssue({ code: 'custom', path: ['prediction', 'window'], message: `window ${p.window / 1000} s holds fewer than ${polls} polls of ${s.autoscaling.pollInterval / 1000} s: the demand floor needs ${DEMAND_WINDOW_MIN_READINGS} readings in it before each new one; make it at least ${(polls * s.autoscaling.pollInterval) / 1000} s` });
     }
     const names = s.metrics.map((m) => m.name);
     names.forEach((n, i) => {

@@ -40,6 +40,8 @@ export const TEMPORAL_SERVER_MODULE = `go.temporal.io/server@${TEMPORAL_SERVER_V
 const APT_TOOLS: { name: string; pkg: string; production?: boolean; paths?: string[] }[] = [
   { name: 'haproxy', pkg: 'haproxy' },
   { name: 'prometheus', pkg: 'prometheus' },
+  // Backfills the lab's Prometheus with history (src/lab/backfill.ts); the same package.
+  { name: 'promtool', pkg: 'prometheus' },
   { name: 'socat', pkg: 'socat' },
   { name: 'locust', pkg: 'python3-locust' },
   { name: 'wrk', pkg: 'wrk' },
@@ -48,7 +50,7 @@ const APT_TOOLS: { name: string; pkg: string; production?: boolean; paths?: stri
   { name: 'postgres', pkg: 'postgresql', production: true, paths: ['/usr/lib/postgresql/*/bin'] },
 ];
 
-export type ToolName = GoTool['name'] | 'haproxy' | 'prometheus' | 'socat' | 'locust' | 'wrk' | 'initdb' | 'postgres';
+export type ToolName = GoTool['name'] | 'haproxy' | 'prometheus' | 'promtool' | 'socat' | 'locust' | 'wrk' | 'initdb' | 'postgres';
 export type Tools = Record<ToolName, string>;
 
 function onPath(name: string): string | undefined {

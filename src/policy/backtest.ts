@@ -8,7 +8,7 @@
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
 import { forecastSeries, smape, type Forecast } from './forecast';
-import { emptyDemandWindow, nowcast, observeDemand, totalDemand, type DemandWindow } from './nowcast';
+import { emptyDemandWindow, nowcast, observeDemand, SPREAD_READINGS, totalDemand, type DemandWindow } from './nowcast';
 import { demandFloor, ScheduleClock } from './proactive';
 import type { ScheduleSpec } from './schedules';
 
@@ -302,7 +302,7 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
     const f = forecaster?.at(t);
     let floor: ReturnType<typeof demandFloor> | undefined;
     if (p) {
-      const nc = { windowMs: p.windowMs };
+      const nc = { windowMs: p.windowMs, minSpreadReadings: SPREAD_READINGS };
       demand = observeDemand(demand, t, totalDemand(policy.metric, reading, ready) ?? NaN, nc);
       const level = f && !p.forecastOnly ? nowcast(demand, t, nc) : undefined;
       if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: p.margin, headroom: p.headroom });

@@ -207,10 +207,13 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
   // Stabilization: scale in only to the highest recommendation of the window — unless a forecast leads the scale-in.
   state.recommendations.push({ at: now, desired });
   const fc = input.forecast;
+  /** Whether the forecast's sentence is in the reason already (it leads the scale-in and holds the pool). */
+  let forecastNoted = false;
   if (desired < current && fc?.leadsScaleIn) {
     if (fc.members > desired) {
       desired = Math.min(fc.members, current);
       code = 'Forecast';
+      forecastNoted = true;
       note(() => `${fc.text}; no scale-in below it`);
     }
   } else if (desired < current) {
@@ -227,7 +230,7 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
   if (fc && fc.members > desired) {
     desired = fc.members;
     code = 'Forecast';
-    note(() => fc.text);
+    if (!forecastNoted) note(() => fc.text);
   }
 
   if (desired > max) {

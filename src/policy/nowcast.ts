@@ -11,6 +11,7 @@
 // window's level per unit of level (for Poisson arrivals, the scale of one count), so the margin grows with √level,
 // as counting noise does, and one figure serves both a quiet night and a busy noon.
 
+import { DEMAND_WINDOW_MIN_READINGS } from '../config/limits';
 import type { MetricSpec } from '../config/spec';
 import type { MetricReading } from './engine';
 
@@ -30,6 +31,14 @@ export interface NowcastOptions {
   windowMs: number;
   /** Half-life of the pooled spread (ms); default one day. */
   halfLifeMs?: number;
+  /**
+   * Readings' worth of demand at the current level the pooled spread must rest on before a level is given (default
+   * 0: none beyond MIN_SAMPLES). The first readings after a start, or after long idle, are few and a ramp is most of
+   * them, so the spread they give is far too wide: on the lab, a pool started into a step of load was sent to its
+   * max. Counted in demand (the decaying sum of levels), not in readings, so idle readings do not count. SPREAD_READINGS
+   * is what poolpilot uses.
+   */
+  minSpreadReadings?: number;
 }
 
 export interface Nowcast {
@@ -47,7 +56,9 @@ export const emptyDemandWindow = (): DemandWindow => ({ points: [], rr: 0, level
 
 const DAY = 86_400_000;
 /** Readings needed in the window before a level is trusted, and before a reading counts toward the spread. */
-export const MIN_SAMPLES = 4;
+export const MIN_SAMPLES = DEMAND_WINDOW_MIN_READINGS;
+/** Readings' worth of demand the pooled spread rests on before the demand floor applies (about √(2/30) ≈ 26% error). */
+export const SPREAD_READINGS = 30;
 
 function meanOf(points: [number, number][]): number {
   let s = 0;
@@ -81,7 +92,8 @@ export function observeDemand(w: DemandWindow, at: number, value: number, o: Now
 
 /**
  * The recent level and spread at `now`, or undefined until the window holds MIN_SAMPLES readings spanning at least
- * half of it, with a spread measured (so a fresh start, or readings stopped for longer than the window, wait).
+ * half of it, with a spread measured from `minSpreadReadings` readings' worth of demand at that level (so a fresh
+ * start, or readings stopped for longer than the window, wait).
  */
 export function nowcast(w: DemandWindow, now: number, o: NowcastOptions): Nowcast | undefined {
   let from = 0;
@@ -89,6 +101,7 @@ export function nowcast(w: DemandWindow, now: number, o: NowcastOptions): Nowcas
   const points = from ? w.points.slice(from) : w.points;
   if (points.length < MIN_SAMPLES || points[points.length - 1]![0] - points[0]![0] < o.windowMs / 2 || !(w.level > 0)) return undefined;
   const level = meanOf(points);
+  if (o.minSpreadReadings && !(w.level >= o.minSpreadReadings * level)) return undefined;
   const dispersion = w.rr / w.level;
   return { level, sigma: Math.sqrt(dispersion * level), dispersion, samples: points.length };
 }

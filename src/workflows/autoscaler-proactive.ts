@@ -5,7 +5,7 @@ import { log } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { emptyDemandWindow, MIN_SAMPLES, nowcast, observeDemand, totalDemand } from '../policy/nowcast';
+import { emptyDemandWindow, MIN_SAMPLES, nowcast, observeDemand, SPREAD_READINGS, totalDemand } from '../policy/nowcast';
 import { demandFloor, forecastFloor, memberCapacity } from '../policy/proactive';
 import { upcoming } from '../policy/schedules';
 import type { ForecastStatus, ScheduleStatus } from './autoscaler-messages';
@@ -132,7 +132,7 @@ export function forecastNow(a: Autoscaling, now: number): { members: number; tex
   const metric = predictionMetric(s.spec);
   if (!metric?.target) return undefined;
   if (a.demandFloor) {
-    const level = s.demand && nowcast(s.demand, now, { windowMs: windowOf(p) });
+    const level = s.demand && nowcast(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: a.spreadEvidence ? SPREAD_READINGS : 0 });
     if (!level) return undefined;
     const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
     return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin: marginOf(p), headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
@@ -165,6 +165,6 @@ export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | nu
     nextRefresh: f ? new Date(f.nextRefresh).toISOString() : null,
     timeToReadyMs: timeToReady(a),
     members: floor?.members ?? null,
-    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values && a.demandFloor ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window) before the demand floor applies` : null,
+    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values && a.demandFloor ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window${a.spreadEvidence ? `, and ${SPREAD_READINGS} for the spread` : ''}) before the demand floor applies` : null,
   };
 }

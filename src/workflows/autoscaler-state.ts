@@ -25,6 +25,8 @@ export interface Autoscaling {
   clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
   /** Whether this run's forecast floor is the demand floor (patched: runs begun before it keep the seasonal peak). */
   demandFloor?: boolean;
+  /** Whether the demand floor waits for a spread from SPREAD_READINGS readings (patched, as above). */
+  spreadEvidence?: boolean;
   /** What was last sent to the worker's metrics, and when (not state: a new run or worker sends again). */
   reported?: { key: string; at: number };
 }

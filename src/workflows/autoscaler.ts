@@ -176,6 +176,8 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   const proactive = patched('proactive-scaling');
   // And the demand floor (the recent level plus a margin) in place of the seasonal forecast's peak.
   a.demandFloor = proactive && patched('forecast-demand-floor');
+  // And the floor waiting for a spread measured from enough readings.
+  a.spreadEvidence = a.demandFloor && patched('demand-floor-spread-evidence');
   for (;;) {
     if (clearWakeEarly) a.wake = false;
     if (a.deleting) {

@@ -3,7 +3,7 @@ import { clusterSpecSchema, scheduleSchema } from '../../src/config/spec';
 import { TraceForecaster, type PredictionUnderTest } from '../../src/policy/backtest';
 import { forecastSeries, peakBetween, smape } from '../../src/policy/forecast';
 import { decide, initialPolicyState } from '../../src/policy/engine';
-import { emptyDemandWindow, nowcast, observeDemand, totalDemand } from '../../src/policy/nowcast';
+import { emptyDemandWindow, nowcast, observeDemand, SPREAD_READINGS, totalDemand } from '../../src/policy/nowcast';
 import { demandFloor, forecastFloor, ScheduleClock } from '../../src/policy/proactive';
 import { autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { lastFiring, nextScheduleChange, openWindows, scheduledBounds, type ScheduleSpec } from '../../src/policy/schedules';
@@ -73,19 +73,31 @@ describe('schedules', () => {
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toMatch(message);
   });
-  test('prediction needs a total to forecast', () => {
-    const r = clusterSpecSchema.safeParse({
-      name: 'web',
-      vsphere: { url: 'https://v/sdk', credentialRef: 'x', datacenter: 'D', template: '/D/t', folder: '/D/f', resourcePool: '/D/p', network: 'n' },
-      loadBalancer: { socket: '/s', backend: 'web', memberPort: 80 },
-      prometheus: { url: 'http://p:9090' },
-      min: 1,
-      max: 4,
-      metrics: [{ name: 'conns', source: { prometheus: { query: 'avg(x)' } }, target: { value: 4 } }],
-      prediction: {},
+  /** A spec with prediction, whatever `over` sets. */
+  const withPrediction = (over: Record<string, unknown>) =>
+    clusterSpecSchema.safeParse({
+        name: 'web',
+        vsphere: { url: 'https://v/sdk', credentialRef: 'x', datacenter: 'D', template: '/D/t', folder: '/D/f', resourcePool: '/D/p', network: 'n' },
+        loadBalancer: { socket: '/s', backend: 'web', memberPort: 80 },
+        prometheus: { url: 'http://p:9090' },
+        min: 1,
+        max: 4,
+        ...over,
     });
+  test('prediction needs a total to forecast', () => {
+    const r = withPrediction({ metrics: [{ name: 'conns', source: { prometheus: { query: 'avg(x)' } }, target: { value: 4 } }], prediction: {} });
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toMatch(/conns is a per-member average: give prediction.query/);
+  });
+  test.each([
+    ['1m', '15s', false],
+    ['75s', '15s', true],
+    ['30m', '15s', true],
+    ['20s', '5s', false],
+  ])('a demand window of %s with polls every %s is %s', (window, pollInterval, ok) => {
+    const r = withPrediction({ metrics: [{ name: 'rps', source: { prometheus: { query: 'sum(x)' } }, target: { value: 4, perMember: false } }], autoscaling: { pollInterval }, prediction: { window } });
+    expect(r.success).toBe(ok);
+    if (!ok) expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['prediction', 'window'], message: expect.stringMatching(/^window \d+ s holds fewer than 5 polls of \d+ s: the demand floor needs 4 readings in it before each new one; make it at least \d+ s$/) })]);
   });
 });
 
@@ -182,6 +194,29 @@ describe('the demand floor: recent level plus a pooled margin', () => {
     expect(after.sigma).toBeLessThan(before / 4);
   });
 
+  test("with minSpreadReadings, no level until the spread rests on that many readings' worth of demand", () => {
+    const wait = { ...o, minSpreadReadings: SPREAD_READINGS };
+    // An hour idle, then a step to 150: idle readings carry no demand, so the ramp would be the whole spread.
+    const values = [...Array(60).fill(0), ...Array(60).fill(150)];
+    const w = emptyDemandWindow();
+    const levels = values.map((v, i) => {
+      observeDemand(w, i * M, v, wait);
+      return nowcast(w, i * M, wait);
+    });
+    // Idle: no spread measured yet (the floor needs some demand), as without the option.
+    expect(levels[59]).toBeUndefined();
+    // From the step, it waits until the levels summed reach 30 readings at the current level.
+    const first = levels.findIndex((l, i) => i >= 60 && l !== undefined);
+    expect(first).toBeGreaterThan(60 + SPREAD_READINGS);
+    expect(levels.slice(first).every((l) => l !== undefined)).toBe(true);
+    // Without it, the level comes as soon as the window allows, with the ramp's spread far above the noise (none).
+    expect(nowcast(w, 119 * M, o)!.sigma).toBeGreaterThan(30);
+    const early = emptyDemandWindow();
+    values.slice(0, 75).forEach((v, i) => observeDemand(early, i * M, v, o));
+    expect(nowcast(early, 74 * M, o)!.sigma).toBeGreaterThan(50);
+    expect(nowcast(early, 74 * M, wait)).toBeUndefined();
+  });
+
   test('bad readings and readings out of order change nothing', () => {
     const w = fed([100, 100, 100, 100, 100]);
     const copy = JSON.stringify(w);
@@ -239,5 +274,11 @@ describe('decide() with a forecast that leads scale-in', () => {
     const d = at(value, members === undefined ? undefined : { members, leadsScaleIn: leads });
     expect(d.desired).toBe(desired);
     expect(d.code).toBe(code);
+  });
+
+  test('a floor above the pool that leads says so once', () => {
+    const d = at(200, { members: 12, leadsScaleIn: true });
+    expect(d.reason.split('forecast').length - 1).toBe(1);
+    expect(d.reason).toMatch(/forecast; no scale-in below it$/);
   });
 });
