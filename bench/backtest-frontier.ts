@@ -100,8 +100,8 @@ runBench(async () => {
   for (const peer of peers.filter((p) => p.label !== 'oracle' && p.label !== 'spec-reactive-only')) {
     const b = bestWithin(sweep, peer.mh);
     const r = bestWithin(ref, peer.mh);
-    const spec = b ? `${b.label}: ${fmt(b.under)} under at ${fmt(b.mh)} mh (${b.under < peer.under ? 'beats it' : 'does not beat it'})` : `no point is within its member-hours (least: ${fmt(Math.min(...sweep.map((p) => p.mh)))})`;
+    const verdict = b ? `${b.label}: ${fmt(b.under)} under at ${fmt(b.mh)} mh (${b.under < peer.under ? 'beats it' : 'does not beat it'})` : `no point is within its member-hours (least: ${fmt(Math.min(...sweep.map((p) => p.mh)))})`;
     const reference = r ? `reference ${r.label}: ${fmt(r.under)}` : 'reference: none within';
-    console.log(`at ${peer.label}'s ${fmt(peer.mh)} member-hours (its under ${fmt(peer.under)}): ${spec}; ${reference}`);
+    console.log(`at ${peer.label}'s ${fmt(peer.mh)} member-hours (its under ${fmt(peer.under)}): ${verdict}; ${reference}`);
   }
 });

@@ -165,6 +165,6 @@ export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | nu
     nextRefresh: f ? new Date(f.nextRefresh).toISOString() : null,
     timeToReadyMs: timeToReady(a),
     members: floor?.members ?? null,
-    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values && a.demandFloor ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window${a.spreadEvidence ? `, and ${SPREAD_READINGS} for the spread` : ''}) before the demand floor applies` : null,
+    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values && a.demandFloor ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window${a.spreadEvidence ? `, and a spread from ${SPREAD_READINGS} readings' worth of demand` : ''}) before the demand floor applies` : null,
   };
 }
