@@ -7,6 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseClusterSpec } from '../../src/config/spec';
 import { applyCluster, clusterStatus, deleteCluster, waitIdle } from '../../src/client/clusters';
+import { PrometheusSource } from '../../src/activities/metrics/prometheus';
 import { backfillCounter } from '../../src/lab/backfill';
 import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { backendServers, eventually, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
@@ -42,13 +43,6 @@ function steadyLoad(perSecond: number): { stop: () => Promise<{ ok: number; fail
   };
 }
 
-async function prometheusValue(query: string): Promise<number | undefined> {
-  const res = await fetch(`${lab().prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
-  const v = body.data?.result?.[0]?.value[1];
-  return v === undefined ? undefined : Number(v);
-}
-
 beforeAll(async () => {
   const now = Date.now();
   const written = backfillCounter(path.join(TEST_LAB.dataDir!, 'prometheus'), {
@@ -62,7 +56,8 @@ beforeAll(async () => {
   expect(written.samples).toBe(7200);
   // Prometheus loads new blocks within a minute; the forecast reads its history when the autoscaler starts.
   await eventually('Prometheus serving the backfilled history', 120_000, async () => {
-    const v = await prometheusValue(`${HISTORY.replace('[1m]', '[1m] offset 29h')}`);
+    // No data yet is an error from the client ("returned no data"): keep waiting.
+    const v = await new PrometheusSource(lab().prometheusUrl!).query(HISTORY.replace('[1m]', '[1m] offset 29h')).catch(() => undefined);
     return v !== undefined && v > 0 ? true : undefined;
   });
   w = await startWorker('test-prediction');
