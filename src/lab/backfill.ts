@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { PrometheusSource } from '../activities/metrics/prometheus';
 import { findTool } from './tools';
 
 export interface CounterHistory {
@@ -62,4 +63,57 @@ export function backfillCounter(storageDir: string, h: CounterHistory): { sample
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+export interface DailyCycle {
+  /** Requests per second at the quietest hour (02:00) and at the busiest (14:00), local time. */
+  trough: number;
+  peak: number;
+}
+
+/** Requests per second at time t (ms) of a daily cycle: lowest at 02:00 and highest at 14:00, local time, smooth between. */
+export function dailyCycleRate(c: DailyCycle, t: number): number {
+  const d = new Date(t);
+  const hour = d.getHours() + d.getMinutes() / 60 + d.getSeconds() / 3600;
+  return c.trough + ((c.peak - c.trough) * (1 - Math.cos((2 * Math.PI * (hour - 2)) / 24))) / 2;
+}
+
+/** The lab's HAProxy backend request counter (without `_total`), as its Prometheus scrapes it and specs query it. */
+export const LAB_REQUESTS_COUNTER = 'haproxy_backend_http_requests';
+
+/**
+ * Backfills `hours` of a daily cycle of a counter, ending `endMs`, at 15 s steps (the lab's scrape interval). The
+ * end should be a minute or more before now, so that a live [1m] rate never sees the history's last samples.
+ */
+export function backfillDailyCycle(
+  storageDir: string,
+  o: DailyCycle & { metric: string; labels: Record<string, string>; hours: number; endMs: number },
+): { samples: number; blocks: number } {
+  const problem = historyProblem(o);
+  if (problem) throw new Error(problem);
+  return backfillCounter(storageDir, {
+    metric: o.metric,
+    labels: o.labels,
+    fromMs: o.endMs - o.hours * 3_600_000,
+    toMs: o.endMs,
+    stepMs: 15_000,
+    rate: (t) => dailyCycleRate(o, t),
+  });
+}
+
+/** The checks `lab history` makes of its numbers; undefined if they hold. */
+export function historyProblem(o: { hours: number; trough: number; peak: number }): string | undefined {
+  if (!Number.isFinite(o.hours) || o.hours < 1 || o.hours > 24 * 15) return `--hours must be 1 to 360 (15 days), not ${o.hours}`;
+  if (!Number.isFinite(o.trough) || o.trough < 0) return `--trough must be a rate of 0 or more, not ${o.trough}`;
+  if (!Number.isFinite(o.peak) || o.peak < o.trough) return `--peak must be at least --trough (${o.trough}), not ${o.peak}`;
+  return undefined;
+}
+
+/**
+ * Whether Prometheus at `url` serves a rate of `selector` (a counter's series selector) `hoursAgo` hours back: a
+ * backfilled block is loaded. No data yet, or no answer, is false.
+ */
+export async function historyServed(url: string, selector: string, hoursAgo: number): Promise<boolean> {
+  const v = await new PrometheusSource(url).query(`sum(rate(${selector}[1m] offset ${Math.round(hoursAgo * 60)}m))`).catch(() => undefined);
+  return v !== undefined && v > 0;
 }

@@ -7,14 +7,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseClusterSpec } from '../../src/config/spec';
 import { applyCluster, clusterStatus, deleteCluster, waitIdle } from '../../src/client/clusters';
-import { PrometheusSource } from '../../src/activities/metrics/prometheus';
-import { backfillCounter } from '../../src/lab/backfill';
+import { backfillDailyCycle, historyServed } from '../../src/lab/backfill';
 import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { backendServers, eventually, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
 
 const CLUSTER = 'pred';
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const HISTORY = 'sum(rate(lab_history_requests_total[1m]))';
 let w: TestWorker;
 
@@ -44,22 +41,17 @@ function steadyLoad(perSecond: number): { stop: () => Promise<{ ok: number; fail
 }
 
 beforeAll(async () => {
-  const now = Date.now();
-  const written = backfillCounter(path.join(TEST_LAB.dataDir!, 'prometheus'), {
+  const written = backfillDailyCycle(path.join(TEST_LAB.dataDir!, 'prometheus'), {
     metric: 'lab_history_requests',
     labels: { source: 'backfill' },
-    fromMs: now - 30 * HOUR,
-    toMs: now - 15_000,
-    stepMs: 15_000,
-    rate: (t) => 40 + 20 * Math.sin((2 * Math.PI * t) / DAY),
+    hours: 30,
+    endMs: Date.now() - 60_000,
+    trough: 20,
+    peak: 60,
   });
-  expect(written.samples).toBe(7200);
+  expect(written.samples).toBe(7201);
   // Prometheus loads new blocks within a minute; the forecast reads its history when the autoscaler starts.
-  await eventually('Prometheus serving the backfilled history', 120_000, async () => {
-    // No data yet is an error from the client ("returned no data"): keep waiting.
-    const v = await new PrometheusSource(lab().prometheusUrl!).query(HISTORY.replace('[1m]', '[1m] offset 29h')).catch(() => undefined);
-    return v !== undefined && v > 0 ? true : undefined;
-  });
+  await eventually('Prometheus serving the backfilled history', 120_000, async () => ((await historyServed(lab().prometheusUrl!, 'lab_history_requests_total', 29)) ? true : undefined));
   w = await startWorker('test-prediction');
 });
 afterAll(async () => {

@@ -66,6 +66,10 @@ const wrong: [string, string[], RegExp][] = [
   ['a missing required option', ['scale-out', '--count', '1'], /required option '--cluster <file\|name>' not specified/],
   ['a spec file that does not parse', ['cluster', 'apply', '-f', path.join(__dirname, '..', '..', 'package.json')], /invalid cluster spec .*package\.json/],
   ['an unknown peer', ['backtest', '--cluster', 'examples/web.yaml', '--trace', 'x.csv', '--compare', 'hpa,k8s'], /--compare: unknown policy k8s/],
+  ['lab history: a rate that is not a number', ['lab', 'history', '--peak', 'lots'], /--peak must be a number of 0 or more, not "lots"/],
+  ['lab history: more than 15 days', ['lab', 'history', '--hours', '400'], /--hours must be 1 to 360 \(15 days\), not 400/],
+  ['lab history: a peak under the trough', ['lab', 'history', '--trough', '50', '--peak', '10'], /--peak must be at least --trough \(50\), not 10/],
+  ['lab history with no lab up', ['lab', 'history', '--data-dir', '/nonexistent/lab'], /the lab at \/nonexistent\/lab is not up with Prometheus: run "poolpilot lab up" first/],
   ['--lab-dir with no lab up', ['--lab-dir', '/nonexistent/lab', 'cluster', 'list'], /no lab is up in \/nonexistent\/lab/],
   ['--lab before a command is a flag, not a folder', ['--lab', 'cluster', 'scale', 'web', '--out', 'x'], /--out must be a whole number of at least 1, not "x"/],
 ];
