@@ -5,6 +5,7 @@ import { ClusterRequestError } from '../client/clusters';
 import { TraceError } from '../config/trace';
 import { BacktestInputError } from '../policy/peers';
 import { TokensFileError } from '../config/tokens';
+import { HistoryRequestError } from '../lab/backfill';
 
 /** A wrong command line: a missing or malformed option, an unknown cluster. */
 export class UsageError extends Error {
@@ -17,7 +18,7 @@ export class RefusedRunError extends Error {
 }
 
 /** Errors whose meaning is "the request was wrong; nothing was changed". */
-export const WRONG_REQUEST: (new (...args: never[]) => Error)[] = [UsageError, RefusedRunError, SpecError, SettingsError, ClusterRequestError, TraceError, BacktestInputError, TokensFileError];
+export const WRONG_REQUEST: (new (...args: never[]) => Error)[] = [UsageError, RefusedRunError, SpecError, SettingsError, ClusterRequestError, TraceError, BacktestInputError, TokensFileError, HistoryRequestError];
 
 export function exitCodeOf(err: unknown): 1 | 2 {
   return WRONG_REQUEST.some((t) => err instanceof t) ? 2 : 1;

@@ -197,29 +197,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--trough <rps>', 'requests per second at 02:00 local time', amount('--trough'), 5)
     .option('--peak <rps>', 'requests per second at 14:00 local time', amount('--peak'), 60)
     .action(async (o: { dataDir?: string; hours: number; trough: number; peak: number }) => {
-      const { labStatus } = await import('../lab/lab');
-      const { backfillDailyCycle, historyProblem, historyServed, LAB_REQUESTS_COUNTER } = await import('../lab/backfill');
-      const problem = historyProblem(o);
-      if (problem) throw new UsageError(problem);
-      const st = labStatus(labDir(o));
-      const prometheus = st.components.find((c) => c.name === 'prometheus');
-      if (!st.state || !st.endpoints?.prometheusUrl || !prometheus?.running) throw new UsageError(`the lab at ${labDir(o)} is not up with Prometheus: run "poolpilot lab up" first`);
-      const url = st.endpoints.prometheusUrl;
-      const labels = { proxy: st.endpoints.haproxyBackend, source: 'backfill' };
-      const selector = `${LAB_REQUESTS_COUNTER}_total{proxy="${labels.proxy}",source="backfill"}`;
-      // A second history would interleave with the first in the same series, and its rates would be nonsense.
-      const { PrometheusSource } = await import('../activities/metrics/prometheus');
-      const earlier = await new PrometheusSource(url).query(`count(count_over_time(${selector}[15d]))`).catch(() => 0);
-      if (earlier > 0) throw new UsageError(`the lab's Prometheus already has a backfilled history (${selector}): "poolpilot lab down --purge" and "lab up" for a fresh one`);
-      // End two minutes ago, so a live [1m] rate never sees the history's last samples.
-      const written = backfillDailyCycle(path.join(st.state.config.dataDir, 'prometheus'), { ...o, metric: LAB_REQUESTS_COUNTER, labels, endMs: Date.now() - 120_000 });
-      console.log(`wrote ${written.samples} samples of ${selector} (${o.hours} h, ${o.trough} to ${o.peak} requests/s) in ${written.blocks} block(s); waiting for Prometheus to load them (it looks once a minute)…`);
-      const deadline = Date.now() + 150_000;
-      while (!(await historyServed(url, selector, o.hours - 1))) {
-        if (Date.now() > deadline) throw new Error(`Prometheus at ${url} has not loaded the history in 150 s: see ${path.join(st.state.config.dataDir, 'logs', 'prometheus.log')}`);
-        await new Promise((r) => setTimeout(r, 5000));
-      }
-      console.log(`Prometheus serves the history. A spec whose demand query reads ${LAB_REQUESTS_COUNTER}_total{proxy="${labels.proxy}"} now has a forecast to trust: poolpilot --lab cluster apply examples/web-predictive.yaml`);
+      const { labHistory } = await import('../lab/backfill');
+      await labHistory(labDir(o), o, (line) => console.log(line));
     });
 
   program

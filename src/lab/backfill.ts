@@ -117,3 +117,36 @@ export async function historyServed(url: string, selector: string, hoursAgo: num
   const v = await new PrometheusSource(url).query(`sum(rate(${selector}[1m] offset ${Math.round(hoursAgo * 60)}m))`).catch(() => undefined);
   return v !== undefined && v > 0;
 }
+
+/** A `lab history` request refused for its input or the lab's state: nothing was written. */
+export class HistoryRequestError extends Error {
+  override name = 'HistoryRequestError';
+}
+
+/**
+ * `poolpilot lab history`: backfills a daily cycle of the lab backend's request counter into the lab's Prometheus (a
+ * series of its own, `source="backfill"`, ending two minutes ago so a live [1m] rate never sees it) and returns once
+ * Prometheus serves it. Refused, with nothing written, for bad numbers, a lab not up, or a history already there.
+ */
+export async function labHistory(dataDir: string, o: DailyCycle & { hours: number }, log: (line: string) => void): Promise<void> {
+  const problem = historyProblem(o);
+  if (problem) throw new HistoryRequestError(problem);
+  const { labStatus } = await import('./lab');
+  const st = labStatus(dataDir);
+  const prometheus = st.components.find((c) => c.name === 'prometheus');
+  if (!st.state || !st.endpoints?.prometheusUrl || !prometheus?.running) throw new HistoryRequestError(`the lab at ${dataDir} is not up with Prometheus: run "poolpilot lab up" first`);
+  const url = st.endpoints.prometheusUrl;
+  const labels = { proxy: st.endpoints.haproxyBackend, source: 'backfill' };
+  const selector = `${LAB_REQUESTS_COUNTER}_total{proxy="${labels.proxy}",source="backfill"}`;
+  // A second history would interleave with the first in the same series, and its rates would be nonsense.
+  const earlier = await new PrometheusSource(url).query(`count(count_over_time(${selector}[15d]))`).catch(() => 0);
+  if (earlier > 0) throw new HistoryRequestError(`the lab's Prometheus already has a backfilled history (${selector}): "poolpilot lab down --purge" and "lab up" for a fresh one`);
+  const written = backfillDailyCycle(path.join(st.state.config.dataDir, 'prometheus'), { ...o, metric: LAB_REQUESTS_COUNTER, labels, endMs: Date.now() - 120_000 });
+  log(`wrote ${written.samples} samples of ${selector} (${o.hours} h, ${o.trough} to ${o.peak} requests/s) in ${written.blocks} block(s); waiting for Prometheus to load them (it looks once a minute)…`);
+  const deadline = Date.now() + 150_000;
+  while (!(await historyServed(url, selector, o.hours - 1))) {
+    if (Date.now() > deadline) throw new Error(`Prometheus at ${url} has not loaded the history in 150 s: see ${path.join(st.state.config.dataDir, 'logs', 'prometheus.log')}`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+  log(`Prometheus serves the history. A spec whose demand query reads ${LAB_REQUESTS_COUNTER}_total{proxy="${labels.proxy}"} now has a forecast to trust: poolpilot --lab cluster apply -f examples/web-predictive.yaml`);
+}
