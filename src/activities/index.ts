@@ -8,6 +8,8 @@ import { VsphereCompute } from './compute/vsphere';
 import { deadline, withCancellation } from './cancellation';
 import type { CredentialResolver } from './credentials';
 import { permanent } from './errors';
+import { LoginGate } from './login-gate';
+import { FAILED_LOGIN_INTERVAL_MS } from '../config/settings';
 import { balancers } from './loadbalancer';
 import type { PoolMember } from './loadbalancer/provider';
 import { metricSource } from './metrics';
@@ -19,6 +21,8 @@ import { forecastSeries, type ForecastResult } from '../policy/forecast';
 export interface ActivityDeps {
   credentials: CredentialResolver;
   logger: Logger;
+  /** Refused logins, shared by every vSphere and controller client of this worker (default: one per 5 minutes). */
+  loginGate?: LoginGate;
 }
 
 export interface VmRequest {
@@ -91,6 +95,7 @@ export function createActivities(deps: ActivityDeps) {
 
 function buildActivities(deps: ActivityDeps) {
   const vimClients = new Map<string, VimClient>();
+  const loginGate = deps.loginGate ?? new LoginGate(FAILED_LOGIN_INTERVAL_MS);
   const computes = new Map<string, VsphereCompute>();
 
   function compute(spec: VsphereSpec): VsphereCompute {
@@ -101,7 +106,7 @@ function buildActivities(deps: ActivityDeps) {
       let client = vimClients.get(clientKey);
       if (!client) {
         const cred = deps.credentials(spec.credentialRef);
-        client = new VimClient({ url: spec.url, ...cred, insecure: spec.insecure, caFile: spec.caFile, thumbprint: spec.thumbprint });
+        client = new VimClient({ url: spec.url, ...cred, insecure: spec.insecure, caFile: spec.caFile, thumbprint: spec.thumbprint, loginGate });
         vimClients.set(clientKey, client);
       }
       c = new VsphereCompute(client, spec);
@@ -110,7 +115,7 @@ function buildActivities(deps: ActivityDeps) {
     return c;
   }
 
-  const lb = balancers(deps.credentials);
+  const lb = balancers(deps.credentials, loginGate);
   const log = (cluster: string, vm?: string) => deps.logger.child({ cluster, ...(vm ? { vm } : {}) });
 
   return {
@@ -165,12 +170,22 @@ function buildActivities(deps: ActivityDeps) {
       return outcome;
     },
 
-    /** Waits until the balancer's own health check passes for the member. */
-    async waitPoolMemberHealthy(req: MemberRequest): Promise<PoolMember> {
+    /**
+     * Waits until the balancer's own health check passes for the member. A member the balancer lost meanwhile (a
+     * restart or reload drops dynamic servers) is added again at `address` and waited for; without an address (calls
+     * recorded before it was passed) the loss fails the attempt.
+     */
+    async waitPoolMemberHealthy(req: MemberRequest & { address?: string }): Promise<PoolMember> {
       const balancer = lb(req.loadBalancer);
+      const { healthCheck: h } = req.loadBalancer;
       let last: PoolMember | undefined;
-      const up = await poll(`health of ${req.name}`, req.loadBalancer.healthCheck.timeout, balancer.pollIntervalMs, async () => {
+      const up = await poll(`health of ${req.name}`, h.timeout, balancer.pollIntervalMs, async () => {
         last = await balancer.getMember(req.name);
+        if (!last && req.address) {
+          await balancer.addMember(req.name, req.address, req.loadBalancer.memberPort, { intervalMs: h.interval, rise: h.rise, fall: h.fall });
+          log(req.cluster, req.name).warn({ address: req.address }, `pool member was lost by ${poolLabel(req.loadBalancer)} while waiting for its health check: added again`);
+          return undefined;
+        }
         if (!last) throw new Error(`pool member ${req.name} is not in ${poolLabel(req.loadBalancer)}`);
         return last.status === 'UP' && last.checkPassed ? last : undefined;
       });

@@ -7,7 +7,8 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseClusterSpecText } from '../config/load';
+import { parseClusterSpecText, parseClusterSpecValue } from '../config/load';
+import { jsonNestingProblem, MAX_ALERTS_PER_WEBHOOK, SPEC_LIMITS } from '../config/limits';
 import { loadSettings } from '../config/settings';
 import { clusterName, SpecError } from '../config/spec';
 import { loadTokens, TokenRegistry, type Principal, type Right } from '../config/tokens';
@@ -18,7 +19,7 @@ import { ApiMetrics, metricsHandler } from '../telemetry/metrics';
 import { applyCluster, ClusterRequestError, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, sendRequest, setPaused } from './clusters';
 
 /** Bodies above this are refused with 413 before they are read in full. */
-export const BODY_LIMIT = 1 << 20;
+export const BODY_LIMIT = SPEC_LIMITS.bytes;
 
 const errorReply = z.object({ error: z.string(), problems: z.array(z.string()).optional() }).describe('what is wrong, in one message');
 
@@ -61,7 +62,10 @@ const alertSchema = z.looseObject({
 });
 
 const alertmanagerBody = z
-  .looseObject({ status: z.string().optional(), alerts: z.array(alertSchema, { error: 'not an Alertmanager webhook: "alerts" must be a list' }) })
+  .looseObject({
+    status: z.string().optional(),
+    alerts: z.array(alertSchema, { error: 'not an Alertmanager webhook: "alerts" must be a list' }).max(MAX_ALERTS_PER_WEBHOOK, `at most ${MAX_ALERTS_PER_WEBHOOK} alerts in one call (Alertmanager's max_alerts)`),
+  })
   .describe("Alertmanager's webhook payload (version 4)");
 
 const senlinActions: Record<string, RequestKind> = { CLUSTER_SCALE_OUT: 'scale-out', CLUSTER_SCALE_IN: 'scale-in', CLUSTER_RESIZE: 'set-desired' };
@@ -93,6 +97,14 @@ export async function buildApi(client: Client, o: ApiOptions = {}): Promise<Fast
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, return503OnClosing: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // JSON bodies are measured before they are parsed: one nested thousands deep is a 400 naming the limit, not a
+  // stack overflow in a parser or serializer further on. The rest is fastify's own parser (prototype poisoning).
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const problem = jsonNestingProblem(body as string);
+    if (problem) return done(Object.assign(new Error(problem), { statusCode: 400 }), undefined);
+    return jsonParser(req, body as string, done);
+  });
   // Specs may be posted as YAML too.
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -141,8 +153,10 @@ export async function buildApi(client: Client, o: ApiOptions = {}): Promise<Fast
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ error: `unsupported content-type ${JSON.stringify(req.headers['content-type'])}: send application/json` });
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply.code(400).send({ error: 'the body is empty: send a JSON object' });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
+    // An internal error's text (a stack overflow, a library's message) is for the log, never for the caller.
     req.log.error(err);
-    return reply.code(500).send({ error: err.message });
+    console.error(`poolpilot API: request ${req.id} (${req.method} ${req.url.split('?')[0]}) failed:`, err);
+    return reply.code(500).send({ error: `internal error (request ${req.id}); the API's log has the details` });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0]}` }));
 
@@ -169,8 +183,7 @@ export async function buildApi(client: Client, o: ApiOptions = {}): Promise<Fast
       },
     },
     async (req, reply) => {
-      const text = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-      const loaded = parseClusterSpecText(text, 'request body');
+      const loaded = typeof req.body === 'string' ? parseClusterSpecText(req.body, 'request body') : parseClusterSpecValue(req.body, 'request body');
       const who = req.principal;
       if (who && !who.may('admin', loaded.spec.name)) return reply.code(403).send({ error: `token ${who.name} is not admin on cluster ${loaded.spec.name}` });
       return applyCluster(client, loaded, by(req));

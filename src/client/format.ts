@@ -16,6 +16,10 @@ export function formatStatus(st: AutoscalerStatus): string {
     `cooldown: scale-out ${formatDuration(st.cooldown.scaleOutMs)}, scale-in ${formatDuration(st.cooldown.scaleInMs)}`,
     `current operation: ${st.currentOperation ?? 'none'}${st.queue.length ? `; queued: ${st.queue.map((q) => `${q.kind} ${q.n} (${q.source})`).join(', ')}` : ''}`,
   ];
+  for (const b of st.backoff ?? []) {
+    const what = b.suspended ? 'suspended (a fault no retry mends)' : `backing off after ${b.failures} failed run(s) in a row`;
+    lines.push(`${b.kind}: ${what}: ${b.code ? `${b.code}: ` : ''}${b.message}; next ${b.suspended ? 'probe' : 'attempt'} at ${b.retryAt.slice(11, 19)}Z; \`poolpilot cluster resume ${st.cluster}\` tries now`);
+  }
   if (st.specBounds && (st.specBounds.minBy || st.specBounds.maxBy)) {
     lines.push(`bounds in force: [${st.min}, ${st.max}]${st.specBounds.minBy ? `, min by schedule ${st.specBounds.minBy}` : ''}${st.specBounds.maxBy ? `, max by schedule ${st.specBounds.maxBy}` : ''} (spec: [${st.specBounds.min}, ${st.specBounds.max}])`);
   }

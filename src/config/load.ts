@@ -1,6 +1,7 @@
 // Reads cluster specs (YAML or JSON) for the CLI and the API; workflows never import this.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import YAML from 'yaml';
+import { SPEC_LIMITS } from './limits';
 import { parseClusterSpec, SpecError, type ClusterSpec } from './spec';
 
 /**
@@ -12,22 +13,40 @@ export interface LoadedSpec {
   spec: ClusterSpec;
 }
 
+const tooLarge = (bytes: number) => `${bytes} bytes, over the limit of ${SPEC_LIMITS.bytes} (a spec is a few kilobytes)`;
+
 export function parseClusterSpecText(text: string, source = 'spec'): LoadedSpec {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > SPEC_LIMITS.bytes) throw new SpecError(source, [tooLarge(bytes)]);
   let raw: unknown;
   try {
-    raw = YAML.parse(text);
+    // Aliases expand into copies: a few lines of anchors could otherwise make millions of values.
+    raw = YAML.parse(text, { maxAliasCount: 100 });
   } catch (err) {
+    // The parser recurses into flow collections: "[[[[…" thousands deep exhausts its stack, which says nothing useful.
+    // (It wraps the RangeError in its own error, keeping the message.)
+    if (err instanceof RangeError || /Maximum call stack size exceeded/.test((err as Error).message)) throw new SpecError(source, [`nested more than ${SPEC_LIMITS.depth} levels deep`]);
     throw new SpecError(source, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
   }
+  return { raw, spec: parseClusterSpec(raw, source) };
+}
+
+/** A spec already parsed from JSON (the API's body): the same checks as a spec's text, from the value. */
+export function parseClusterSpecValue(raw: unknown, source = 'spec'): LoadedSpec {
   return { raw, spec: parseClusterSpec(raw, source) };
 }
 
 export function loadClusterSpecFile(file: string): LoadedSpec {
   let text: string;
   try {
+    // The size first: a 10 GB file is refused without being read.
+    const { size } = statSync(file);
+    if (size > SPEC_LIMITS.bytes) throw new SpecError(file, [tooLarge(size)]);
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SpecError(file, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    if (err instanceof SpecError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SpecError(file, [code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot read the file: ${code ?? (err as Error).message}`]);
   }
   return parseClusterSpecText(text, file);
 }

@@ -2,6 +2,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { duration } from './duration';
+
+/** One refused login per endpoint and user every five minutes: three in a quarter hour, under common lockout thresholds. */
+export const FAILED_LOGIN_INTERVAL_MS = 300_000;
 
 /** The checkout poolpilot runs from: the nearest folder above this file with package.json (from src/ or dist/src/). */
 export const PROJECT_ROOT = ((): string => {
@@ -46,6 +50,11 @@ export const settingsSchema = z.object({
    * (as --lab does); unset, nothing outside the lab's own commands ever reads a lab.
    */
   POOLPILOT_LAB_DIR: z.string().min(1).optional(),
+  /**
+   * After vCenter or a balancer's controller refuses a login, the worker signs in there as that user again only after
+   * this long (a duration: "5m", "30s"); every cluster and run in the worker shares the refusal meanwhile.
+   */
+  POOLPILOT_FAILED_LOGIN_INTERVAL: duration.default(FAILED_LOGIN_INTERVAL_MS),
   /** Lab tools built elsewhere (else .tools/bin, then PATH). */
   POOLPILOT_TEMPORAL_BIN: z.string().min(1).optional(),
   POOLPILOT_VCSIM_BIN: z.string().min(1).optional(),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { duration } from './duration';
 import { balancerOf } from './balancer';
-import { DEMAND_WINDOW_MIN_READINGS } from './limits';
+import { DEMAND_WINDOW_MIN_READINGS, FAILURE_BACKOFF_DEFAULTS, SPEC_LIMITS, structureProblem } from './limits';
 
 /** A cluster's name, as the spec, the API's URLs and the tokens' patterns take it. */
 export const clusterName = z
@@ -212,6 +212,14 @@ export const metricSchema = z
     message: 'needs exactly one of target or threshold',
   });
 
+export const failureBackoffSchema = z
+  .object({
+    initial: duration.default(FAILURE_BACKOFF_DEFAULTS.initial),
+    max: duration.default(FAILURE_BACKOFF_DEFAULTS.max),
+  })
+  .strict()
+  .refine((b) => b.initial >= 1000 && b.initial <= b.max, { message: 'initial must be at least 1s and at most max', path: ['initial'] });
+
 export const autoscalingSchema = z
   .object({
     pollInterval: duration.default(10_000),
@@ -235,6 +243,11 @@ export const autoscalingSchema = z
     continueAsNewAfter: z.number().int().min(1).default(500),
     /** How many decisions the status keeps. */
     decisionLog: z.number().int().min(1).max(500).default(50),
+    /**
+     * Consecutive failed runs of a direction wait initial, 2×initial, … up to max before the next attempt; a fault no
+     * retry mends (credentials, a missing template…) suspends that direction with one probe per max.
+     */
+    failureBackoff: failureBackoffSchema.default(() => failureBackoffSchema.parse({})),
   })
   .strict();
 
@@ -360,13 +373,13 @@ export const clusterSpecSchema = z
     provisioningConcurrency: z.number().int().min(1).max(50).default(5),
     drainGracePeriod: duration.default(30_000),
     deletionPolicy: z.enum(['YOUNGEST_FIRST', 'OLDEST_FIRST']).default('YOUNGEST_FIRST'),
-    metrics: z.array(metricSchema).default([]),
+    metrics: z.array(metricSchema).max(SPEC_LIMITS.metrics, `at most ${SPEC_LIMITS.metrics} metrics`).default([]),
     autoscaling: autoscalingSchema.default(() => autoscalingSchema.parse({})),
     health: healthSchema.default(() => healthSchema.parse({})),
     warmPool: warmPoolSchema.default(() => warmPoolSchema.parse({})),
     /** Lifecycle hooks, as AWS lifecycle hooks: run in order at each member's launch or termination. */
-    hooks: z.array(hookSchema).default([]),
-    schedules: z.array(scheduleSchema).default([]),
+    hooks: z.array(hookSchema).max(SPEC_LIMITS.hooks, `at most ${SPEC_LIMITS.hooks} hooks`).default([]),
+    schedules: z.array(scheduleSchema).max(SPEC_LIMITS.schedules, `at most ${SPEC_LIMITS.schedules} schedules`).default([]),
     prediction: predictionSchema.optional(),
   })
   .strict()
@@ -443,6 +456,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 }
 
 export function parseClusterSpec(data: unknown, source = 'spec'): ClusterSpec {
+  // Measured before zod walks it: a value nested thousands deep or with millions of entries is refused in one line.
+  const shape = structureProblem(data);
+  if (shape) throw new SpecError(source, [shape]);
   const result = clusterSpecSchema.safeParse(data);
   if (!result.success) throw new SpecError(source, formatIssues(result.error.issues));
   return result.data;

@@ -1,9 +1,11 @@
 // A cluster's conditions, as Kubernetes shows an HPA's: each a function of what holds now, so it clears with its cause.
 //
-// AbleToScale: can a run change the pool now (no failed run or reconcile outstanding; cooldowns are named).
+// AbleToScale: can a run change the pool now (no suspension, failed run or reconcile outstanding; cooldowns are named).
 // ScalingActive: is the policy deciding (metrics configured and readable, not paused).
 // ScalingLimited: did the last policy decision want more than max or less than min.
 // The phase shown beside them is derived from the same facts.
+
+import { holdReason, type Backoffs } from './backoff';
 
 export type ConditionType = 'AbleToScale' | 'ScalingActive' | 'ScalingLimited';
 export type ConditionStatus = 'True' | 'False';
@@ -27,6 +29,9 @@ export interface ClusterFacts {
   running?: { kind: 'scale-out' | 'scale-in'; workflowId: string };
   /** The latest run, if it failed in full or in part; cleared by the next run that fully succeeds. */
   failedRun?: { workflowId: string; outcome: string; partial: boolean };
+  /** Directions held back by failed runs (backing off, or suspended by a permanent fault). */
+  backoff?: Backoffs;
+  cluster?: string;
   /** The latest reconcile's error; cleared by the next reconcile that succeeds. */
   reconcileError?: string;
   metricCount: number;
@@ -44,8 +49,20 @@ type Draft = Omit<Condition, 'lastTransitionTime'>;
 
 function ableToScale(f: ClusterFacts): Draft {
   const c = (status: ConditionStatus, reason: string, message: string): Draft => ({ type: 'AbleToScale', status, reason, message });
+  // A suspension comes first: its reason is the fault's code (CredentialMissing, TemplateNotFound…), what to fix.
+  const suspended = (['scale-out', 'scale-in'] as const).flatMap((kind) => (f.backoff?.[kind]?.suspended ? [{ kind, b: f.backoff[kind]! }] : []));
+  if (suspended.length) {
+    const message = suspended.map(({ kind, b }) => holdReason(kind, b, f.now, f.cluster ?? 'CLUSTER')).join('; ');
+    return c('False', suspended[0]!.b.code ?? 'ScalingSuspended', message);
+  }
   if (f.reconcileError) return c('False', 'ReconcileFailed', `the last reconcile of vSphere and the balancer failed: ${f.reconcileError}`);
-  if (f.failedRun) return c('False', f.failedRun.partial ? 'RunPartlyFailed' : 'RunFailed', `${f.failedRun.workflowId}: ${f.failedRun.outcome}`);
+  if (f.failedRun) {
+    const waiting = (['scale-out', 'scale-in'] as const).flatMap((kind) => {
+      const b = f.backoff?.[kind];
+      return b && b.retryAt > f.now ? [`${kind} backs off: next attempt in ${Math.ceil((b.retryAt - f.now) / 1000)} s (failure ${b.failures} in a row)`] : [];
+    });
+    return c('False', f.failedRun.partial ? 'RunPartlyFailed' : 'RunFailed', `${f.failedRun.workflowId}: ${f.failedRun.outcome}${waiting.length ? `; ${waiting.join('; ')}` : ''}`);
+  }
   if (f.running) return c('True', 'ScalingInProgress', `${f.running.workflowId} is running`);
   const { scaleOutMs: o, scaleInMs: i } = f.cooldown;
   if (o > 0 && i > 0) return c('True', 'BackoffBoth', `cooldowns: scale-out ${Math.ceil(o / 1000)} s, scale-in ${Math.ceil(i / 1000)} s left`);

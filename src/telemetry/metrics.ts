@@ -28,6 +28,8 @@ export const ACTIVITY_STEPS: Record<string, string> = {
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
+const RUN_KINDS = ['scale-out', 'scale-in'] as const;
+
 function registry(prefixDefaults: boolean): Registry {
   const r = new Registry();
   if (prefixDefaults) collectDefaultMetrics({ register: r, prefix: 'poolpilot_' });
@@ -43,6 +45,7 @@ export class WorkerMetrics {
   readonly members = new Gauge({ name: 'poolpilot_cluster_members', help: 'Members of a cluster: current, desired (after queued work), and the min / max in force', labelNames: ['cluster', 'kind'], registers: [this.registry] });
   readonly phase = new Gauge({ name: 'poolpilot_cluster_phase', help: "1 for the cluster's current phase (ACTIVE, PENDING_SCALE_OUT, PENDING_SCALE_IN, PAUSED, ERROR)", labelNames: ['cluster', 'phase'], registers: [this.registry] });
   readonly paused = new Gauge({ name: 'poolpilot_cluster_paused', help: '1 when automatic decisions are paused', labelNames: ['cluster'], registers: [this.registry] });
+  readonly suspended = new Gauge({ name: 'poolpilot_cluster_scaling_suspended', help: '1 while a direction (scale-out, scale-in) is suspended by a fault no retry mends: credentials, a missing template…', labelNames: ['cluster', 'kind'], registers: [this.registry] });
   readonly metricUp = new Gauge({ name: 'poolpilot_metric_up', help: "1 when the cluster's last read of this metric gave a value, 0 when it failed", labelNames: ['cluster', 'metric'], registers: [this.registry] });
   readonly lastUpdate = new Gauge({ name: 'poolpilot_cluster_last_poll_timestamp_seconds', help: "When this worker last reported the cluster (on every change, and once a minute while it runs the cluster's loop)", labelNames: ['cluster'], registers: [this.registry] });
   readonly runs = new Counter({ name: 'poolpilot_scaling_runs_total', help: 'Scaling runs ended, by cluster, kind and outcome (succeeded, partial, failed)', labelNames: ['cluster', 'kind', 'outcome'], registers: [this.registry] });
@@ -62,6 +65,7 @@ export class WorkerMetrics {
     for (const kind of ['current', 'desired', 'min', 'max'] as const) this.members.set({ cluster: g.cluster, kind }, g[kind]);
     this.phase.set({ cluster: g.cluster, phase: g.phase }, 1);
     this.paused.set({ cluster: g.cluster }, g.paused ? 1 : 0);
+    for (const kind of RUN_KINDS) this.suspended.set({ cluster: g.cluster, kind }, g.suspended?.includes(kind) ? 1 : 0);
     for (const [metric, up] of Object.entries(g.metricsUp)) this.metricUp.set({ cluster: g.cluster, metric }, up ? 1 : 0);
     this.lastUpdate.set({ cluster: g.cluster }, now / 1000);
   }
@@ -75,6 +79,7 @@ export class WorkerMetrics {
       this.phase.remove({ cluster, phase: v.phase });
       for (const metric of v.metrics) this.metricUp.remove({ cluster, metric });
       this.paused.remove({ cluster });
+      for (const kind of RUN_KINDS) this.suspended.remove({ cluster, kind });
       this.lastUpdate.remove({ cluster });
     }
   }

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import Fastify from 'fastify';
 import { loadSettings } from '../config/settings';
 import { metricsHandler, WorkerMetrics } from '../telemetry/metrics';
-import { connectWorker, temporalTarget, type TemporalTarget } from '../temporal/connection';
+import { connectWorkerPatiently, temporalTarget, type TemporalTarget } from '../temporal/connection';
 import { createLogger, createWorker, installRuntime } from './worker';
 
 export interface WorkerProcessOptions {
@@ -32,9 +32,12 @@ export async function runWorker(o: WorkerProcessOptions = {}): Promise<void> {
   const sdkAddress = metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
   installRuntime(logger, sdkAddress);
   const target = o.target ?? temporalTarget();
-  const connection = await connectWorker(target);
   const metrics = metricsPort !== undefined ? new WorkerMetrics() : undefined;
-  const worker = await createWorker({ connection, namespace: target.namespace, logger, metrics, credentialsFile: o.credentialsFile ?? settings.POOLPILOT_CREDENTIALS_FILE });
+  const { connection, value: worker } = await connectWorkerPatiently(
+    target,
+    (connection) => createWorker({ connection, namespace: target.namespace, logger, metrics, credentialsFile: o.credentialsFile ?? settings.POOLPILOT_CREDENTIALS_FILE }),
+    (p) => logger.warn({ address: target.address, attempt: p.attempt, retryInMs: p.retryInMs }, `cannot reach Temporal at ${target.address}: ${p.reason}; trying again in ${Math.round(p.retryInMs / 1000)} s`),
+  );
   let server: ReturnType<typeof Fastify> | undefined;
   if (metrics && metricsPort !== undefined) {
     server = Fastify({ logger: false });

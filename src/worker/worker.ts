@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions, t
 import pino, { type Logger } from 'pino';
 import { createActivities } from '../activities';
 import { credentialResolver } from '../activities/credentials';
+import { LoginGate } from '../activities/login-gate';
 import { loadSettings } from '../config/settings';
 import { noMetricsSinks, type WorkerMetrics } from '../telemetry/metrics';
 
@@ -48,7 +49,9 @@ export interface PoolpilotWorkerOptions {
 }
 
 export async function createWorker(o: PoolpilotWorkerOptions): Promise<Worker> {
-  const activities = createActivities({ credentials: credentialResolver(o.env ?? process.env, o.credentialsFile), logger: o.logger });
+  const env = o.env ?? process.env;
+  const loginGate = new LoginGate(loadSettings(env).POOLPILOT_FAILED_LOGIN_INTERVAL);
+  const activities = createActivities({ credentials: credentialResolver(env, o.credentialsFile), logger: o.logger, loginGate });
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,

@@ -71,6 +71,16 @@ function handleRequest(a: Autoscaling, req: RequestInput): RequestResult {
   return enqueue(a, { kind: verdict.kind, n: verdict.n, origin: 'alarm', source, ...(req.by ? { by: req.by } : {}) }, verdict.reason);
 }
 
+/** Clears the failed runs' backoff, logging what it lifted. */
+function forgetFailures(a: Autoscaling, why: string): void {
+  const held = Object.entries(a.s.backoff ?? {}).filter(([, b]) => b);
+  if (!held.length) return;
+  a.s.backoff = undefined;
+  const m = memberCount(a.s);
+  const what = held.map(([kind, b]) => `${kind} ${b!.suspended ? 'suspended' : 'backing off'} after ${b!.failures} failed run(s)${b!.code ? ` (${b!.code})` : ''}`).join(', ');
+  record(a, { current: m, desired: m, action: 'retry', code: 'BackoffCleared', reason: `${why}: ${what}; the next run is tried at once`, source: 'manual' });
+}
+
 export function installHandlers(a: Autoscaling): void {
   const signalRequest = (kind: RequestKind) => (n: number) => {
     const problem = problemWith(a, { kind, n });
@@ -84,6 +94,8 @@ export function installHandlers(a: Autoscaling): void {
   };
   const setPaused = (paused: boolean) => {
     a.s.paused = paused;
+    // An operator's resume tries a backed-off or suspended direction again at once: they fixed what failed.
+    if (!paused) forgetFailures(a, 'resume');
     a.wake = true;
     refreshConditions(a);
   };
@@ -114,6 +126,8 @@ export function installHandlers(a: Autoscaling): void {
       const next = specSchema().clusterSpecSchema.parse(raw);
       const changed = Object.keys(next).filter((k) => JSON.stringify(next[k as keyof ClusterSpec]) !== JSON.stringify(a.s.spec[k as keyof ClusterSpec]));
       a.s.spec = next;
+      // A new spec may mend what failed (a template, a credential's name): try at once.
+      forgetFailures(a, 'spec applied');
       a.wake = true;
       const m = memberCount(a.s);
       record(a, { current: m, desired: m, action: 'spec', code: 'SpecApplied', reason: `spec applied${byToken(meta?.by)}; changed: ${changed.join(', ') || 'nothing'}`, source: 'manual', ...(meta?.by ? { by: meta.by } : {}) });

@@ -8,18 +8,31 @@ import type { MetricReading, PolicyState } from '../policy/engine';
 import type { AlarmDropCode, QueuedRequest, RequestKind, RequestOrigin } from '../policy/requests';
 import type { UnhealthyMark } from '../policy/health';
 import type { DemandWindow } from '../policy/nowcast';
+import type { Backoffs, BackoffState, RunKind } from '../policy/backoff';
 
 export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin };
 /** A queued request, as the status shows it. */
 export type ManualRequest = QueuedRequest;
 
+/** How a run ended, as data: the sentence in `outcome` is derived from it, never parsed back. */
+export interface RunResult {
+  status: 'succeeded' | 'partial' | 'failed';
+  /** Members that joined (scale-out) or were removed (scale-in). */
+  done: number;
+  failed: number;
+  /** The fault's code (a non-retryable failure's type) when the run failed with one. */
+  code?: string;
+}
+
 export interface RunRecord {
   workflowId: string;
-  kind: 'scale-out' | 'scale-in';
+  kind: RunKind;
   count: number;
   startedAt: string;
   endedAt?: string;
+  /** Runs recorded before `result` existed have only this sentence. */
   outcome?: string;
+  result?: RunResult;
 }
 
 export interface PollRecord {
@@ -54,7 +67,9 @@ export interface AutoscalerState {
   /** Runs recorded before conditions kept one error here; read only to carry it into `failedRun`. */
   lastError?: string;
   /** The latest run, if it failed in full or in part; the next fully successful run clears it. */
-  failedRun?: { workflowId: string; outcome: string; partial: boolean };
+  failedRun?: { workflowId: string; outcome: string; partial: boolean; code?: string };
+  /** Per direction, the failures since its last success: the next attempt waits, or is suspended (patched). */
+  backoff?: Backoffs;
   /** The latest reconcile's error; the next successful reconcile clears it. */
   reconcileError?: string;
   /** The code of the latest policy decision. */
@@ -160,7 +175,15 @@ export interface AutoscalerStatus {
   warmPool: { size: number; state: string; vms: WarmVm[]; refilling: string | null } | null;
   iterations: number;
   recentPolls: PollRecord[];
+  /** Directions held back after failed runs: backing off, or suspended by a fault no retry mends. */
+  backoff: BackoffStatus[];
   runId: string;
+}
+
+export interface BackoffStatus extends Omit<BackoffState, 'failedAt' | 'retryAt'> {
+  kind: RunKind;
+  failedAt: string;
+  retryAt: string;
 }
 
 export interface RequestInput {

@@ -5,8 +5,13 @@ import { record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
 import { poolLabel } from '../config/balancer';
 
+/** While a run is under way: its op, whose members the run adds (and undoes) itself. */
+export interface ReconcileDuring {
+  running: number;
+}
+
 /** Repairs what differs between vSphere and the balancer and refreshes `s.members`; throws if either cannot be read. */
-async function repair(a: Autoscaling): Promise<Member[]> {
+async function repair(a: Autoscaling, during?: ReconcileDuring): Promise<Member[]> {
   const { s, cluster } = a;
   const spec = s.spec;
   const { quick: act, inspect } = activitiesFor(spec);
@@ -17,6 +22,8 @@ async function repair(a: Autoscaling): Promise<Member[]> {
   // A half-built VM older than a scale-out could take was left by a run that died: it is removed.
   const stale = spec.vsphere.guestTimeout + spec.loadBalancer.healthCheck.timeout + 120_000;
   for (const m of members) {
+    // A run's own members are the run's to add, wait for and undo.
+    if (during && m.op === during.running) continue;
     const req = { cluster, name: m.name };
     if (m.vm && !m.pool && m.vm.powerState === 'poweredOn' && m.vm.toolsRunning && m.vm.ip) {
       // The balancer lost it (a reload drops dynamic servers): register it again.
@@ -51,9 +58,9 @@ async function repair(a: Autoscaling): Promise<Member[]> {
 }
 
 /** Reconciles; a failure is kept as the ReconcileFailed condition until a later reconcile succeeds. */
-export async function reconcile(a: Autoscaling): Promise<void> {
+export async function reconcile(a: Autoscaling, during?: ReconcileDuring): Promise<void> {
   try {
-    await repair(a);
+    await repair(a, during);
     a.s.reconcileError = undefined;
   } catch (err) {
     a.s.reconcileError = `reconcile failed: ${describeFailure(err)}`;

@@ -27,6 +27,10 @@ export interface Autoscaling {
   demandFloor?: boolean;
   /** Whether the demand floor waits for a spread from SPREAD_READINGS readings (patched, as above). */
   spreadEvidence?: boolean;
+  /** Whether failed runs back off and permanent faults suspend (patched: runs begun before it retry at once). */
+  backoff?: boolean;
+  /** Whether reconcile keeps the pool whole while a scale-out runs (patched, as above). */
+  liveRepair?: boolean;
   /** What was last sent to the worker's metrics, and when (not state: a new run or worker sends again). */
   reported?: { key: string; at: number };
 }
@@ -86,6 +90,8 @@ export function clusterFacts(a: Autoscaling, now: number): ClusterFacts {
     paused: s.paused,
     running: a.current ? { kind: a.current.kind, workflowId: a.current.workflowId } : undefined,
     failedRun: s.failedRun,
+    backoff: s.backoff,
+    cluster: a.cluster,
     reconcileError: s.reconcileError,
     metricCount: s.spec.metrics.length,
     failingMetrics: Object.entries(s.readings).flatMap(([name, r]) => (r.error ? [{ name, error: r.error }] : [])),
@@ -114,6 +120,7 @@ export function reportMetrics(a: Autoscaling): void {
     min: facts.min,
     max: facts.max,
     paused: a.s.paused,
+    suspended: (['scale-out', 'scale-in'] as const).filter((k) => a.s.backoff?.[k]?.suspended),
     metricsUp: Object.fromEntries(Object.entries(a.s.readings).map(([name, r]) => [name, !r.error])),
   };
   // Sent when something changed, else once a minute (the worker forgets a cluster not heard from in 10 minutes):

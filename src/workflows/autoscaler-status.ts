@@ -36,6 +36,10 @@ export function statusOf(a: Autoscaling): AutoscalerStatus {
     warmPool: s.spec.warmPool?.size ? { size: s.spec.warmPool.size, state: s.spec.warmPool.state, vms: s.warm ?? [], refilling: a.warmFill?.workflowId ?? null } : null,
     iterations: s.iterations,
     recentPolls: s.polls ?? [],
+    backoff: (['scale-out', 'scale-in'] as const).flatMap((kind) => {
+      const b = s.backoff?.[kind];
+      return b ? [{ ...b, kind, failedAt: new Date(b.failedAt).toISOString(), retryAt: new Date(b.retryAt).toISOString() }] : [];
+    }),
     runId: workflowInfo().runId,
   };
 }

@@ -1,13 +1,15 @@
 // The autoscaler: one long-running workflow per cluster. Adopt → loop { read metrics → decide → act → record → sleep }.
-import { allHandlersFinished, condition, continueAsNew, executeChild, log, ParentClosePolicy, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, continueAsNew, executeChild, isCancellation, log, ParentClosePolicy, patched, proxyLocalActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
 import type { DecisionSource } from '../policy/decision-log';
 import { decide, type MetricReading } from '../policy/engine';
 import { planReplacements, type ReplacementPlan } from '../policy/health';
 import { boundedRun } from '../policy/requests';
 import { nextPollAt, pollPhase } from '../policy/schedule';
+import { afterFailure, heldBack, holdCode, holdReason, nextRetryAt, type RunKind } from '../policy/backoff';
+import { FAILURE_BACKOFF_DEFAULTS } from '../config/limits';
 import type { Activities } from '../activities';
-import type { AutoscalerInput, RunRecord } from './autoscaler-messages';
+import type { AutoscalerInput, RunRecord, RunResult } from './autoscaler-messages';
 import { installHandlers } from './autoscaler-handlers';
 import { reconcile } from './autoscaler-reconcile';
 import { forecastNow, nextScheduleWake, observeForecastDemand, refreshForecast, watchSchedules } from './autoscaler-proactive';
@@ -16,7 +18,7 @@ import { boundsNow, memberCount, record, refreshConditions, reportMetrics, start
 import { metricsSink } from './metrics-sink';
 import { scaleIn, type ScaleInResult } from './scale-in';
 import { scaleOut, type ScaleOutResult } from './scale-out';
-import { activitiesFor, describeFailure } from './shared';
+import { activitiesFor, describeFailure, faultOf } from './shared';
 
 export * from './autoscaler-messages';
 
@@ -27,10 +29,16 @@ const readMetricsLocally = proxyLocalActivities<Activities>({
   retry: { initialInterval: 1000, maximumAttempts: 2 },
 });
 
+/** The sentence for a run's result (derived from the data, never parsed back). */
+function outcomeText(r: ScaleOutResult | ScaleInResult): string {
+  const done = 'joined' in r ? `${r.joined.length} joined` : `${r.removed.length} removed`;
+  return `${done}${r.failed.length ? `, ${r.failed.length} failed: ${r.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}` : ''}`;
+}
+
 /** Runs one scale-out or scale-in (of `victims`, if given) as a child workflow, records it, then reconciles. */
 async function runOperation(
   a: Autoscaling,
-  kind: 'scale-out' | 'scale-in',
+  kind: RunKind,
   count: number,
   source: DecisionSource,
   reason: string,
@@ -60,39 +68,101 @@ async function runOperation(
       : undefined,
   };
   let r: ScaleOutResult | ScaleInResult | undefined;
+  let result: RunResult;
+  let fault: { code?: string; message: string } | undefined;
   try {
     if (kind === 'scale-out') {
       const warm = takeWarm(a, count);
-      r = await executeChild(scaleOut, { ...common, args: [{ spec: s.spec, op, count, ...(warm.length ? { warm } : {}) }] });
+      const options = { ...common, args: [{ spec: s.spec, op, count, ...(warm.length ? { warm } : {}) }] as Parameters<typeof scaleOut> };
+      const out: ScaleOutResult = a.liveRepair ? await whileRepairing(a, op, async () => (await startChild(scaleOut, options)).result()) : await executeChild(scaleOut, options);
+      r = out;
     } else {
       const reuse = reuseCount(a, count);
       r = await executeChild(scaleIn, { ...common, args: [{ spec: s.spec, op, ...(victims ? { victims } : { count }), ...(reuse ? { reuse: { count: reuse, op } } : {}) }] });
     }
-    const done = 'joined' in r ? `${r.joined.length} joined` : `${r.removed.length} removed`;
-    current.outcome = `${done}${r.failed.length ? `, ${r.failed.length} failed: ${r.failed.map((f) => `${f.name}: ${f.error}`).join('; ')}` : ''}`;
-    // A run in which some members failed is not a success: AbleToScale stays False until a run fully succeeds.
-    s.failedRun = r.failed.length ? { workflowId, outcome: current.outcome, partial: true } : undefined;
+    current.outcome = outcomeText(r);
+    const firstFailure = r.failed[0];
+    const failedCode = r.failed.find((f) => f.code)?.code;
+    result = { status: r.failed.length ? 'partial' : 'succeeded', done: 'joined' in r ? r.joined.length : r.removed.length, failed: r.failed.length, ...(failedCode ? { code: failedCode } : {}) };
+    if (firstFailure) fault = { ...(failedCode ? { code: failedCode } : {}), message: firstFailure.error };
   } catch (err) {
     current.outcome = `failed: ${describeFailure(err)}`;
-    s.failedRun = { workflowId, outcome: current.outcome, partial: false };
+    fault = faultOf(err);
+    result = { status: 'failed', done: 0, failed: count, ...(fault.code ? { code: fault.code } : {}) };
     log.error('scaling run failed', { cluster, op, workflowId, error: current.outcome });
-  } finally {
-    current.endedAt = new Date().toISOString();
-    a.current = undefined;
-    const outcome = !s.failedRun || s.failedRun.workflowId !== workflowId ? 'succeeded' : s.failedRun.partial ? 'partial' : 'failed';
-    metricsSink.runEnded(cluster, kind, outcome, (Date.parse(current.endedAt) - Date.parse(current.startedAt)) / 1000);
-    s.policy.lastActionEnd = Date.now();
+  }
+  current.result = result;
+  // A run in which some members failed is not a success: AbleToScale stays False until a run fully succeeds.
+  s.failedRun = result.status === 'succeeded' ? undefined : { workflowId, outcome: current.outcome, partial: result.status === 'partial', ...(result.code ? { code: result.code } : {}) };
+  current.endedAt = new Date().toISOString();
+  a.current = undefined;
+  metricsSink.runEnded(cluster, kind, result.status, (Date.parse(current.endedAt) - Date.parse(current.startedAt)) / 1000);
+  s.policy.lastActionEnd = Date.now();
+  if (a.backoff) {
+    // Failures of this direction in a row wait longer each time; any success forgets them.
+    const { [kind]: prev, ...others } = s.backoff ?? {};
+    const settings = s.spec.autoscaling.failureBackoff ?? FAILURE_BACKOFF_DEFAULTS;
+    s.backoff = fault ? { ...others, [kind]: afterFailure(prev, fault, Date.now(), settings, Math.random()) } : others;
   }
   await reconcile(a);
   refreshConditions(a);
   return r;
 }
 
-/** Brings the pool to `target` (already within bounds) in one run. */
-async function moveTo(a: Autoscaling, target: number, source: DecisionSource, reason: string, code: string): Promise<void> {
+/** How often the pool is repaired while a scale-out runs: a balancer restart loses every dynamic member at once. */
+const RUN_REPAIR_INTERVAL_MS = 10_000;
+
+/**
+ * Runs `run` (a scale-out) while the pool's other members are kept registered: a balancer restarted mid-run loses
+ * every dynamic server, and the run only re-adds its own. Reconcile owns the pool; it leaves the run's members alone.
+ */
+async function whileRepairing<T>(a: Autoscaling, op: number, run: () => Promise<T>): Promise<T> {
+  const every = Math.min(a.s.spec.autoscaling.reconcileInterval, RUN_REPAIR_INTERVAL_MS);
+  const scope = new CancellationScope();
+  const repairing = scope
+    .run(async () => {
+      for (;;) {
+        await sleep(every);
+        await reconcile(a, { running: op });
+      }
+    })
+    .catch((err: unknown) => {
+      if (!isCancellation(err)) throw err;
+    });
+  try {
+    return await run();
+  } finally {
+    scope.cancel();
+    await repairing;
+  }
+}
+
+/** What a step of the loop did: ran a run, was held back by a failed run's backoff, or had nothing to do. */
+type Acted = 'ran' | 'held' | 'none';
+
+/**
+ * Holds back a run of `kind` while its direction backs off or is suspended: logged once (the hold repeats its code),
+ * and the loop sleeps until the retry is due or a message wakes it. Operator requests are not held (`gated` false):
+ * an operator who asks is watching, and that one attempt is what they asked for.
+ */
+function holdsBack(a: Autoscaling, kind: RunKind, target: number, gated: boolean): boolean {
+  if (!a.backoff || !gated) return false;
+  const now = Date.now();
+  const b = heldBack(a.s.backoff, kind, now);
+  if (!b) return false;
   const n = memberCount(a.s);
-  if (target > n) await runOperation(a, 'scale-out', target - n, source, reason, code);
-  else if (target < n) await runOperation(a, 'scale-in', n - target, source, reason, code);
+  record(a, { current: n, desired: target, action: 'hold', code: holdCode(b), reason: holdReason(kind, b, now, a.cluster), source: 'bounds' });
+  return true;
+}
+
+/** Brings the pool to `target` (already within bounds) in one run. */
+async function moveTo(a: Autoscaling, target: number, source: DecisionSource, reason: string, code: string, gated = true): Promise<Acted> {
+  const n = memberCount(a.s);
+  const kind: RunKind | undefined = target > n ? 'scale-out' : target < n ? 'scale-in' : undefined;
+  if (!kind) return 'none';
+  if (holdsBack(a, kind, target, gated)) return 'held';
+  await runOperation(a, kind, Math.abs(target - n), source, reason, code);
+  return 'ran';
 }
 
 /**
@@ -100,8 +170,9 @@ async function moveTo(a: Autoscaling, target: number, source: DecisionSource, re
  * ones as were replaced are drained, removed and destroyed, so the healthy count never drops. Every attempt counts
  * toward the hourly limit, so a template that cannot make a healthy member cannot churn the pool.
  */
-async function replaceMembers(a: Autoscaling, due: ReplacementPlan['due']): Promise<void> {
+async function replaceMembers(a: Autoscaling, due: ReplacementPlan['due']): Promise<Acted> {
   const { s } = a;
+  if (holdsBack(a, 'scale-out', memberCount(s) + due.length, true)) return 'held';
   s.replacements = [...(s.replacements ?? []), ...due.map(() => Date.now())];
   const what = due.map((d) => `${d.name} (${d.why} for ${Math.round(d.forMs / 1000)} s)`).join(', ');
   const grace = `grace ${Math.round(s.spec.health.gracePeriod / 1000)} s, ${s.replacements.length} of ${s.spec.health.maxReplacementsPerHour} this hour`;
@@ -110,6 +181,7 @@ async function replaceMembers(a: Autoscaling, due: ReplacementPlan['due']): Prom
   // Only members still there and still broken go; one that healed meanwhile is left to the policy.
   const victims = due.map((d) => d.name).filter((n) => s.unhealthy?.[n]).slice(0, joined);
   if (victims.length) await runOperation(a, 'scale-in', victims.length, 'health', `remove ${victims.join(', ')}: replaced`, 'ReplaceUnhealthy', victims);
+  return 'ran';
 }
 
 async function readMetrics(a: Autoscaling): Promise<Record<string, MetricReading>> {
@@ -147,6 +219,42 @@ async function emptyWarmPool(a: Autoscaling): Promise<void> {
   a.s.warm = [];
 }
 
+/**
+ * The steps before the policy, in order: an opened schedule window's size, the bounds in force, and the replacement
+ * of broken members. True when one of them ran a run (the loop then starts over); a held-back step goes on to the next.
+ */
+async function boundsAndHealth(a: Autoscaling, proactive: boolean, healthReplacement: boolean, offSchedule: () => void): Promise<boolean> {
+  const { s } = a;
+  const n = memberCount(s);
+  if (proactive) {
+    // A schedule window that opened asks for its size once, as an operator would.
+    const asked = watchSchedules(a, Date.now());
+    if (asked && asked.desired !== n) {
+      offSchedule();
+      if ((await moveTo(a, asked.desired, 'schedule', `schedule ${asked.name} asks for ${asked.desired} member(s)`, 'ScheduleDesired')) === 'ran') return true;
+    }
+  }
+  const { min, max, minBy, maxBy } = boundsNow(a);
+  if (n < min || n > max) {
+    offSchedule();
+    const target = Math.min(Math.max(n, min), max);
+    const by = n < min && minBy ? ` (min of schedule ${minBy})` : n > max && maxBy ? ` (max of schedule ${maxBy})` : '';
+    if ((await moveTo(a, target, 'bounds', `${n} member(s) is outside [min ${min}, max ${max}]${by} → ${target}`, n < min ? 'BelowMin' : 'AboveMax')) === 'ran') return true;
+  }
+  if (healthReplacement && s.spec.health?.replace) {
+    const plan = planReplacements(s.unhealthy ?? {}, Date.now(), s.spec.health, s.replacements ?? []);
+    s.replacements = plan.recent;
+    if (plan.held.length) {
+      record(a, { current: n, desired: n, action: 'hold', code: 'ReplacementLimit', reason: `${plan.held.join(', ')} broken past the grace period, but ${plan.recent.length + plan.due.length} replacement(s) this hour reach the limit of ${s.spec.health.maxReplacementsPerHour}`, source: 'health' });
+    }
+    if (plan.due.length) {
+      offSchedule();
+      if ((await replaceMembers(a, plan.due)) === 'ran') return true;
+    }
+  }
+  return false;
+}
+
 export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: true; scaledToZero: boolean }> {
   const s = startState(input);
   const cluster = s.spec.name;
@@ -156,6 +264,11 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   /** When the poll that a timed-out sleep leads to was due. */
   let pollDueAt: number | undefined;
 
+  // Failed runs back off (a permanent fault suspends its direction); runs begun before it retried at once, so a
+  // cluster without credentials started two runs a second. Asked before the first run, which it governs too.
+  a.backoff = patched('failed-run-backoff');
+  // And the pool's other members re-registered while a scale-out runs (runs begun before it waited for the run's end).
+  a.liveRepair = patched('pool-repaired-during-scale-out');
   if (!s.initialized) {
     await reconcile(a);
     const n = memberCount(s);
@@ -190,72 +303,50 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       return { deleted: true, scaledToZero: a.deleting.scaleToZero };
     }
 
+    // A queued alarm held back by its direction's backoff waits at the head, and nothing behind it runs: the loop
+    // goes to its sleep. Any other step held back goes on to the next (only the other direction can run).
+    let queueHeld = false;
     const req = s.queue[0];
     if (req) {
       pollDueAt = undefined;
       const bounds = boundsNow(a);
       const { target, why } = boundedRun(req, memberCount(s), bounds.min, bounds.max);
       a.servingQueue = true;
-      await moveTo(a, target, req.origin === 'alarm' ? 'alarm' : 'manual', why, req.origin === 'alarm' ? 'AlarmTaken' : 'OperatorRequest');
-      // Removed only once it ran: a request is never lost, and never run twice across continue-as-new.
-      s.queue.shift();
+      const acted = await moveTo(a, target, req.origin === 'alarm' ? 'alarm' : 'manual', why, req.origin === 'alarm' ? 'AlarmTaken' : 'OperatorRequest', req.origin === 'alarm');
       a.servingQueue = false;
-      continue;
-    }
-
-    if (Date.now() - s.lastReconcileAt >= s.spec.autoscaling.reconcileInterval) await reconcile(a);
-
-    const n = memberCount(s);
-    if (proactive) {
-      // A schedule window that opened asks for its size once, as an operator would.
-      const asked = watchSchedules(a, Date.now());
-      if (asked && asked.desired !== n) {
-        pollDueAt = undefined;
-        await moveTo(a, asked.desired, 'schedule', `schedule ${asked.name} asks for ${asked.desired} member(s)`, 'ScheduleDesired');
+      // Removed only once it ran: a request is never lost, and never run twice across continue-as-new.
+      if (acted !== 'held') {
+        s.queue.shift();
         continue;
       }
-    }
-    const { min, max, minBy, maxBy } = boundsNow(a);
-    if (n < min || n > max) {
-      pollDueAt = undefined;
-      const target = Math.min(Math.max(n, min), max);
-      const by = n < min && minBy ? ` (min of schedule ${minBy})` : n > max && maxBy ? ` (max of schedule ${maxBy})` : '';
-      await moveTo(a, target, 'bounds', `${n} member(s) is outside [min ${min}, max ${max}]${by} → ${target}`, n < min ? 'BelowMin' : 'AboveMax');
-      continue;
+      queueHeld = true;
     }
 
-    if (healthReplacement && s.spec.health?.replace) {
-      const plan = planReplacements(s.unhealthy ?? {}, Date.now(), s.spec.health, s.replacements ?? []);
-      s.replacements = plan.recent;
-      if (plan.held.length) {
-        record(a, { current: n, desired: n, action: 'hold', code: 'ReplacementLimit', reason: `${plan.held.join(', ')} broken past the grace period, but ${plan.recent.length + plan.due.length} replacement(s) this hour reach the limit of ${s.spec.health.maxReplacementsPerHour}`, source: 'health' });
-      }
-      if (plan.due.length) {
+    if (!queueHeld) {
+      if (Date.now() - s.lastReconcileAt >= s.spec.autoscaling.reconcileInterval) await reconcile(a);
+      if (await boundsAndHealth(a, proactive, healthReplacement, () => (pollDueAt = undefined))) continue;
+      const n = memberCount(s);
+      const { min, max } = boundsNow(a);
+      const readings = await readMetrics(a);
+      if (pollDueAt !== undefined) {
+        const lagMs = Math.max(0, Date.now() - pollDueAt);
+        s.polls = [...(s.polls ?? []), { dueAt: pollDueAt, lagMs }].slice(-20);
+        metricsSink.poll(cluster, lagMs);
         pollDueAt = undefined;
-        await replaceMembers(a, plan.due);
-        continue;
       }
-    }
-
-    const readings = await readMetrics(a);
-    if (pollDueAt !== undefined) {
-      const lagMs = Math.max(0, Date.now() - pollDueAt);
-      s.polls = [...(s.polls ?? []), { dueAt: pollDueAt, lagMs }].slice(-20);
-      metricsSink.poll(cluster, lagMs);
-      pollDueAt = undefined;
-    }
-    if (proactive) await refreshForecast(a, Date.now());
-    if (a.demandFloor) observeForecastDemand(a, readings, n, Date.now());
-    if (!s.paused && s.spec.metrics.length > 0) {
-      const fc = proactive ? forecastNow(a, Date.now()) : undefined;
-      const d = decide({ now: Date.now(), current: n, min, max, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, state: s.policy, forecast: fc && !fc.only ? fc : undefined });
-      s.policy = d.state;
-      s.lastDecisionCode = d.code;
-      // forecastOnly: what the forecast would have done, in the same entry, for operators to watch before trusting it.
-      const watched = fc?.only && fc.members > d.desired ? `; forecast only, not applied: ${fc.text}` : '';
-      const source = d.code === 'Forecast' ? 'forecast' : 'policy';
-      if (d.action === 'none') record(a, { current: n, desired: d.desired, action: 'hold', code: watched ? 'ForecastOnly' : d.code, reason: d.reason + watched, source });
-      else await moveTo(a, d.desired, source, d.reason + watched, d.code);
+      if (proactive) await refreshForecast(a, Date.now());
+      if (a.demandFloor) observeForecastDemand(a, readings, n, Date.now());
+      if (!s.paused && s.spec.metrics.length > 0) {
+        const fc = proactive ? forecastNow(a, Date.now()) : undefined;
+        const d = decide({ now: Date.now(), current: n, min, max, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, state: s.policy, forecast: fc && !fc.only ? fc : undefined });
+        s.policy = d.state;
+        s.lastDecisionCode = d.code;
+        // forecastOnly: what the forecast would have done, in the same entry, for operators to watch before trusting it.
+        const watched = fc?.only && fc.members > d.desired ? `; forecast only, not applied: ${fc.text}` : '';
+        const source = d.code === 'Forecast' ? 'forecast' : 'policy';
+        if (d.action === 'none') record(a, { current: n, desired: d.desired, action: 'hold', code: watched ? 'ForecastOnly' : d.code, reason: d.reason + watched, source });
+        else await moveTo(a, d.desired, source, d.reason + watched, d.code);
+      }
     }
     refreshConditions(a);
     reportMetrics(a);
@@ -276,7 +367,9 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     const poll = nextPollAt(Date.now(), interval, pollPhase(cluster, interval));
     // A schedule window opens or closes at its minute, not at the next poll: the timer wakes for it.
     const scheduled = proactive ? nextScheduleWake(a, Date.now()) : undefined;
-    const dueAt = scheduled !== undefined && scheduled < poll ? scheduled : poll;
+    // A direction held back by its backoff is looked at again when its retry is due.
+    const retry = a.backoff ? nextRetryAt(s.backoff, Date.now()) : undefined;
+    const dueAt = Math.min(poll, scheduled ?? poll, retry ?? poll);
     const woken = await condition(() => a.wake, dueAt - Date.now());
     if (!woken) pollDueAt = dueAt;
   }

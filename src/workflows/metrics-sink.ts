@@ -10,6 +10,8 @@ export interface ClusterGauge {
   min: number;
   max: number;
   paused: boolean;
+  /** Directions suspended by a fault no retry mends (absent in reports of workers from before suspension). */
+  suspended?: ('scale-out' | 'scale-in')[];
   /** Each metric: true when its last read gave a value. */
   metricsUp: Record<string, boolean>;
 }

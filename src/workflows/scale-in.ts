@@ -3,7 +3,7 @@ import { ApplicationFailure, CancellationScope, log, setHandler } from '@tempora
 import type { ClusterSpec } from '../config/spec';
 import { joinInventory, pickVictims, warmName } from '../policy/inventory';
 import { lifecycleHooks } from './hooks';
-import { activitiesFor, describeFailure, mapLimited, outOfRange, progressQuery, type OperationProgress } from './shared';
+import { activitiesFor, mapLimited, memberFailure, outOfRange, progressQuery, type MemberFailure, type OperationProgress } from './shared';
 import { poolName } from '../config/balancer';
 
 export interface ScaleInInput {
@@ -22,7 +22,7 @@ export interface ScaleInInput {
 export interface ScaleInResult {
   op: number;
   removed: { name: string; drained: boolean; sessionsCut: number }[];
-  failed: { name: string; step: string; error: string }[];
+  failed: MemberFailure[];
 }
 
 export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
@@ -82,18 +82,18 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
         }
         return { ok: true as const, name, drained: drain.drained, sessionsCut: drain.drained ? 0 : drain.sessions };
       } catch (err) {
-        const step = p.step;
-        p.error = describeFailure(err);
+        const failure = memberFailure(name, p.step, err);
+        p.error = failure.error;
         p.step = 'failed';
-        log.error('scale-in member failed', { cluster, op, vm: name, step, error: p.error });
-        return { ok: false as const, name, step, error: p.error };
+        log.error('scale-in member failed', { cluster, op, vm: name, step: failure.step, error: p.error });
+        return { ok: false as const, failure };
       }
     }),
   );
   const result: ScaleInResult = {
     op,
     removed: outcomes.flatMap((o) => (o.ok ? [{ name: o.name, drained: o.drained, sessionsCut: o.sessionsCut }] : [])),
-    failed: outcomes.flatMap((o) => (o.ok ? [] : [{ name: o.name, step: o.step, error: o.error }])),
+    failed: outcomes.flatMap((o) => (o.ok ? [] : [o.failure])),
   };
   log.info('scale-in finished', { cluster, op, removed: result.removed.length, failed: result.failed.length });
   return result;

@@ -3,7 +3,7 @@
 import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { hookAbandoned, lifecycleHooks } from './hooks';
-import { activitiesFor, describeFailure, mapLimited, memberName, outOfRange, progressQuery, type InstanceProgress, type OperationProgress } from './shared';
+import { activitiesFor, describeFailure, mapLimited, memberFailure, memberName, outOfRange, progressQuery, type InstanceProgress, type MemberFailure, type OperationProgress } from './shared';
 import { poolName } from '../config/balancer';
 
 export interface ScaleOutInput {
@@ -19,7 +19,7 @@ export interface ScaleOutInput {
 export interface ScaleOutResult {
   op: number;
   joined: { name: string; ip: string }[];
-  failed: { name: string; step: string; error: string }[];
+  failed: MemberFailure[];
 }
 
 export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
@@ -69,15 +69,15 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
       p.step = 'adding-to-pool';
       await a.quick.addPoolMember.executeWithOptions({ summary: `add ${name} (${vm.ip}) to ${poolName(spec.loadBalancer)}` }, [{ ...memberReq, address: vm.ip }]);
       p.step = 'waiting-healthy';
-      await a.health.waitPoolMemberHealthy.executeWithOptions({ summary: `wait until ${name} passes its health check` }, [memberReq]);
+      await a.health.waitPoolMemberHealthy.executeWithOptions({ summary: `wait until ${name} passes its health check` }, [{ ...memberReq, address: vm.ip }]);
       p.step = 'joined';
       return { ok: true as const, name, ip: vm.ip };
     } catch (err) {
       if (isCancellation(err)) cancelled = err;
-      const failedStep = p.step;
-      p.error = describeFailure(err);
+      const failure = memberFailure(name, p.step, err);
+      p.error = failure.error;
       p.step = 'compensating';
-      log.warn('scale-out member failed; compensating', { cluster, op, vm: name, step: failedStep, error: p.error });
+      log.warn('scale-out member failed; compensating', { cluster, op, vm: name, step: failure.step, error: p.error });
       await CancellationScope.nonCancellable(async () => {
         for (const c of compensations) {
           try {
@@ -89,7 +89,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
         }
       });
       p.step = 'failed';
-      return { ok: false as const, name, step: failedStep, error: p.error };
+      return { ok: false as const, failure };
     }
   });
 
@@ -97,7 +97,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
   const result: ScaleOutResult = {
     op,
     joined: outcomes.flatMap((o) => (o.ok ? [{ name: o.name, ip: o.ip }] : [])),
-    failed: outcomes.flatMap((o) => (o.ok ? [] : [{ name: o.name, step: o.step, error: o.error }])),
+    failed: outcomes.flatMap((o) => (o.ok ? [] : [o.failure])),
   };
   log.info('scale-out finished', { cluster, op, joined: result.joined.length, failed: result.failed.length });
   if (result.joined.length === 0) {

@@ -19,7 +19,8 @@ export function activitiesFor(spec: ClusterSpec) {
   const wait = (ms: number): ActivityOptions => ({ startToCloseTimeout: ms + 60_000, scheduleToCloseTimeout: ms + 60_000 + budget, heartbeatTimeout: '10s', retry: BACKOFF });
   return {
     quick: proxyActivities<Activities>(quick),
-    inspect: proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: '10s', retry: INSPECT_RETRY }),
+    // Bounded in time as well as in attempts: a read that hangs cannot hold the loop past five minutes.
+    inspect: proxyActivities<Activities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: '5m', heartbeatTimeout: '10s', retry: INSPECT_RETRY }),
     guest: proxyActivities<Activities>(wait(spec.vsphere.guestTimeout)),
     health: proxyActivities<Activities>(wait(spec.loadBalancer.healthCheck.timeout)),
     drain: proxyActivities<Activities>(wait(spec.drainGracePeriod)),
@@ -79,12 +80,44 @@ export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, 
   return results;
 }
 
-/** The innermost message of a failure chain: what actually went wrong. */
-export function describeFailure(err: unknown): string {
+/** The innermost failure of a chain: what actually went wrong. */
+function innermost(err: unknown): unknown {
   let e: unknown = err;
   while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
+  return e;
+}
+
+/** The innermost message of a failure chain, with its type. */
+export function describeFailure(err: unknown): string {
+  const e = innermost(err);
   if (e instanceof ApplicationFailure && e.type) return `${e.message} [${e.type}]`;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A member's failure in a run's result: the step, the sentence, and the fault's type as data. */
+export interface MemberFailure {
+  name: string;
+  step: string;
+  error: string;
+  code?: string;
+}
+
+/**
+ * A failure chain as typed data: the innermost type and message. A run that failed whole carries its result in the
+ * failure's details; the members' fault is the one to report (ScaleOutFailed says only that none joined).
+ */
+export function faultOf(err: unknown): { code?: string; message: string } {
+  const e = innermost(err);
+  if (!(e instanceof ApplicationFailure)) return { message: e instanceof Error ? e.message : String(e) };
+  const members = (e.details?.[0] as { failed?: MemberFailure[] } | undefined)?.failed;
+  const code = members?.find((f) => f.code)?.code ?? e.type ?? undefined;
+  return { ...(code ? { code } : {}), message: e.message };
+}
+
+/** A member's failure from the error its step threw. */
+export function memberFailure(name: string, step: string, err: unknown): MemberFailure {
+  const code = faultOf(err).code;
+  return { name, step, error: describeFailure(err), ...(code ? { code } : {}) };
 }
 
 export function outOfRange(message: string): ApplicationFailure {

@@ -12,6 +12,7 @@ import { createToken, loadTokens } from '../../src/config/tokens';
 import { ApiMetrics } from '../../src/telemetry/metrics';
 import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { backendServers, eventually, rawSpecFor, startWorker, vsphereVms, type TestWorker } from './harness';
+import { hostileTexts, hostileValues } from '../hostile-specs';
 
 const CLUSTER = 'apiweb';
 let w: TestWorker;
@@ -170,6 +171,46 @@ test('bad input: counts must be JSON integers, one of out/in/desired; malformed,
   const after = await waitIdle(w.client, CLUSTER, 60_000);
   expect([after.current, after.queue.length, after.runs.length]).toEqual([before.current, 0, before.runs.length]);
   expect(vsphereVms(`${CLUSTER}-`)).toHaveLength(before.current);
+});
+
+test('a sweep of hostile input on every route: truncated, nested, huge, wrong types, unicode names; each a 4xx with a message, never an internal error, and the cluster unchanged', async () => {
+  const before = await waitIdle(w.client, CLUSTER, 60_000);
+  const specBefore = await w.client.workflow.getHandle(`autoscaler:${CLUSTER}`).query('spec');
+  const valid = spec();
+  const deep = `{"a":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_001)}`;
+  const c = `/clusters/${CLUSTER}`;
+  const requests: [string, () => ReturnType<typeof call>][] = [
+    ...hostileTexts(valid).map(([name, text]): [string, () => ReturnType<typeof call>] => [`POST /clusters (YAML): ${name}`, () => call('POST', '/clusters', { token: tok.root, raw: text, type: 'application/yaml' })]),
+    ...hostileValues(valid).map(([name, value]): [string, () => ReturnType<typeof call>] => [`POST /clusters (JSON): ${name}`, () => call('POST', '/clusters', { token: tok.root, body: value })]),
+    ['POST /clusters: 20,000 levels of JSON (80 KB)', () => call('POST', '/clusters', { token: tok.root, raw: `{"name":"${CLUSTER}","vsphere":${deep}}` })],
+    ['scale: 20,000 levels of JSON', () => call('POST', `${c}/scale`, { token: tok.root, raw: deep })],
+    ['scale: truncated', () => call('POST', `${c}/scale`, { token: tok.root, raw: '{"out":' })],
+    ['scale: a count as a map', () => call('POST', `${c}/scale`, { token: tok.root, body: { out: { n: 1 } } })],
+    ['scale: a huge count', () => call('POST', `${c}/scale`, { token: tok.root, body: { out: 1e300 } })],
+    ['scale: a unicode cluster name', () => call('POST', `/clusters/${encodeURIComponent('wéb💥')}/scale`, { token: tok.root, body: { out: 1 } })],
+    ['status: a unicode cluster name', () => call('GET', `/clusters/${encodeURIComponent('wéb💥')}`, { token: tok.root })],
+    ['hooks: wrong types', () => call('POST', `${c}/hooks`, { token: tok.root, body: { member: 1, hook: [], result: 'MAYBE' } })],
+    ['hooks: nested', () => call('POST', `${c}/hooks`, { token: tok.root, raw: `{"member":${deep}}` })],
+    ['delete: scaleToZero=maybe', () => call('DELETE', `${c}?scaleToZero=maybe`, { token: tok.root })],
+    ['alertmanager: 101 alerts', () => call('POST', `/webhooks/alertmanager/${CLUSTER}`, { token: tok.root, body: { alerts: Array.from({ length: 101 }, () => ({ status: 'firing', labels: { alertname: 'X', poolpilot_action: 'scale_out' } })) } })],
+    ['alertmanager: labels that are not strings', () => call('POST', `/webhooks/alertmanager/${CLUSTER}`, { token: tok.root, body: { alerts: [{ status: 'firing', labels: { alertname: { a: 1 } } }] } })],
+    ['alertmanager: nested', () => call('POST', `/webhooks/alertmanager/${CLUSTER}`, { token: tok.root, raw: `{"alerts":[${deep}]}` })],
+    ['senlin receiver: a count as a list', () => call('POST', `/v1/webhooks/${CLUSTER}/trigger?action=CLUSTER_SCALE_OUT`, { token: tok.root, body: { params: { count: [1, 2] } } })],
+    ['senlin receiver: nested params', () => call('POST', `/v1/webhooks/${CLUSTER}/trigger?action=CLUSTER_SCALE_OUT`, { token: tok.root, raw: `{"params":${deep}}` })],
+  ];
+  for (const [name, send] of requests) {
+    const r = await send();
+    const error = String(r.json.error ?? '');
+    expect([name, r.status >= 400 && r.status < 500, error.length > 0, /internal error|Maximum call stack/.test(error)]).toEqual([name, true, true, false]);
+  }
+  // The nesting is named, not a stack overflow.
+  const nested = await call('POST', `${c}/scale`, { token: tok.root, raw: deep });
+  expect([nested.status, nested.json.error]).toEqual([400, 'the JSON is nested more than 32 levels deep']);
+  const after = await waitIdle(w.client, CLUSTER, 60_000);
+  expect([after.current, after.queue.length, after.runs.length]).toEqual([before.current, 0, before.runs.length]);
+  expect(await w.client.workflow.getHandle(`autoscaler:${CLUSTER}`).query('spec')).toEqual(specBefore);
+  expect(vsphereVms(`${CLUSTER}-`)).toHaveLength(before.current);
+  expect((await call('GET', '/healthz')).status).toBe(200);
 });
 
 test('/openapi.json documents exactly the routes the API serves, and /metrics counts requests by route and status', async () => {

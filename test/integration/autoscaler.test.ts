@@ -153,9 +153,11 @@ test('Prometheus stopped → no scale-in, and the status says which metric faile
     });
     expect(st.metrics.conns!.error).toMatch(/Prometheus at http:\/\/127\.0\.0\.1:29090 did not answer/);
     const runsBefore = st.runs.length;
-    // Idle load would scale in within seconds; with the metric gone it must hold.
-    await new Promise((r) => setTimeout(r, 8000));
-    const later = await status();
+    // Idle load would scale in within seconds; with the metric gone it must hold, poll after poll (counted, not timed).
+    const later = await eventually('eight more polls', 60_000, async () => {
+      const s = await status();
+      return s.iterations >= st.iterations + 8 ? s : undefined;
+    });
     expect(later.current).toBe(2);
     expect(later.runs).toHaveLength(runsBefore);
     expect(later.metrics.conns!.failingSince).toBe(st.metrics.conns!.failingSince);

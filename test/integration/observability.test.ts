@@ -43,10 +43,11 @@ afterAll(async () => {
 });
 
 test('the shipped alert rules pass promtool check rules, and every dashboard query parses', () => {
-  expect(execFileSync(promtool(), ['check', 'rules', RULES], { encoding: 'utf8' })).toMatch(/SUCCESS: 4 rules found/);
+  expect(execFileSync(promtool(), ['check', 'rules', RULES], { encoding: 'utf8' })).toMatch(/SUCCESS: 5 rules found/);
   const alerts = (YAML.parse(readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string; for?: string }[] }[] }).groups.flatMap((g) => g.rules);
   expect(alerts.map((r) => [r.alert, r.for ?? null])).toEqual([
     ['PoolpilotAutoscalerError', '5m'],
+    ['PoolpilotScalingSuspended', null],
     ['PoolpilotPinnedAtMax', '15m'],
     ['PoolpilotRepeatedRunFailures', null],
     ['PoolpilotMetricSourceDown', '5m'],
@@ -84,6 +85,7 @@ test("a worker's /metrics after real runs: cluster size, runs by outcome, step d
   expect(text).toMatch(/^poolpilot_cluster_members\{cluster="obs",kind="min"\} 1$/m);
   expect(text).toMatch(/^poolpilot_cluster_phase\{cluster="obs",phase="ACTIVE"\} 1$/m);
   expect(text).toMatch(/^poolpilot_metric_up\{cluster="obs",metric="conns"\} 1$/m);
+  expect(text).toMatch(/^poolpilot_cluster_scaling_suspended\{cluster="obs",kind="scale-out"\} 0$/m);
   expect(text).toMatch(/^poolpilot_scaling_runs_total\{cluster="obs",kind="scale-out",outcome="succeeded"\} 2$/m);
   expect(text).toMatch(/^poolpilot_step_duration_seconds_count\{step="clone",activity="cloneVm",outcome="succeeded"\} 2$/m);
   expect(text).toMatch(/^poolpilot_step_duration_seconds_count\{step="join",activity="waitPoolMemberHealthy",outcome="succeeded"\} 2$/m);
@@ -103,7 +105,7 @@ test("a worker's /metrics after real runs: cluster size, runs by outcome, step d
   });
   const rules = (await (await fetch(`${prom}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
   const loaded = rules.data.groups.flatMap((g) => g.rules);
-  expect(loaded.map((r) => r.name).sort()).toEqual(['PoolpilotAutoscalerError', 'PoolpilotMetricSourceDown', 'PoolpilotPinnedAtMax', 'PoolpilotRepeatedRunFailures']);
+  expect(loaded.map((r) => r.name).sort()).toEqual(['PoolpilotAutoscalerError', 'PoolpilotMetricSourceDown', 'PoolpilotPinnedAtMax', 'PoolpilotRepeatedRunFailures', 'PoolpilotScalingSuspended']);
   // Every dashboard query runs on the real Prometheus.
   for (const expr of dashboardQueries()) {
     const r = (await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; error?: string };

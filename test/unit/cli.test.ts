@@ -1,40 +1,15 @@
 // The command line: --help everywhere exits 0 without connecting to anything; wrong input exits 2 with one line;
 // the lab is read only when asked.
+import { useCliHarness } from './cli-harness';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildProgram, main } from '../../src/cli/index';
 import { commandContext } from '../../src/cli/context';
 import type { Command } from 'commander';
 
-let server: net.Server;
-let connections = 0;
-const out: string[] = [];
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  // A Temporal address that counts connections: none may arrive.
-  server = net.createServer((c) => {
-    connections++;
-    c.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  process.env.TEMPORAL_ADDRESS = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  delete process.env.POOLPILOT_LAB_DIR;
-});
-afterAll(async () => {
-  process.env = saved;
-  await new Promise((r) => server.close(r));
-});
-beforeEach(() => {
-  out.length = 0;
-  jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  jest.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-});
-afterEach(() => jest.restoreAllMocks());
+const cli = useCliHarness();
+const out = cli.out;
 
 /** Every command path of the program: ['cluster', 'status'], ['backtest'], ... */
 function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
@@ -51,7 +26,7 @@ test('the program has the commands the README lists', () => {
 test.each(paths.map((p) => [p.join(' ')]))('%s --help exits 0 and connects to nothing', async (p) => {
   expect(await main([...p.split(' '), '--help'])).toBe(0);
   expect(out.join('')).toMatch(/Usage: poolpilot/);
-  expect(connections).toBe(0);
+  expect(cli.connections()).toBe(0);
 });
 
 test('no arguments prints the help and exits 0', async () => {
@@ -76,7 +51,7 @@ const wrong: [string, string[], RegExp][] = [
 test.each(wrong)('%s: one line, exit 2, nothing changed', async (_name, argv, message) => {
   expect(await main(argv)).toBe(2);
   expect(out.join('')).toMatch(message);
-  expect(connections).toBe(0);
+  expect(cli.connections()).toBe(0);
 });
 
 describe('the lab is read only when asked', () => {

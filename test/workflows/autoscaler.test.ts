@@ -109,8 +109,12 @@ test('pause stops the policy, not operators; resume restarts it', async () => {
     await idle(handle, 1);
     await handle.executeUpdate('setPaused', { args: [true] });
     world.reading = { value: 40 };
-    await new Promise((r) => setTimeout(r, 1000));
-    const paused = await status(handle);
+    // Three polls read the high value while paused (counted, not timed: a busy machine only makes them later).
+    const at = (await status(handle)).iterations;
+    const paused = await until('three polls while paused', 30_000, async () => {
+      const st = await status(handle);
+      return st.iterations >= at + 3 ? st : undefined;
+    });
     expect([paused.phase, paused.current]).toEqual(['PAUSED', 1]);
     expect(paused.conditions.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'False', reason: 'ScalingDisabled' });
     await request(handle, { kind: 'set-desired', n: 2, source: 'test' });
@@ -165,8 +169,10 @@ test('a run in which a member failed is an error until a run fully succeeds; a f
     world.cloneFails = true;
     await request(handle, { kind: 'scale-out', n: 1, source: 'test' });
     const failed = await idle(handle, 2);
-    expect(failed.conditions.find((c) => c.type === 'AbleToScale')).toMatchObject({ status: 'False', reason: 'RunFailed' });
+    // A template that does not exist is a fault no retry mends: scale-out is suspended, with the fault as the reason.
+    expect(failed.conditions.find((c) => c.type === 'AbleToScale')).toMatchObject({ status: 'False', reason: 'TemplateNotFound' });
     world.cloneFails = false;
+    // An operator's request is not held back by the suspension: it runs at once.
     await request(handle, { kind: 'scale-out', n: 1, source: 'test' });
     const ok = await idle(handle, 3);
     expect(ok.phase).toBe('ACTIVE');

@@ -37,8 +37,11 @@ test('a schedule raises min; its bounds hold across continue-as-new, and the win
       const st = await status(handle);
       return st.runId !== first.runId ? st : undefined;
     });
-    await new Promise((r) => setTimeout(r, 1500));
-    const st = await status(handle);
+    // Three polls of the new run, counted rather than timed.
+    const st = await until('three polls of the new run', 30_000, async () => {
+      const s = await status(handle);
+      return s.iterations >= later.iterations + 3 ? s : undefined;
+    });
     expect([later.min, st.current]).toEqual([3, 3]);
     expect(st.decisions.filter((d) => d.code === 'ScheduleOpened').length).toBeLessThanOrEqual(first.decisions.filter((d) => d.code === 'ScheduleOpened').length + 2);
   });
@@ -55,7 +58,7 @@ test('while the forecast fits, the demand floor raises the pool over the reactiv
   world.forecast = forecastOf(200);
   const { handle, taskQueue } = await start({ prediction: { timeToReady: '2m', window: '20s' } });
   await withWorker(local.env, world, taskQueue, async () => {
-    const st = await until('5 members', 45_000, async () => {
+    const st = await until('5 members', 180_000, async () => {
       const s = await status(handle);
       return s.current === 5 && !s.currentOperation ? s : undefined;
     });
@@ -78,7 +81,7 @@ test('forecastOnly records what the forecast would do and does not act', async (
   world.forecast = forecastOf(200);
   const { handle, taskQueue } = await start({ prediction: { forecastOnly: true, window: '20s' } });
   await withWorker(local.env, world, taskQueue, async () => {
-    const st = await until('a forecast-only entry', 45_000, async () => {
+    const st = await until('a forecast-only entry', 180_000, async () => {
       const s = await status(handle);
       return s.decisions.some((d) => d.reason.includes('forecast only, not applied')) ? s : undefined;
     });

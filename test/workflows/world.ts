@@ -30,6 +30,8 @@ export class World {
   cloneMs = 0;
   /** Members whose health check never passes. */
   unhealthy = new Set<string>();
+  /** No member passes its health check while true (a fault a later attempt may not have). */
+  healthFails = false;
   /** Clones fail (non-retryable) while true. */
   cloneFails = false;
   /** vSphere listing fails (non-retryable) while true. */
@@ -117,7 +119,7 @@ export class World {
       },
       waitPoolMemberHealthy: async (r: MemberRequest) => {
         note(`waitPoolMemberHealthy ${r.name}`);
-        if (this.unhealthy.has(r.name)) throw fail('HealthTimeout', `pool member ${r.name} did not pass its health check`);
+        if (this.healthFails || this.unhealthy.has(r.name)) throw fail('HealthTimeout', `pool member ${r.name} did not pass its health check`);
         return this.pool.get(r.name)!;
       },
       drainPoolMember: async (r: MemberRequest) => {

@@ -1,4 +1,5 @@
 // A small vSphere Web Services (vim25 SOAP) client: session, property reads, tasks. vCenter and vcsim both speak it.
+import type { LoginGate } from '../login-gate';
 import type http from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
 import { cancellationSignal, throwIfCancelled } from '../cancellation';
@@ -20,6 +21,8 @@ export interface VimOptions {
   timeoutMs?: number;
   /** How SOAP requests go out: HTTPS to `url` by default, recorded replies in tests. */
   transport?: SoapTransport;
+  /** Refused logins shared with the worker's other clients (none: each client tries on its own). */
+  loginGate?: LoginGate;
 }
 
 export interface SoapRequest {
@@ -169,6 +172,13 @@ export class VimClient {
 
   /** One SOAP call; returns the parsed `returnval` (or undefined). */
   async invoke(method: string, inner: string): Promise<unknown> {
+    const { soapBody } = await this.exchange(method, inner);
+    const response = soapBody[`${method}Response`] as Node | undefined;
+    return response?.returnval;
+  }
+
+  /** One SOAP round trip: the reply and its parsed body; a fault is thrown as a VimFault. */
+  private async exchange(method: string, inner: string): Promise<{ res: SoapReply; soapBody: Node }> {
     const body = `${ENVELOPE_OPEN}<${method} xmlns="urn:vim25">${inner}</${method}>${ENVELOPE_CLOSE}`;
     const res = await this.post(method, body);
     const doc = parser.parse(res.text) as Node;
@@ -192,8 +202,7 @@ export class VimClient {
       const session = res.setCookie.find((c) => c.startsWith('vmware_soap_session='));
       if (session) this.cookie = session.split(';')[0];
     }
-    const response = soapBody[`${method}Response`] as Node | undefined;
-    return response?.returnval;
+    return { res, soapBody };
   }
 
   /** The service content, fetched once; concurrent first callers share one request, and a failed one is retried. */
@@ -222,7 +231,9 @@ export class VimClient {
       this.loginPromise = (async () => {
         const sc = await this.ensureServiceContent();
         this.cookie = undefined;
-        await this.invoke('Login', moref(sc.sessionManager) + el('userName', this.opts.username) + el('password', this.opts.password));
+        const attempt = () => this.invoke('Login', moref(sc.sessionManager) + el('userName', this.opts.username) + el('password', this.opts.password));
+        const refused = (err: unknown) => err instanceof VimFault && err.faultType === 'InvalidLogin';
+        await (this.opts.loginGate ? this.opts.loginGate.login(this.opts.url, this.opts.username, attempt, refused) : attempt());
       })().finally(() => {
         this.loginPromise = undefined;
       });
@@ -239,14 +250,19 @@ export class VimClient {
 
   /** A call in the session: logs in first, and once more if the session expired. */
   async call(method: string, inner: (sc: ServiceContent) => string): Promise<unknown> {
+    return this.inSession((sc) => this.invoke(method, inner(sc)));
+  }
+
+  /** Runs `fn` in the session: logs in first, and once more if the session expired (another client ended it). */
+  private async inSession<T>(fn: (sc: ServiceContent) => Promise<T>): Promise<T> {
     const sc = await this.ensureServiceContent();
     if (!this.cookie) await this.login();
     try {
-      return await this.invoke(method, inner(sc));
+      return await fn(sc);
     } catch (err) {
       if (err instanceof VimFault && err.faultType === 'NotAuthenticated') {
         await this.login();
-        return this.invoke(method, inner(sc));
+        return fn(sc);
       }
       throw err;
     }
@@ -329,15 +345,23 @@ export class VimClient {
   }
 
   /** The raw `<spec>` XML of a customization spec, to embed in a clone spec. */
+  /**
+   * The raw `<spec>` XML of a customization spec, to embed in a clone spec; undefined only when vSphere says there is
+   * no such spec (NotFound). An expired session logs in again like any call; other faults are thrown.
+   */
   async customizationSpecXml(name: string): Promise<string | undefined> {
-    const sc = await this.ensureServiceContent();
-    if (!sc.customizationSpecManager) return undefined;
-    if (!this.cookie) await this.login();
-    const body = `${ENVELOPE_OPEN}<GetCustomizationSpec xmlns="urn:vim25">${moref(sc.customizationSpecManager)}${el('name', name)}</GetCustomizationSpec>${ENVELOPE_CLOSE}`;
-    const res = await this.post('GetCustomizationSpec', body);
-    if (/<(\w+:)?Fault>/.test(res.text)) return undefined;
-    // Keep the spec's XML as the server wrote it (xsi:type attributes and all) rather than rebuild it.
-    const m = /<spec(\s[^>]*)?>([\s\S]*)<\/spec>/.exec(res.text);
-    return m ? m[2] : undefined;
+    return this.inSession(async (sc) => {
+      if (!sc.customizationSpecManager) return undefined;
+      let res: SoapReply;
+      try {
+        ({ res } = await this.exchange('GetCustomizationSpec', moref(sc.customizationSpecManager) + el('name', name)));
+      } catch (err) {
+        if (err instanceof VimFault && err.faultType === 'NotFound') return undefined;
+        throw err;
+      }
+      // Keep the spec's XML as the server wrote it (xsi:type attributes and all) rather than rebuild it.
+      const m = /<spec(\s[^>]*)?>([\s\S]*)<\/spec>/.exec(res.text);
+      return m ? m[2] : undefined;
+    });
   }
 }

@@ -1,6 +1,8 @@
 // The NSX ALB (Avi) adapter of the load-balancer port, from the Controller REST API (schemas of version 30.2.1):
 // session login with the csrftoken cookie, pool servers added, disabled and deleted with PATCH add / delete (never a
 // read-modify-write of the whole pool), health from the pool's runtime server status, open connections from analytics.
+import { ApplicationFailure } from '@temporalio/common';
+import type { LoginGate } from '../login-gate';
 import type { AviBalancerSpec } from '../../config/spec';
 import { cancellationSignal, throwIfCancelled } from '../cancellation';
 import type { Credential } from '../credentials';
@@ -68,6 +70,8 @@ export class AviSession {
     readonly spec: Pick<AviBalancerSpec, 'controller' | 'tenant' | 'version' | 'insecure' | 'caFile' | 'thumbprint'>,
     private readonly credential: Credential,
     timeoutMs = 30_000,
+    /** Refused logins shared with the worker's other clients. */
+    private readonly loginGate?: LoginGate,
   ) {
     this.ep = endpoint(spec.controller, spec, timeoutMs);
   }
@@ -111,14 +115,16 @@ export class AviSession {
 
   /** POST /login; concurrent callers share one login. */
   login(): Promise<void> {
-    this.loggingIn ??= (async () => {
+    const attempt = async () => {
       this.cookies.clear();
       const reply = await this.send('POST', '/login', { username: this.credential.username, password: this.credential.password }, 'login');
       if (reply.status === 401 || reply.status === 403)
         throw permanent('BadCredentials', `the Avi controller ${this.host} refused the login of "${this.credential.username}" (HTTP ${reply.status}): check the credential named by loadBalancer.avi.credentialRef`);
       if (reply.status >= 300) throw new AviHttpError(reply.status, errorText(reply.text), 'login');
       if (!this.cookies.has('csrftoken')) throw new Error(`login: the Avi controller ${this.host} set no csrftoken cookie`);
-    })().finally(() => (this.loggingIn = undefined));
+    };
+    const refused = (err: unknown) => err instanceof ApplicationFailure && err.type === 'BadCredentials';
+    this.loggingIn ??= (this.loginGate ? this.loginGate.login(this.spec.controller, this.credential.username, attempt, refused) : attempt()).finally(() => (this.loggingIn = undefined));
     return this.loggingIn;
   }
 

@@ -2,6 +2,7 @@
 import { balancerOf, type LegacyBalancerSpec } from '../../config/balancer';
 import type { LoadBalancerSpec } from '../../config/spec';
 import type { CredentialResolver } from '../credentials';
+import type { LoginGate } from '../login-gate';
 import { AviLoadBalancer, AviSession } from './avi';
 import { HaproxyLoadBalancer } from './haproxy';
 import type { LoadBalancer } from './provider';
@@ -9,7 +10,7 @@ import type { LoadBalancer } from './provider';
 export type BalancerFactory = (spec: LoadBalancerSpec | LegacyBalancerSpec) => LoadBalancer;
 
 /** A factory that keeps one controller session per controller, user, tenant and version, and one adapter per pool. */
-export function balancers(credentials: CredentialResolver): BalancerFactory {
+export function balancers(credentials: CredentialResolver, loginGate?: LoginGate): BalancerFactory {
   const sessions = new Map<string, AviSession>();
   const avi = new Map<string, AviLoadBalancer>();
   return (spec) => {
@@ -22,7 +23,7 @@ export function balancers(credentials: CredentialResolver): BalancerFactory {
         const sessionKey = JSON.stringify([s.controller, s.credentialRef, s.tenant, s.version, s.insecure, s.caFile, s.thumbprint]);
         let session = sessions.get(sessionKey);
         if (!session) {
-          session = new AviSession(s, credentials(s.credentialRef));
+          session = new AviSession(s, credentials(s.credentialRef), undefined, loginGate);
           sessions.set(sessionKey, session);
         }
         const poolKey = JSON.stringify([sessionKey, s.pool, s.drainMetricStep]);

@@ -1,0 +1,61 @@
+// Hostile and broken cluster specs, one family at a time, shared by the CLI's tests and the API's: each is refused with
+// one message naming what is wrong (the pattern), whoever receives it.
+
+type Plain = Record<string, unknown>;
+
+/** Nested `depth` levels of lists, as text: "[[[…]]]". */
+export const nestedFlow = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+/** A value nested `depth` levels of maps, built without recursion. */
+export function nestedValue(depth: number): Plain {
+  const top: Plain = {};
+  let at = top;
+  for (let i = 0; i < depth; i++) at = at.a = {};
+  return top;
+}
+
+/** Text specs (as in a file or a YAML body): [name, text, message pattern]. */
+export function hostileTexts(valid: Plain): [string, string, RegExp][] {
+  const json = JSON.stringify(valid);
+  return [
+    ['truncated JSON', json.slice(0, Math.floor(json.length / 2)), /not valid YAML or JSON/],
+    ['a YAML duplicate key', 'name: a\nname: b\n', /not valid YAML or JSON/],
+    ['20,000 levels of flow lists', `name: deep\nmin: ${nestedFlow(20_000)}\n`, /nested more than 32 levels deep/],
+    ['20,000 levels of JSON maps (80 KB)', `{"name":"deep","vsphere":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_001)}`, /nested more than 32 levels deep/],
+    ['an alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n`, /not valid YAML or JSON|more than 20000 values/],
+    ['not a map', '- 1\n- 2\n', /expected object/],
+    ['an empty file', '', /expected object/],
+  ];
+}
+
+/** Parsed specs (as a JSON body, or a file's content): [name, value, message pattern], each a variant of `valid`. */
+export function hostileValues(valid: Plain): [string, unknown, RegExp][] {
+  const vs = valid.vsphere as Plain;
+  const lb = valid.loadBalancer as Plain;
+  const hook = { name: 'h', on: 'launch', url: 'http://127.0.0.1:9/hook' };
+  return [
+    // 10 MB as JSON: over the size limit (an API body gets 413).
+    ['155,000 hooks', { ...valid, hooks: Array.from({ length: 155_000 }, (_, i) => ({ ...hook, name: `h${i}` })) }, /over the limit of 1048576|more than 20000 values in all/],
+    ['5,000 hooks (under 1 MB)', { ...valid, hooks: Array.from({ length: 5_000 }, (_, i) => ({ ...hook, name: `h${i}` })) }, /more than 20000 values in all/],
+    ['21 hooks', { ...valid, hooks: Array.from({ length: 21 }, (_, i) => ({ ...hook, name: `h${i}` })) }, /hooks: at most 20 hooks/],
+    ['51 schedules', { ...valid, schedules: Array.from({ length: 51 }, (_, i) => ({ name: `s${i}`, cron: '0 8 * * *', min: 1 })) }, /schedules: at most 50 schedules/],
+    ['a 100,000-character template path', { ...valid, vsphere: { ...vs, template: 'x'.repeat(100_000) } }, /vsphere\.template: a string of 100000 characters, over the limit of 16384/],
+    ['unicode in the name', { ...valid, name: 'wéb💥' }, /name: /],
+    ['a name with a newline', { ...valid, name: 'web\nrm -rf' }, /name: /],
+    ['min as a string', { ...valid, min: '1' }, /min: /],
+    ['max below min', { ...valid, min: 3, max: 1 }, /min: min 3 is above max 1/],
+    ['vsphere as a number', { ...valid, vsphere: 5 }, /vsphere: /],
+    ['an unknown vsphere field', { ...valid, vsphere: { ...vs, pasword: 'x' } }, /vsphere: .*pasword/],
+    ['a loadBalancer of two kinds', { ...valid, loadBalancer: { ...lb, avi: { controller: 'https://127.0.0.1:1', credentialRef: 'a', pool: 'p' } } }, /loadBalancer/],
+    ['metrics as a map', { ...valid, metrics: { a: 1 } }, /metrics: /],
+    ['a metric target that is not a number', { ...valid, metrics: [{ name: 'm', source: { haproxy: {} }, target: { value: 'lots' } }] }, /metrics\.0\.target\.value: /],
+    ['a negative poll interval', { ...valid, autoscaling: { pollInterval: -5 } }, /autoscaling\.pollInterval: /],
+    ['a backoff above its cap', { ...valid, autoscaling: { failureBackoff: { initial: '10m', max: '1m' } } }, /autoscaling\.failureBackoff\.initial: initial must be at least 1s and at most max/],
+    ['health as a list', { ...valid, health: [] }, /health: /],
+    ['a negative warm pool', { ...valid, warmPool: { size: -1 } }, /warmPool\.size: /],
+    ['a hook with spaces in its name', { ...valid, hooks: [{ ...hook, name: 'a b' }] }, /hooks\.0\.name: must be a short name/],
+    ['a schedule without a cron', { ...valid, schedules: [{ name: 's', min: 1 }] }, /schedules\.0\.cron: /],
+    ['prediction as a number', { ...valid, prediction: 7 }, /prediction: /],
+    ['an unknown top-level field', { ...valid, replicas: 3 }, /replicas/],
+  ];
+}
