@@ -9,12 +9,13 @@ module.exports = {
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // Workflows on a local Temporal dev server with mocked activities: no lab, seconds per file.
-    { displayName: 'workflows', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/workflows/**/*.test.ts'], globalSetup: '<rootDir>/test/workflows/global-setup.ts' },
+    // Replay tests need only the bundle, so they run here too: the determinism guard holds without a lab.
+    { displayName: 'workflows', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/workflows/**/*.test.ts', '<rootDir>/test/replay/**/*.test.ts'], globalSetup: '<rootDir>/test/workflows/global-setup.ts' },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/replay/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
     },

@@ -84,7 +84,7 @@ async function runOperation(
     const firstFailure = r.failed[0];
     const failedCode = r.failed.find((f) => f.code)?.code;
     result = { status: r.failed.length ? 'partial' : 'succeeded', done: 'joined' in r ? r.joined.length : r.removed.length, failed: r.failed.length, ...(failedCode ? { code: failedCode } : {}) };
-    if (firstFailure) fault = { ...(failedCode ? { code: failedCode } : {}), message: firstFailure.error };
+    if (firstFailure) fault = { ...(failedCode ? { code: failedCode } : {}), message: firstFailure.message ?? firstFailure.error };
   } catch (err) {
     current.outcome = `failed: ${describeFailure(err)}`;
     fault = faultOf(err);

@@ -98,7 +98,10 @@ export function describeFailure(err: unknown): string {
 export interface MemberFailure {
   name: string;
   step: string;
+  /** The sentence, with the fault's type. */
   error: string;
+  /** The fault's own message and type, as data (absent in results recorded before them). */
+  message?: string;
   code?: string;
 }
 
@@ -109,15 +112,15 @@ export interface MemberFailure {
 export function faultOf(err: unknown): { code?: string; message: string } {
   const e = innermost(err);
   if (!(e instanceof ApplicationFailure)) return { message: e instanceof Error ? e.message : String(e) };
-  const members = (e.details?.[0] as { failed?: MemberFailure[] } | undefined)?.failed;
-  const code = members?.find((f) => f.code)?.code ?? e.type ?? undefined;
-  return { ...(code ? { code } : {}), message: e.message };
+  const member = (e.details?.[0] as { failed?: MemberFailure[] } | undefined)?.failed?.find((f) => f.code);
+  if (member?.code) return { code: member.code, message: member.message ?? e.message };
+  return { ...(e.type ? { code: e.type } : {}), message: e.message };
 }
 
 /** A member's failure from the error its step threw. */
 export function memberFailure(name: string, step: string, err: unknown): MemberFailure {
-  const code = faultOf(err).code;
-  return { name, step, error: describeFailure(err), ...(code ? { code } : {}) };
+  const f = faultOf(err);
+  return { name, step, error: describeFailure(err), message: f.message, ...(f.code ? { code: f.code } : {}) };
 }
 
 export function outOfRange(message: string): ApplicationFailure {

@@ -1,9 +1,10 @@
-// Replays histories recorded from real runs on the lab against today's workflow code: a non-deterministic edit fails here.
+// Replays histories recorded from real runs on the lab against today's workflow code: a non-deterministic edit fails
+// here. Only the workflows' bundle is needed (the workflows project builds it), no lab.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { BUNDLE_PATH } from '../integration/harness';
+import { BUNDLE as BUNDLE_PATH } from '../workflows/world';
 
 const DIR = path.join(__dirname, 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));

@@ -36,7 +36,8 @@ test('a fault no retry mends suspends scale-out at once: one probe per max, then
     expect(runs.every((r) => r.result?.status === 'failed' && r.result.code === 'TemplateNotFound')).toBe(true);
     expect(st.backoff).toEqual([expect.objectContaining({ kind: 'scale-out', suspended: true, code: 'TemplateNotFound', failures: runs.length })]);
     expect(ableToScale(st)).toMatchObject({ status: 'False', reason: 'TemplateNotFound' });
-    expect(ableToScale(st).message).toMatch(new RegExp(`^scale-out suspended after TemplateNotFound: .*; next probe in \\d+ s, or now with: poolpilot cluster resume ${name}$`));
+    // The members' own fault, not the run's summary of it.
+    expect(ableToScale(st).message).toMatch(new RegExp(`^scale-out suspended after TemplateNotFound: vsphere\\.template "[^"]+" was not found; next probe in \\d+ s, or now with: poolpilot cluster resume ${name}$`));
     expect(st.phase).toBe('ERROR');
     // Logged once per probe, not at every poll.
     const holds = st.decisions.filter((d) => d.code === 'ScalingSuspended');
