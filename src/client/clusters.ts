@@ -1,10 +1,23 @@
 // Typed calls to a cluster's autoscaler (start, update, query), shared by the CLI and the HTTP API.
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ClusterSpec } from '../config/spec';
 import type { LoadedSpec } from '../config/load';
 import { loadSettings } from '../config/settings';
 import type { HookCompletion } from '../workflows/hooks';
-import type { AutoscalerInput, AutoscalerStatus, DeleteRequest, RequestAccepted, RequestKind, RequestOrigin, RequestResult } from '../workflows/autoscaler-messages';
+import type { UpdateDefinition } from '@temporalio/common';
+import {
+  applySpecUpdate,
+  deleteUpdate,
+  pauseUpdate,
+  requestUpdate,
+  statusQuery,
+  type AutoscalerInput,
+  type AutoscalerStatus,
+  type DeleteRequest,
+  type RequestAccepted,
+  type RequestKind,
+  type RequestOrigin,
+  type RequestResult,
+} from '../workflows/autoscaler-messages';
 import { searchAttributes, workflowIds } from './operations';
 import { poolLabel } from '../config/balancer';
 
@@ -38,10 +51,11 @@ export async function runningAutoscaler(client: Client, cluster: string) {
   return handle;
 }
 
-async function update<R>(client: Client, cluster: string, name: string, ...args: unknown[]): Promise<R> {
+/** An update of the running autoscaler, by its typed definition; a refusal is a ClusterRequestError (422). */
+async function update<R, A extends [unknown, ...unknown[]]>(client: Client, cluster: string, def: UpdateDefinition<R, A>, ...args: A): Promise<R> {
   const handle = await runningAutoscaler(client, cluster);
   try {
-    return await handle.executeUpdate<R, [unknown, ...unknown[]]>(name, { args: args as [unknown, ...unknown[]] });
+    return await handle.executeUpdate(def, { args });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ClusterRequestError(innermost(err), 422);
     throw err;
@@ -64,24 +78,20 @@ export async function applyCluster(client: Client, loaded: LoadedSpec, by?: stri
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  const r = await update<{ changed: string[] }>(client, spec.name, 'applySpec', raw, ...(by ? [{ by }] : []));
+  const r = await update(client, spec.name, applySpecUpdate, raw, ...(by ? [{ by }] : []));
   return { started: false, changed: r.changed };
 }
 
 export async function clusterStatus(client: Client, cluster: string): Promise<AutoscalerStatus> {
   const handle = await runningAutoscaler(client, cluster);
-  return handle.query<AutoscalerStatus>('status');
-}
-
-export async function clusterSpec(client: Client, cluster: string): Promise<ClusterSpec> {
-  return (await runningAutoscaler(client, cluster)).query<ClusterSpec>('spec');
+  return handle.query(statusQuery);
 }
 
 export async function listClusters(client: Client): Promise<AutoscalerStatus[]> {
   const out: AutoscalerStatus[] = [];
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'autoscaler' AND ExecutionStatus = 'Running'` })) {
     try {
-      out.push(await client.workflow.getHandle(wf.workflowId).query<AutoscalerStatus>('status'));
+      out.push(await client.workflow.getHandle(wf.workflowId).query(statusQuery));
     } catch {
       // Closed between the list and the query.
     }
@@ -99,16 +109,16 @@ export async function requestScale(client: Client, cluster: string, kind: Reques
 /** A request as `origin`: an alarm's may come back dropped by the policy (cooldown, a run under way, at a bound). */
 export async function sendRequest(client: Client, cluster: string, kind: RequestKind, n: number, source: string, origin: RequestOrigin, by?: string): Promise<RequestResult> {
   if (!Number.isInteger(n)) throw new ClusterRequestError(`${kind} needs a whole number, not ${JSON.stringify(n)}`, 400);
-  return update<RequestResult>(client, cluster, 'request', { kind, n, source, origin, ...(by ? { by } : {}) });
+  return update(client, cluster, requestUpdate, { kind, n, source, origin, ...(by ? { by } : {}) });
 }
 
 /** Pause or resume; `by` (a token's name) is recorded in the decision log. */
 export function setPaused(client: Client, cluster: string, paused: boolean, by?: string): Promise<{ paused: boolean }> {
-  return update(client, cluster, 'setPaused', by ? { paused, by } : paused);
+  return update(client, cluster, pauseUpdate, by ? { paused, by } : paused);
 }
 
 export async function deleteCluster(client: Client, cluster: string, req: DeleteRequest): Promise<{ members: number }> {
-  const r = await update<{ members: number }>(client, cluster, 'delete', req);
+  const r = await update(client, cluster, deleteUpdate, req);
   return r;
 }
 

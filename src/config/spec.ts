@@ -345,7 +345,7 @@ export const predictionSchema = z
     /** How far ahead each forecast reaches, and how often it is made again. */
     horizon: duration.default(6 * 3_600_000),
     refresh: duration.default(3_600_000),
-    /** From a scale-out to a member serving; the forecast is read this far ahead. Default: guestTimeout / 2. */
+    /** From a scale-out to a member serving; the forecast is read this far ahead. Default: the median of the last five successful scale-outs, else 5 minutes. */
     timeToReady: duration.optional(),
     /** The recent readings whose mean is the level the demand floor starts from. */
     window: duration.default(1_800_000),
@@ -462,9 +462,4 @@ export function parseClusterSpec(data: unknown, source = 'spec'): ClusterSpec {
   const result = clusterSpecSchema.safeParse(data);
   if (!result.success) throw new SpecError(source, formatIssues(result.error.issues));
   return result.data;
-}
-
-/** The members the autoscaler brings up first. */
-export function initialCapacity(spec: ClusterSpec): number {
-  return spec.initial ?? spec.min;
 }

@@ -1,7 +1,7 @@
 // The local lab: Temporal, vcsim, HAProxy, Prometheus and the guest simulator on loopback, as one datacenter.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -349,6 +349,3 @@ export function labStatus(dataDir: string): { state?: LabState; components: Comp
   return { state, components, endpoints: endpoints(state) };
 }
 
-export function labExists(dataDir: string): boolean {
-  return existsSync(statePath(dataDir));
-}

@@ -11,8 +11,6 @@ import type { DemandWindow } from '../policy/nowcast';
 import type { Backoffs, BackoffState, RunKind } from '../policy/backoff';
 
 export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin };
-/** A queued request, as the status shows it. */
-export type ManualRequest = QueuedRequest;
 
 /** How a run ended, as data: the sentence in `outcome` is derived from it, never parsed back. */
 export interface RunResult {
