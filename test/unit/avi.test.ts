@@ -3,6 +3,7 @@
 // Verified against the published schema, not a live controller: none can run here.
 import { ApplicationFailure } from '@temporalio/common';
 import { AviLoadBalancer, AviSession, aviMemberStatus } from '../../src/activities/loadbalancer/avi';
+import { LoginGate } from '../../src/activities/login-gate';
 import { AviAnalyticsSource } from '../../src/activities/metrics/avi-analytics';
 import { parseClusterSpec, type AviBalancerSpec } from '../../src/config/spec';
 import { startContractController, type ContractController } from '../avi/contract-controller';
@@ -117,6 +118,22 @@ describe('bad input: one clear, permanent error, and nothing changed', () => {
 
   test('a login the controller refuses', async () => {
     await permanentError(balancer({}, { username: 'poolpilot', password: 'wrong' }).listMembers(), 'BadCredentials', /refused the login of "poolpilot" \(HTTP 401\)/);
+  });
+
+  test('refused logins are shared: two sessions for one user, many calls, one POST /login until the interval passes', async () => {
+    let now = Date.parse('2026-12-01T10:00:00Z');
+    const gate = new LoginGate(300_000, () => now);
+    const wrong = { username: 'poolpilot', password: 'wrong' };
+    const sessions = [new AviSession(aviSpec(), wrong, undefined, gate), new AviSession(aviSpec({ pool: 'team-pool', tenant: 'team-a' }), wrong, undefined, gate)];
+    const logins = () => ctl.requests.filter((r) => r.startsWith('POST /login')).length;
+    const before = logins();
+    const calls = sessions.flatMap((sn) => Array.from({ length: 5 }, () => new AviLoadBalancer(sn, sn.spec as AviBalancerSpec).listMembers().catch((e: unknown) => e)));
+    const errors = await Promise.all(calls);
+    expect(errors.every((e) => e instanceof ApplicationFailure && e.type === 'BadCredentials')).toBe(true);
+    expect(logins() - before).toBe(1);
+    now += 300_000;
+    await sessions[0]!.login().catch(() => undefined);
+    expect(logins() - before).toBe(2);
   });
 
   test('a controller that cannot be reached is a plain (retryable) error', async () => {
