@@ -61,17 +61,23 @@ test('a fault no retry mends suspends scale-out at once: one probe per max, then
 test('an operator resume tries a suspended direction at once, long before its probe is due', async () => {
   const world = new World();
   world.cloneFails = true;
-  const { name, handle, taskQueue } = await start({ min: 2, autoscaling: { failureBackoff: { initial: '1s', max: '1h' } } });
+  // A new run every 3 polls: the suspension is state, carried across continue-as-new.
+  const { name, handle, taskQueue } = await start({ min: 2, autoscaling: { failureBackoff: { initial: '1s', max: '1h' }, continueAsNewAfter: 3 } });
   await withWorker(local.env, world, taskQueue, async () => {
     const st = await until('suspended', 15_000, async () => {
       const s = await status(handle);
       return s.backoff.some((b) => b.suspended) ? s : undefined;
     });
     expect(ended(st.runs)).toHaveLength(1);
-    // A few polls later still one run: the loop sleeps, it does not retry.
+    // A few polls and two new runs of the workflow later still one scaling run: the loop sleeps, it does not retry.
     const polls = st.iterations;
-    await until('five more polls', 15_000, async () => ((await status(handle)).iterations >= polls + 5 ? true : undefined));
-    expect(ended((await status(handle)).runs)).toHaveLength(1);
+    const later = await until('six more polls', 20_000, async () => {
+      const s = await status(handle);
+      return s.iterations >= polls + 6 ? s : undefined;
+    });
+    expect(later.runId).not.toBe(st.runId);
+    expect(ended(later.runs)).toHaveLength(1);
+    expect(later.backoff).toEqual([expect.objectContaining({ kind: 'scale-out', suspended: true, retryAt: st.backoff[0]!.retryAt })]);
     expect(world.calls.filter((c) => c.startsWith('cloneVm'))).toHaveLength(2);
 
     world.cloneFails = false;
