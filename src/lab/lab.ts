@@ -21,7 +21,8 @@ import {
   type LabState,
 } from './state';
 import { SEARCH_ATTRIBUTES } from '../config/search-attributes';
-import { ensureTools, PROJECT_ROOT, type Tools } from './tools';
+import { ensureOpenstack, ensureTools, PROJECT_ROOT, type Tools } from './tools';
+import { OPENSTACK_LAB_NAMES, openstackDown, openstackStatus, openstackUp, readOpenstackState, type OpenstackLabState } from './openstack';
 import { applySchemas, DYNAMIC_CONFIG_FILE, initPostgres, readDatabaseCredentials, postgresCommand, registerNamespace, temporalPorts, temporalServerConfig, uiServerConfig } from './production';
 
 export { endpoints, readLabState, LAB_INVENTORY, type LabState, type LabEndpoints, type LabConfig, type LabConfigInput } from './state';
@@ -186,6 +187,7 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
   const production = c.profile === 'production';
   mkdirSync(c.dataDir, { recursive: true });
   const tools = opts.tools ?? ensureTools(log, { production });
+  if (c.openstack && !opts.tools) ensureOpenstack(log);
   const previous = readLabState(c.dataDir);
   if (previous && (previous.config.profile ?? 'dev') !== c.profile && Object.values(previous.pids).some((p) => pidAlive(p))) {
     throw new Error(`the lab in ${c.dataDir} runs the ${previous.config.profile ?? 'dev'} profile; poolpilot lab down first (or use another --data-dir)`);
@@ -197,7 +199,19 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
     ...(production ? { database: previous?.database ?? readDatabaseCredentials(c) ?? { user: 'temporal', password: randomBytes(12).toString('hex') } } : {}),
     startedAt: previous?.startedAt ?? new Date().toISOString(),
   };
-  writeFileSync(credentialsPath(c.dataDir), JSON.stringify({ [LAB_CREDENTIAL_REF]: state.credentials }, null, 2), { mode: 0o600 });
+  const writeCredentials = (os?: OpenstackLabState) =>
+    writeFileSync(
+      credentialsPath(c.dataDir),
+      JSON.stringify({ [LAB_CREDENTIAL_REF]: state.credentials, ...(os ? { [OPENSTACK_LAB_NAMES.credentialRef]: { username: OPENSTACK_LAB_NAMES.username, password: os.secrets.user } } : {}) }, null, 2),
+      { mode: 0o600 },
+    );
+  writeCredentials(readOpenstackState(c.dataDir));
+  // The OpenStack lab takes about two minutes; it comes up beside the rest.
+  const openstack = c.openstack
+    ? openstackUp({ dataDir: c.dataDir, host: c.host, ports: c.openstack, log: (m) => log(`openstack: ${m}`) }).then((os) => (writeCredentials(os), os))
+    : undefined;
+  // A failure is reported where it is awaited, below.
+  openstack?.catch(() => undefined);
   const save = () => writeFileSync(statePath(c.dataDir), JSON.stringify(state, null, 2));
 
   const want = async (name: Component, p: number | undefined, start: () => number, readyMs = 60_000) => {
@@ -281,6 +295,7 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
   await want('guestsim', undefined, () =>
     startProcess(c.dataDir, 'guestsim', process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'lab', 'guest-sim.js'), c.dataDir]),
   );
+  if (openstack) await openstack;
   for (let i = 1; i <= c.workers; i++) {
     const port = c.ports.metrics + i - 1;
     await want(`worker-${i}`, port, () => startProcess(c.dataDir, `worker-${i}`, process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], labWorkerEnv(state, port)));
@@ -329,11 +344,12 @@ export async function labDown(dataDir: string, opts: { purge?: boolean; log?: (m
     }
     rmSync(statePath(dataDir), { force: true });
   }
+  await openstackDown(dataDir, { log: (m) => log(`openstack: ${m}`) });
   if (opts.purge) rmSync(dataDir, { recursive: true, force: true });
 }
 
 export interface ComponentStatus {
-  name: Component;
+  name: Component | `openstack:${string}`;
   pid?: number;
   running: boolean;
 }
@@ -346,6 +362,6 @@ export function labStatus(dataDir: string): { state?: LabState; components: Comp
     pid: state.pids[name],
     running: pidAlive(state.pids[name]),
   }));
-  return { state, components, endpoints: endpoints(state) };
+  return { state, components: [...components, ...(state.config.openstack ? openstackStatus(dataDir) : [])], endpoints: endpoints(state) };
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LAB_DIR } from '../config/settings';
+import { OPENSTACK_LAB_NAMES, openstackAccess, readOpenstackState, type OpenstackAccess } from './openstack';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -58,6 +59,16 @@ export const labConfigSchema = z
     vcsimMethodDelay: z.string().regex(/^[A-Za-z_]+:\d+(,[A-Za-z_]+:\d+)*$/, 'must read like CloneVm:20000,LockHandoff:0').optional(),
     scrapeIntervalMs: z.number().int().min(1000).default(5000),
     withPrometheus: z.boolean().default(true),
+    /**
+     * With `lab up --cloud openstack`: the lab also runs an OpenStack (Keystone, Nova with its fake driver, Neutron,
+     * Glance, Placement, Octavia with noop drivers) on these ports. The vSphere simulator runs either way.
+     */
+    openstack: z
+      .object({
+        postgres: port, rabbit: port, epmd: port, keystone: port, placement: port, glance: port, neutron: port, nova: port, octavia: port,
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -102,6 +113,10 @@ export interface LabEndpoints {
   profile: 'dev' | 'production';
   /** Every poolpilot /metrics the lab's Prometheus scrapes: its workers' (or the demo's), then the API's. */
   metricsUrls: string[];
+  /** With the OpenStack lab: what an `openstack` CLI needs (OS_AUTH_URL, OS_PROJECT_NAME, …). */
+  openstack?: OpenstackAccess;
+  /** The credentialRef of that user in credentialsFile. */
+  openstackCredentialRef?: string;
 }
 
 export const LAB_INVENTORY = {
@@ -144,7 +159,13 @@ export function endpoints(state: LabState): LabEndpoints {
     folder: LAB_INVENTORY.folder,
     profile: c.profile ?? 'dev',
     metricsUrls: metricsTargets(c).map((t) => `http://${t}/metrics`),
+    ...openstackEndpoints(c.dataDir),
   };
+}
+
+function openstackEndpoints(dataDir: string): Pick<LabEndpoints, 'openstack' | 'openstackCredentialRef'> {
+  const s = readOpenstackState(dataDir);
+  return s?.ready ? { openstack: openstackAccess(s), openstackCredentialRef: OPENSTACK_LAB_NAMES.credentialRef } : {};
 }
 
 

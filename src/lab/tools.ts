@@ -1,6 +1,6 @@
 // Installs the lab's tools, idempotently: Go tools built into .tools/bin, Debian packages through apt-get.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { PROJECT_ROOT } from '../config/settings';
@@ -131,4 +131,53 @@ export function goModuleDir(module: string): string {
   const dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;
   if (!dir) throw new Error(`go mod download ${module} gave no folder`);
   return dir;
+}
+
+/**
+ * The lab's OpenStack (Zed, from Debian): the services' Python packages only. The server packages (nova-api,
+ * keystone…) would ask debconf questions and start system services; the lab runs each service itself.
+ */
+export const OPENSTACK_PACKAGES = [
+  'python3-keystone', 'python3-placement', 'python3-glance', 'python3-neutron', 'python3-nova', 'python3-octavia',
+  'python3-openstackclient', 'python3-octaviaclient', 'python3-gunicorn', 'rabbitmq-server', 'postgresql', 'openssl',
+];
+/** The API paste files live in the *-common packages, which pull dbconfig-common: only their .ini files are taken. */
+export const OPENSTACK_PASTE_DIR = path.join(PROJECT_ROOT, '.tools', 'openstack');
+const PASTE_FILES: { pkg: string; file: string; as: string }[] = [
+  { pkg: 'nova-common', file: 'usr/share/nova-common/api-paste.ini', as: 'nova-api-paste.ini' },
+  { pkg: 'neutron-common', file: 'usr/share/neutron-common/api-paste.ini', as: 'neutron-api-paste.ini' },
+  { pkg: 'glance-common', file: 'usr/share/glance-common/glance-api-paste.ini', as: 'glance-api-paste.ini' },
+];
+
+function debInstalled(pkg: string): boolean {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+
+/** Installs the OpenStack lab's packages (idempotent; no service is started by them) and takes the paste files. */
+export function ensureOpenstack(log: (msg: string) => void = (m) => console.log(`[tools] ${m}`)): void {
+  const missing = OPENSTACK_PACKAGES.filter((p) => !debInstalled(p));
+  if (missing.length) {
+    // Debian's postinst scripts start services through invoke-rc.d; policy-rc.d answering 101 forbids it.
+    if (process.getuid?.() === 0 && !existsSync('/usr/sbin/policy-rc.d')) {
+      writeFileSync('/usr/sbin/policy-rc.d', '#!/bin/sh\n# poolpilot tools install --openstack: packages must not start services\nexit 101\n', { mode: 0o755 });
+    }
+    const started = Date.now();
+    log(`installing OpenStack (${missing.length} packages and their dependencies; about 5 minutes on two cores)`);
+    aptInstall(missing, log);
+    log(`OpenStack packages installed in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  if (PASTE_FILES.every((f) => existsSync(path.join(OPENSTACK_PASTE_DIR, f.as)))) return;
+  const debs = path.join(OPENSTACK_PASTE_DIR, 'debs');
+  mkdirSync(debs, { recursive: true });
+  log(`apt-get download ${PASTE_FILES.map((f) => f.pkg).join(' ')} (for their paste .ini files only)`);
+  execFileSync('apt-get', ['download', ...PASTE_FILES.map((f) => f.pkg)], { cwd: debs, stdio: ['ignore', 'ignore', 'ignore'] });
+  for (const f of PASTE_FILES) {
+    const deb = readdirSync(debs).find((d) => d.startsWith(`${f.pkg}_`) && d.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${f.pkg} left no .deb in ${debs}`);
+    const root = path.join(debs, f.pkg);
+    execFileSync('dpkg-deb', ['-x', path.join(debs, deb), root]);
+    copyFileSync(path.join(root, f.file), path.join(OPENSTACK_PASTE_DIR, f.as));
+  }
+  rmSync(debs, { recursive: true, force: true });
 }
