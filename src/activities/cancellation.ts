@@ -25,3 +25,12 @@ export function deadline(timeoutMs: number): AbortSignal {
   const timeout = AbortSignal.timeout(timeoutMs);
   return own ? AbortSignal.any([own, timeout]) : timeout;
 }
+
+/** setTimeout as a promise that the activity's cancellation ends at once (adapters that poll a cloud between calls). */
+export function sleepCancellable(ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const signal = cancellationSignal();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'))), { once: true });
+  });
+}

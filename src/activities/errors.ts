@@ -12,6 +12,10 @@ export const FaultType = {
   HealthTimeout: 'HealthTimeout',
   TenantNotFound: 'TenantNotFound',
   Forbidden: 'Forbidden',
+  /** The project's quota refuses one more server: retried with backoff (deletes or a raised quota mend it). */
+  QuotaExceeded: 'QuotaExceeded',
+  /** A server went to ERROR (Nova's fault message says why); the run compensates by deleting it. */
+  ServerError: 'ServerError',
 } as const;
 
 export function permanent(type: keyof typeof FaultType, message: string): ApplicationFailure {

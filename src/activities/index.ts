@@ -1,10 +1,11 @@
 // All of poolpilot's I/O as Temporal activities, built by a factory that closes over the real clients.
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import type { ClusterSpec, LoadBalancerSpec, VsphereSpec } from '../config/spec';
+import type { ClusterSpec, LoadBalancerSpec } from '../config/spec';
 import type { VmInfo } from './compute/provider';
-import { VimClient } from './compute/vim';
-import { VsphereCompute } from './compute/vsphere';
+import { computes } from './compute';
+import { keystoneSessions } from './keystone';
+import { cloudOfRequest, guestTimeoutOf, type CloudRef } from '../config/compute';
 import { deadline, withCancellation } from './cancellation';
 import type { CredentialResolver } from './credentials';
 import { permanent } from './errors';
@@ -25,10 +26,14 @@ export interface ActivityDeps {
   loginGate?: LoginGate;
 }
 
-export interface VmRequest {
-  vsphere: VsphereSpec;
+/** A member's server: the cloud (`compute`, or a bare `vsphere` from workflows started before clouds were pluggable). */
+export interface VmRequest extends CloudRef {
   cluster: string;
   name: string;
+}
+
+export interface ListRequest extends CloudRef {
+  cluster: string;
 }
 
 /** What a metric read needs of a spec. */
@@ -94,40 +99,24 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 function buildActivities(deps: ActivityDeps) {
-  const vimClients = new Map<string, VimClient>();
   const loginGate = deps.loginGate ?? new LoginGate(FAILED_LOGIN_INTERVAL_MS);
-  const computes = new Map<string, VsphereCompute>();
+  const keystone = keystoneSessions(deps.credentials, loginGate);
+  const clouds = computes(deps.credentials, keystone, loginGate);
+  const compute = (req: VmRequest | ListRequest) => clouds(cloudOfRequest(req), req.cluster);
 
-  function compute(spec: VsphereSpec): VsphereCompute {
-    const key = JSON.stringify(spec);
-    let c = computes.get(key);
-    if (!c) {
-      const clientKey = JSON.stringify([spec.url, spec.credentialRef, spec.insecure, spec.caFile, spec.thumbprint]);
-      let client = vimClients.get(clientKey);
-      if (!client) {
-        const cred = deps.credentials(spec.credentialRef);
-        client = new VimClient({ url: spec.url, ...cred, insecure: spec.insecure, caFile: spec.caFile, thumbprint: spec.thumbprint, loginGate });
-        vimClients.set(clientKey, client);
-      }
-      c = new VsphereCompute(client, spec);
-      computes.set(key, c);
-    }
-    return c;
-  }
-
-  const lb = balancers(deps.credentials, loginGate);
+  const lb = balancers(deps.credentials, loginGate, keystone);
   const log = (cluster: string, vm?: string) => deps.logger.child({ cluster, ...(vm ? { vm } : {}) });
 
   return {
     async cloneVm(req: VmRequest): Promise<VmInfo & { adopted: boolean }> {
-      const vm = await compute(req.vsphere).cloneVm(req.name);
+      const vm = await compute(req).cloneVm(req.name);
       log(req.cluster, req.name).info({ adopted: vm.adopted, id: vm.id }, vm.adopted ? 'adopted existing VM' : 'cloned VM');
       return vm;
     },
 
     async waitForGuestIp(req: VmRequest): Promise<VmInfo & { ip: string }> {
       const ctx = Context.current();
-      const vm = await compute(req.vsphere).waitForGuestIp(req.name, req.vsphere.guestTimeout, (info) => {
+      const vm = await compute(req).waitForGuestIp(req.name, guestTimeoutOf(cloudOfRequest(req)), (info) => {
         ctx.heartbeat({ power: info?.powerState, tools: info?.toolsRunning });
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
       });
@@ -136,27 +125,27 @@ function buildActivities(deps: ActivityDeps) {
     },
 
     async powerOnVm(req: VmRequest): Promise<boolean> {
-      return compute(req.vsphere).powerOnVm(req.name);
+      return compute(req).powerOnVm(req.name);
     },
 
     async renameVm(req: VmRequest & { to: string }): Promise<'renamed' | 'done'> {
-      const outcome = await compute(req.vsphere).renameVm(req.name, req.to);
+      const outcome = await compute(req).renameVm(req.name, req.to);
       log(req.cluster, req.name).info({ to: req.to, outcome }, 'renamed VM');
       return outcome;
     },
 
     async powerOffVm(req: VmRequest): Promise<boolean> {
-      return compute(req.vsphere).powerOffVm(req.name);
+      return compute(req).powerOffVm(req.name);
     },
 
     async destroyVm(req: VmRequest): Promise<boolean> {
-      const gone = await compute(req.vsphere).destroyVm(req.name);
+      const gone = await compute(req).destroyVm(req.name);
       log(req.cluster, req.name).info({ existed: gone }, 'destroyed VM');
       return gone;
     },
 
-    async listVms(req: { vsphere: VsphereSpec; cluster: string }): Promise<VmInfo[]> {
-      return compute(req.vsphere).listVms(`${req.cluster}-`);
+    async listVms(req: ListRequest): Promise<VmInfo[]> {
+      return compute(req).listVms(`${req.cluster}-`);
     },
 
     async addPoolMember(req: MemberRequest & { address: string }): Promise<string> {

@@ -1,6 +1,7 @@
-// Reads a cluster's members straight from vSphere and the load balancer, for `poolpilot members`.
-import { VimClient } from '../activities/compute/vim';
-import { VsphereCompute } from '../activities/compute/vsphere';
+// Reads a cluster's members straight from the cloud and the load balancer, for `poolpilot members`.
+import { computes } from '../activities/compute';
+import { keystoneSessions } from '../activities/keystone';
+import { computeOf } from '../config/compute';
 import { credentialResolver } from '../activities/credentials';
 import { balancers } from '../activities/loadbalancer';
 import type { ClusterSpec } from '../config/spec';
@@ -19,11 +20,11 @@ export interface MemberRow {
 /** `credentialsFile`: where the worker's credentials are (POOLPILOT_CREDENTIALS_FILE, or the lab's with --lab). */
 export async function readMembers(spec: ClusterSpec, credentialsFile: string | undefined): Promise<MemberRow[]> {
   const credentials = credentialResolver(process.env, credentialsFile);
-  const cred = credentials(spec.vsphere.credentialRef);
-  const client = new VimClient({ url: spec.vsphere.url, ...cred, insecure: spec.vsphere.insecure, caFile: spec.vsphere.caFile, thumbprint: spec.vsphere.thumbprint });
+  const keystone = keystoneSessions(credentials);
+  const cloud = computes(credentials, keystone);
   try {
-    const lb = balancers(credentials)(spec.loadBalancer);
-    const [vms, pool] = await Promise.all([new VsphereCompute(client, spec.vsphere).listVms(`${spec.name}-`), lb.listMembers()]);
+    const lb = balancers(credentials, undefined, keystone)(spec.loadBalancer);
+    const [vms, pool] = await Promise.all([cloud(computeOf(spec), spec.name).listVms(`${spec.name}-`), lb.listMembers()]);
     const byName = new Map(pool.map((p) => [p.name, p]));
     return joinInventory(spec.name, vms, pool).map((m) => ({
       name: m.name,
@@ -35,8 +36,7 @@ export async function readMembers(spec: ClusterSpec, credentialsFile: string | u
       createdAt: m.vm?.createdAt ?? null,
     }));
   } finally {
-    await client.logout();
-    client.close();
+    await cloud.close();
   }
 }
 

@@ -44,6 +44,59 @@ export const vsphereSchema = z
   })
   .strict();
 
+/** Where and as whom poolpilot reaches an OpenStack cloud: Keystone v3, one project, one region. */
+const openstackCloudFields = {
+  /** Keystone v3, e.g. https://keystone.example.com:5000/v3 */
+  authUrl: z.string().url(),
+  /** Names a credential the worker resolves: a user and password, or an application credential's id and secret. */
+  credentialRef,
+  auth: z.enum(['password', 'applicationCredential']).default('password'),
+  /** The project the servers and the pool live in (password auth; an application credential has its own). */
+  projectName: z.string().min(1).optional(),
+  projectDomainName: z.string().min(1).default('Default'),
+  userDomainName: z.string().min(1).default('Default'),
+  region: z.string().min(1).default('RegionOne'),
+  /** Which catalog URLs to call: public, internal (from inside the cloud) or admin. */
+  interface: z.enum(['public', 'internal', 'admin']).default('public'),
+  insecure: z.boolean().default(false),
+  caFile: z.string().optional(),
+};
+
+const openstackCloudSchema = z.object(openstackCloudFields).strict();
+
+/** The key of an OpenStack cloud's connection: a worker keeps one Keystone token per key. */
+export const OPENSTACK_CLOUD_KEYS = Object.keys(openstackCloudFields) as (keyof typeof openstackCloudFields)[];
+
+export const openstackSchema = z
+  .object({
+    ...openstackCloudFields,
+    /** Glance image, by name or id. */
+    image: z.string().min(1),
+    /** Nova flavor, by name or id. */
+    flavor: z.string().min(1),
+    /** Neutron networks, by name or id; members serve on the first (its fixed IPv4 joins the pool). */
+    networks: z.array(z.string().min(1)).min(1).max(8),
+    securityGroups: z.array(z.string().min(1)).max(16).optional(),
+    keyName: z.string().min(1).optional(),
+    availabilityZone: z.string().min(1).optional(),
+    /** A server group (name or id); with an anti-affinity policy Nova spreads the members over hosts. */
+    serverGroup: z.string().min(1).optional(),
+    /** cloud-init user data, as text (sent base64-encoded; Nova's limit is 65535 bytes encoded). */
+    userData: z.string().max(49_000, 'is over 49,000 characters: Nova takes at most 65,535 bytes once base64-encoded').optional(),
+    /** How long a new server may take to be ACTIVE with a fixed IPv4 on the first network. */
+    guestTimeout: duration.default(300_000),
+    /** As vsphere.outageTolerance: how long a run keeps retrying an unreachable or failing Nova. */
+    outageTolerance: duration.default(900_000),
+  })
+  .strict()
+  .refine((o) => o.auth === 'applicationCredential' || o.projectName !== undefined, { message: 'password auth needs projectName', path: ['projectName'] });
+
+/** The cloud that runs a cluster's members: one provider file under src/activities/compute each. */
+export const computeSchema = z
+  .object({ vsphere: vsphereSchema.optional(), openstack: openstackSchema.optional() })
+  .strict()
+  .refine((c) => (c.vsphere ? 1 : 0) + (c.openstack ? 1 : 0) === 1, { message: 'names no cloud or two: write compute: { openstack: {...} } or compute: { vsphere: {...} }' });
+
 export const healthCheckSchema = z
   .object({
     interval: duration.default(1000),
@@ -84,8 +137,22 @@ export const aviBalancerSchema = z
   })
   .strict();
 
+/**
+ * OpenStack Octavia: pool members through the Octavia v2 API. The connection defaults to compute.openstack's (the
+ * same Keystone, project and credential); give authUrl and credentialRef to use others.
+ */
+export const octaviaBalancerSchema = z
+  .object({
+    /** The pool, by name or id. */
+    pool: z.string().min(1),
+    /** The subnet members are reached on (name or id); default: the pool's load balancer's VIP subnet. */
+    subnet: z.string().min(1).optional(),
+    ...Object.fromEntries(Object.entries(openstackCloudFields).map(([k, v]) => [k, (v as z.ZodTypeAny).optional()])),
+  } as { pool: z.ZodString; subnet: z.ZodOptional<z.ZodString> } & { [K in keyof typeof openstackCloudFields]: z.ZodOptional<z.ZodType<z.output<(typeof openstackCloudFields)[K]>>> })
+  .strict();
+
 /** Balancer kinds, each one provider file under src/activities/loadbalancer. */
-export const BALANCER_KINDS = ['haproxy', 'avi'] as const;
+export const BALANCER_KINDS = ['haproxy', 'avi', 'octavia'] as const;
 export type BalancerKind = (typeof BALANCER_KINDS)[number];
 
 const COMMON_BALANCER_KEYS = ['memberPort', 'healthCheck'];
@@ -135,6 +202,7 @@ export const loadBalancerSchema = z.preprocess(
     .object({
       haproxy: haproxyBalancerSchema.optional(),
       avi: aviBalancerSchema.optional(),
+      octavia: octaviaBalancerSchema.optional(),
       /** The port members serve on. */
       memberPort: z.number().int().min(1).max(65535),
       /** HAProxy runs these checks; an Avi pool's own health monitors decide, and only `timeout` applies. */
@@ -363,7 +431,10 @@ export const predictionSchema = z
 export const clusterSpecSchema = z
   .object({
     name,
-    vsphere: vsphereSchema,
+    /** The members' cloud: compute: { openstack: {...} } or { vsphere: {...} }. */
+    compute: computeSchema.optional(),
+    /** vSphere, as specs wrote it before clouds were pluggable: the same as compute: { vsphere }. */
+    vsphere: vsphereSchema.optional(),
     loadBalancer: loadBalancerSchema,
     prometheus: z.object({ url: z.string().url() }).strict().optional(),
     min: z.number().int().min(0),
@@ -384,6 +455,11 @@ export const clusterSpecSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (!s.compute && !s.vsphere) ctx.addIssue({ code: 'custom', path: ['compute'], message: 'names no cloud: write compute: { openstack: {...} } or compute: { vsphere: {...} }' });
+    if (s.compute && s.vsphere) ctx.addIssue({ code: 'custom', path: ['vsphere'], message: 'a cluster has one cloud: move vsphere under compute, or drop compute' });
+    const oct = s.loadBalancer.octavia;
+    if (oct && !s.compute?.openstack && (!oct.authUrl || !oct.credentialRef))
+      ctx.addIssue({ code: 'custom', path: ['loadBalancer', 'octavia'], message: 'an Octavia pool beside a cloud other than OpenStack needs its own authUrl, credentialRef and projectName' });
     if (s.min > s.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${s.min} is above max ${s.max}` });
     if (s.initial !== undefined && (s.initial < s.min || s.initial > s.max))
       ctx.addIssue({ code: 'custom', path: ['initial'], message: `initial ${s.initial} is outside [min ${s.min}, max ${s.max}]` });
@@ -420,11 +496,29 @@ export const clusterSpecSchema = z
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], message: `metric name "${n}" is used twice` });
     });
-  });
+  })
+  .transform(withOctaviaCloud);
+
+/**
+ * An Octavia pool reaches the cloud as compute.openstack does, unless it names its own: the fields it leaves out are
+ * taken from there (or from the defaults), so the balancer's activities get a whole connection.
+ */
+function withOctaviaCloud<S extends { compute?: { openstack?: z.infer<typeof openstackSchema> }; loadBalancer: { octavia?: Record<string, unknown> } }>(s: S): S {
+  const oct = s.loadBalancer.octavia;
+  if (!oct) return s;
+  const own = Object.fromEntries(Object.entries(oct).filter(([k, v]) => v !== undefined && (OPENSTACK_CLOUD_KEYS as string[]).includes(k)));
+  const base = oct.authUrl === undefined && s.compute?.openstack ? Object.fromEntries(OPENSTACK_CLOUD_KEYS.map((k) => [k, s.compute!.openstack![k]])) : {};
+  const cloud = openstackCloudSchema.parse({ ...base, ...own });
+  return { ...s, loadBalancer: { ...s.loadBalancer, octavia: { ...oct, ...cloud } } };
+}
 
 export type ClusterSpecInput = z.input<typeof clusterSpecSchema>;
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
-export type VsphereSpec = ClusterSpec['vsphere'];
+export type VsphereSpec = z.infer<typeof vsphereSchema>;
+export type OpenstackSpec = z.infer<typeof openstackSchema>;
+export type OpenstackCloudSpec = z.infer<typeof openstackCloudSchema>;
+export type ComputeSpec = z.infer<typeof computeSchema>;
+export type OctaviaBalancerSpec = z.infer<typeof octaviaBalancerSchema>;
 export type LoadBalancerSpec = ClusterSpec['loadBalancer'];
 export type HaproxyBalancerSpec = z.infer<typeof haproxyBalancerSchema>;
 export type AviBalancerSpec = z.infer<typeof aviBalancerSchema>;

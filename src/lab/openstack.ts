@@ -390,7 +390,7 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
       await psql('SELECT 1');
       break;
     } catch (err) {
-      if (i > 120 || !pidAlive(s.pids.postgres)) throw new Error(`OpenStack lab: PostgreSQL did not start: ${(err as Error).message}\n  ${tail(logFile(dir, 'postgres'))}`);
+      if (i > 120 || !pidAlive(s.pids.postgres)) throw new Error(`OpenStack lab: PostgreSQL did not start: ${(err as Error).message}\n  ${tail(logFile(dir, 'postgres'))}`, { cause: err });
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -1,4 +1,5 @@
 // Reconcile: read vSphere and the balancer, repair what differs, and refresh the autoscaler's member list.
+import { computeOf, guestTimeoutOf } from '../config/compute';
 import { trackHealth } from '../policy/health';
 import { joinInventory, warmInventory, type Member } from '../policy/inventory';
 import { record, type Autoscaling } from './autoscaler-state';
@@ -15,12 +16,12 @@ async function repair(a: Autoscaling, during?: ReconcileDuring): Promise<Member[
   const { s, cluster } = a;
   const spec = s.spec;
   const { quick: act, inspect } = activitiesFor(spec);
-  const [vms, pool] = await Promise.all([inspect.listVms({ vsphere: spec.vsphere, cluster }), inspect.listPoolMembers({ loadBalancer: spec.loadBalancer })]);
+  const [vms, pool] = await Promise.all([inspect.listVms({ compute: computeOf(spec), cluster }), inspect.listPoolMembers({ loadBalancer: spec.loadBalancer })]);
   const members = joinInventory(cluster, vms, pool);
   s.warm = warmInventory(cluster, vms).map((v) => ({ name: v.name, power: v.powerState, ...(v.ip ? { ip: v.ip } : {}) }));
   const note = (reason: string) => record(a, { current: members.length, desired: members.length, action: 'reconcile', code: 'Reconciled', reason, source: 'reconcile' });
   // A half-built VM older than a scale-out could take was left by a run that died: it is removed.
-  const stale = spec.vsphere.guestTimeout + spec.loadBalancer.healthCheck.timeout + 120_000;
+  const stale = guestTimeoutOf(computeOf(spec)) + spec.loadBalancer.healthCheck.timeout + 120_000;
   for (const m of members) {
     // A run's own members are the run's to add, wait for and undo.
     if (during && m.op === during.running) continue;
@@ -35,7 +36,7 @@ async function repair(a: Autoscaling, during?: ReconcileDuring): Promise<Member[
       note(`pool member ${m.name} has no VM: removed from the pool`);
       m.pool = undefined;
     } else if (m.vm && !m.pool && (!m.vm.createdAt || Date.now() - Date.parse(m.vm.createdAt) > stale)) {
-      await act.destroyVm({ ...req, vsphere: spec.vsphere });
+      await act.destroyVm({ ...req, compute: computeOf(spec) });
       note(`VM ${m.name} never joined the pool (${m.vm.powerState}, ${m.vm.ip ?? 'no IP'}): destroyed`);
       m.vm = undefined;
     }

@@ -1,4 +1,5 @@
 // The autoscaler: one long-running workflow per cluster. Adopt → loop { read metrics → decide → act → record → sleep }.
+import { computeOf } from '../config/compute';
 import { allHandlersFinished, CancellationScope, condition, continueAsNew, executeChild, isCancellation, log, ParentClosePolicy, patched, proxyLocalActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
 import type { DecisionSource } from '../policy/decision-log';
@@ -215,7 +216,7 @@ async function emptyWarmPool(a: Autoscaling): Promise<void> {
   await condition(() => !a.warmFill);
   await reconcile(a);
   const act = activitiesFor(a.s.spec).quick;
-  for (const w of a.s.warm ?? []) await act.destroyVm({ vsphere: a.s.spec.vsphere, cluster: a.cluster, name: w.name });
+  for (const w of a.s.warm ?? []) await act.destroyVm({ compute: computeOf(a.s.spec), cluster: a.cluster, name: w.name });
   a.s.warm = [];
 }
 

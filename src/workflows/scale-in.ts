@@ -1,4 +1,5 @@
 // Scale-in: pick victims → drain → remove from pool → power off → destroy.
+import { computeOf } from '../config/compute';
 import { ApplicationFailure, CancellationScope, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { joinInventory, pickVictims, warmName } from '../policy/inventory';
@@ -34,7 +35,7 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
   const runHooks = lifecycleHooks(spec, op, progress);
 
   const [vms, pool] = await Promise.all([
-    a.quick.listVms({ vsphere: spec.vsphere, cluster }),
+    a.quick.listVms({ compute: computeOf(spec), cluster }),
     a.quick.listPoolMembers({ loadBalancer: spec.loadBalancer }),
   ]);
   const members = joinInventory(cluster, vms, pool);
@@ -57,7 +58,7 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
   const outcomes = await CancellationScope.nonCancellable(() =>
     mapLimited(victims, Math.max(victims.length, 1), async (name, i) => {
       const p = progress.instances[i]!;
-      const vmReq = { vsphere: spec.vsphere, cluster, name };
+      const vmReq = { compute: computeOf(spec), cluster, name };
       const memberReq = { loadBalancer: spec.loadBalancer, cluster, name };
       try {
         p.step = 'draining';

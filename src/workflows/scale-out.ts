@@ -1,5 +1,6 @@
 // Scale-out: take a warm VM or clone → wait for tools and IP → add to pool → wait healthy, per new member; a failed
 // member is undone.
+import { computeOf, sourceOf } from '../config/compute';
 import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { hookAbandoned, lifecycleHooks } from './hooks';
@@ -33,7 +34,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
   const runHooks = lifecycleHooks(spec, op, progress);
 
   if (input.checkBounds) {
-    const existing = (await a.quick.listVms({ vsphere: spec.vsphere, cluster })).filter((vm) => !names.includes(vm.name));
+    const existing = (await a.quick.listVms({ compute: computeOf(spec), cluster })).filter((vm) => !names.includes(vm.name));
     if (existing.length + count > spec.max) {
       throw outOfRange(`scale-out of ${count} would make ${existing.length + count} members in cluster ${cluster}, above max ${spec.max}`);
     }
@@ -42,7 +43,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
   let cancelled: unknown;
   const outcomes = await mapLimited(names, spec.provisioningConcurrency, async (name, i) => {
     const p: InstanceProgress = progress.instances[i]!;
-    const vmReq = { vsphere: spec.vsphere, cluster, name };
+    const vmReq = { compute: computeOf(spec), cluster, name };
     const memberReq = { loadBalancer: spec.loadBalancer, cluster, name };
     // Newest first. Each undo is registered before its step runs: a step that succeeded in the world
     // but not in our history (a crash, a timeout) is undone too, and undoing what is not there succeeds.
@@ -58,7 +59,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
         await a.quick.powerOnVm.executeWithOptions({ summary: `power on ${name}` }, [vmReq]);
       } else {
         p.step = 'cloning';
-        await a.quick.cloneVm.executeWithOptions({ summary: `clone ${name} from ${spec.vsphere.template}` }, [vmReq]);
+        await a.quick.cloneVm.executeWithOptions({ summary: `clone ${name} from ${sourceOf(computeOf(spec))}` }, [vmReq]);
       }
       p.step = 'waiting-for-guest';
       const vm = await a.guest.waitForGuestIp.executeWithOptions({ summary: `wait for VMware Tools and an IP on ${name}` }, [vmReq]);

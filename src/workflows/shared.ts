@@ -1,4 +1,5 @@
 // What the scaling workflows share: activity options per spec, progress, bounded concurrency, failure text.
+import { computeOf, guestTimeoutOf, outageToleranceOf } from '../config/compute';
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ClusterSpec } from '../config/spec';
@@ -10,18 +11,18 @@ const INSPECT_RETRY: RetryPolicy = { ...BACKOFF, maximumInterval: 15_000, maximu
 
 /**
  * Activity proxies for a spec. Run steps (clone, add, remove, destroy…) and the long waits retry transient faults
- * without an attempt limit for vsphere.outageTolerance, so a vCenter that restarts mid-run delays the run instead of
+ * without an attempt limit for the cloud's outageTolerance, so a vCenter that restarts mid-run delays the run instead of
  * failing it; each attempt heartbeats (the worker's wrapper), so a dead worker's work moves on within 10 s.
  */
 export function activitiesFor(spec: ClusterSpec) {
-  const budget = spec.vsphere.outageTolerance ?? 900_000;
+  const budget = outageToleranceOf(computeOf(spec)) ?? 900_000;
   const quick: ActivityOptions = { startToCloseTimeout: '10m', scheduleToCloseTimeout: budget + 600_000, heartbeatTimeout: '10s', retry: BACKOFF };
   const wait = (ms: number): ActivityOptions => ({ startToCloseTimeout: ms + 60_000, scheduleToCloseTimeout: ms + 60_000 + budget, heartbeatTimeout: '10s', retry: BACKOFF });
   return {
     quick: proxyActivities<Activities>(quick),
     // Bounded in time as well as in attempts: a read that hangs cannot hold the loop past five minutes.
     inspect: proxyActivities<Activities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: '5m', heartbeatTimeout: '10s', retry: INSPECT_RETRY }),
-    guest: proxyActivities<Activities>(wait(spec.vsphere.guestTimeout)),
+    guest: proxyActivities<Activities>(wait(guestTimeoutOf(computeOf(spec)))),
     health: proxyActivities<Activities>(wait(spec.loadBalancer.healthCheck.timeout)),
     drain: proxyActivities<Activities>(wait(spec.drainGracePeriod)),
   };

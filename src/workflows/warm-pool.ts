@@ -1,5 +1,6 @@
 // The warm pool's refill: clone → wait for Tools and IP (the first boot done) → power off or stay running, per VM.
 // Warm VMs have derived names the autoscaler knows (`<cluster>-w<op>-<i>`): never served, never taken for orphans.
+import { computeOf, sourceOf } from '../config/compute';
 import { CancellationScope, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { warmName } from '../policy/inventory';
@@ -26,10 +27,10 @@ export async function warmPoolFill(input: WarmPoolFillInput): Promise<WarmPoolFi
   setHandler(progressQuery, () => progress);
   const outcomes = await mapLimited(names, spec.provisioningConcurrency, async (name, i) => {
     const p = progress.instances[i]!;
-    const req = { vsphere: spec.vsphere, cluster, name };
+    const req = { compute: computeOf(spec), cluster, name };
     try {
       p.step = 'cloning';
-      await a.quick.cloneVm.executeWithOptions({ summary: `clone warm ${name} from ${spec.vsphere.template}` }, [req]);
+      await a.quick.cloneVm.executeWithOptions({ summary: `clone warm ${name} from ${sourceOf(computeOf(spec))}` }, [req]);
       p.step = 'waiting-for-guest';
       const vm = await a.guest.waitForGuestIp.executeWithOptions({ summary: `first boot of warm ${name}` }, [req]);
       p.ip = vm.ip;

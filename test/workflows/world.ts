@@ -1,5 +1,6 @@
 // Workflow tests' harness: a local Temporal dev server (the CLI the lab installs; nothing is downloaded), one bundle of
 // the workflows, and activities mocked over a small in-memory world whose calls the tests inspect.
+import { cloudOfRequest, sourceOf } from '../../src/config/compute';
 import { WorkerMetrics } from '../../src/telemetry/metrics';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -63,7 +64,7 @@ export class World {
     return {
       cloneVm: async (r: VmRequest) => {
         note(`cloneVm ${r.name}`);
-        if (this.cloneFails) throw fail('TemplateNotFound', `vsphere.template "${r.vsphere.template}" was not found`);
+        if (this.cloneFails) throw fail('TemplateNotFound', `vsphere.template "${sourceOf(cloudOfRequest(r))}" was not found`);
         if (this.cloneMs) await new Promise((res) => setTimeout(res, this.cloneMs));
         const vm: VmInfo = { name: r.name, id: `vm-${r.name}`, powerState: 'poweredOn', toolsRunning: true, ip: `127.0.20.${this.ip++}`, createdAt: this.createdAt };
         const adopted = this.vms.has(r.name);

@@ -5,14 +5,22 @@ import type { CredentialResolver } from '../credentials';
 import type { LoginGate } from '../login-gate';
 import { AviLoadBalancer, AviSession } from './avi';
 import { HaproxyLoadBalancer } from './haproxy';
+import { OctaviaLoadBalancer } from './octavia';
+import { keystoneSessions, type KeystoneSessions } from '../keystone';
+import { OPENSTACK_CLOUD_KEYS, type OpenstackCloudSpec } from '../../config/spec';
+import { permanent } from '../errors';
 import type { LoadBalancer } from './provider';
 
 export type BalancerFactory = (spec: LoadBalancerSpec | LegacyBalancerSpec) => LoadBalancer;
 
-/** A factory that keeps one controller session per controller, user, tenant and version, and one adapter per pool. */
-export function balancers(credentials: CredentialResolver, loginGate?: LoginGate): BalancerFactory {
+/**
+ * A factory that keeps one controller session per controller, user, tenant and version, one Keystone session per
+ * cloud identity (shared with the compute adapters when `keystone` is given), and one adapter per pool.
+ */
+export function balancers(credentials: CredentialResolver, loginGate?: LoginGate, keystone: KeystoneSessions = keystoneSessions(credentials, loginGate)): BalancerFactory {
   const sessions = new Map<string, AviSession>();
   const avi = new Map<string, AviLoadBalancer>();
+  const octavia = new Map<string, OctaviaLoadBalancer>();
   return (spec) => {
     const b = balancerOf(spec);
     switch (b.kind) {
@@ -31,6 +39,20 @@ export function balancers(credentials: CredentialResolver, loginGate?: LoginGate
         if (!lb) {
           lb = new AviLoadBalancer(session, s);
           avi.set(poolKey, lb);
+        }
+        return lb;
+      }
+      case 'octavia': {
+        const s = b.spec;
+        // The spec's parser fills the connection from compute.openstack; a spec kept by an older run may lack it.
+        if (!s.authUrl || !s.credentialRef) throw permanent('InvalidSpec', `loadBalancer.octavia for pool "${s.pool}" names no Keystone (authUrl, credentialRef) and the cluster has no compute.openstack`);
+        const cloud = Object.fromEntries(OPENSTACK_CLOUD_KEYS.map((k) => [k, s[k]])) as OpenstackCloudSpec;
+        const session = keystone.get(cloud);
+        const poolKey = JSON.stringify([cloud, s.pool, s.subnet]);
+        let lb = octavia.get(poolKey);
+        if (!lb) {
+          lb = new OctaviaLoadBalancer(session, s);
+          octavia.set(poolKey, lb);
         }
         return lb;
       }
