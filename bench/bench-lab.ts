@@ -16,6 +16,18 @@ export function benchProfiles(): Profile[] {
   return ps as Profile[];
 }
 
+export type Cloud = 'vsphere' | 'openstack';
+
+/** The clouds a benchmark compares in one run: BENCH_CLOUDS=vsphere,openstack (default vsphere). */
+export function benchClouds(): Cloud[] {
+  const cs = (process.env.BENCH_CLOUDS ?? 'vsphere').split(',').map((c) => c.trim());
+  for (const c of cs) if (c !== 'vsphere' && c !== 'openstack') throw new Error(`BENCH_CLOUDS: vsphere or openstack, not "${c}"`);
+  return cs as Cloud[];
+}
+
+/** The bench lab's OpenStack ports (with BENCH_CLOUDS=openstack), apart from the dev lab's and the test lab's. */
+export const BENCH_OPENSTACK_PORTS = { postgres: 35433, rabbit: 35672, epmd: 34369, keystone: 35000, placement: 38778, glance: 39292, neutron: 39696, nova: 38774, octavia: 39876 };
+
 /** The bench lab of a profile: each on ports of its own, so both can be up at once. */
 export function benchLabConfig(over: Partial<LabConfigInput> = {}): LabConfigInput {
   if (over.profile === 'production') {

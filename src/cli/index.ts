@@ -150,10 +150,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--boot-delay <duration>', 'how long a guest takes to boot and report an IP (default 1.5s)', durationMs('--boot-delay'))
     .option('--profile <profile>', 'dev: the Temporal CLI dev server; production: PostgreSQL, the Temporal server and Web UI server, and 2 workers', 'dev')
     .option('--workers <n>', 'poolpilot workers the lab runs (default: 0 with dev, the demo runs its own; 2 with production)', count('--workers', 0))
-    .action(async (o: { dataDir?: string; cloneDelay?: number; bootDelay?: number; profile: string; workers?: number }) => {
+    .option('--cloud <cloud>', 'vsphere: vcsim only; openstack: also Keystone, Nova (fake driver), Neutron, Glance, Placement and Octavia (noop drivers), about 2 minutes', 'vsphere')
+    .action(async (o: { dataDir?: string; cloneDelay?: number; bootDelay?: number; profile: string; workers?: number; cloud: string }) => {
       const { labUp, labStatus } = await import('../lab/lab');
+      const { OPENSTACK_DEV_PORTS } = await import('../lab/openstack');
       if (o.profile !== 'dev' && o.profile !== 'production') throw new UsageError(`--profile must be dev or production, not "${o.profile}"`);
+      if (o.cloud !== 'vsphere' && o.cloud !== 'openstack') throw new UsageError(`--cloud must be vsphere or openstack, not "${o.cloud}"`);
       const state = await labUp({
+        ...(o.cloud === 'openstack' ? { openstack: OPENSTACK_DEV_PORTS } : {}),
         dataDir: labDir(o),
         profile: o.profile,
         workers: o.workers ?? (o.profile === 'production' ? 2 : 0),
@@ -162,6 +166,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       });
       const st = labStatus(state.config.dataDir);
       console.log(`lab is up. Temporal UI: ${st.endpoints!.temporalUi}  VIP: ${st.endpoints!.vipUrl}  (poolpilot lab status --json for every endpoint)`);
+      const os = st.endpoints!.openstack;
+      if (os) {
+        console.log(`OpenStack: ${os.authUrl}, project ${os.projectName}, user ${os.username}; for the openstack CLI:`);
+        console.log(`  export OS_AUTH_URL=${os.authUrl} OS_PROJECT_NAME=${os.projectName} OS_USERNAME=${os.username} OS_USER_DOMAIN_NAME=${os.userDomainName} OS_PROJECT_DOMAIN_NAME=${os.projectDomainName} OS_REGION_NAME=${os.region} OS_IDENTITY_API_VERSION=3`);
+        console.log(`  export OS_PASSWORD=$(poolpilot lab status --json | jq -r .endpoints.openstack.password)`);
+      }
     });
   lab
     .command('down')
@@ -183,8 +193,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (o.json) {
         console.log(JSON.stringify({ running: st.components.every((c) => c.running), components: st.components, endpoints: st.endpoints ?? null }, null, 2));
       } else {
-        for (const c of st.components) console.log(`${c.name.padEnd(11)} ${c.running ? `running (pid ${c.pid})` : 'stopped'}`);
-        if (st.endpoints) for (const [k, v] of Object.entries(st.endpoints)) if (!/password/i.test(k)) console.log(`${k.padEnd(22)} ${Array.isArray(v) ? v.join(' ') : v}`);
+        const width = Math.max(11, ...st.components.map((c) => c.name.length));
+        for (const c of st.components) console.log(`${c.name.padEnd(width)} ${c.running ? `running (pid ${c.pid})` : 'stopped'}`);
+        const { openstack, ...rest } = st.endpoints ?? {};
+        const rows = [...Object.entries(rest), ...Object.entries(openstack ?? {}).map(([k, v]) => [`openstack.${k}`, v] as const)];
+        if (st.endpoints) for (const [k, v] of rows) if (!/password/i.test(k)) console.log(`${k.padEnd(26)} ${Array.isArray(v) ? v.join(' ') : v}`);
       }
       setExit(st.components.every((c) => c.running) ? 0 : 1);
     });
@@ -207,9 +220,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('install')
     .description('Go tools into .tools/, Debian packages with apt-get')
     .option('--production', "the production profile's too: PostgreSQL, the Temporal server, its sql tool and the Web UI server")
-    .action(async (o: { production?: boolean }) => {
-      const { ensureTools } = await import('../lab/tools');
+    .option('--openstack', "the OpenStack lab's too: Debian's OpenStack packages, RabbitMQ and PostgreSQL (about 5 minutes)")
+    .action(async (o: { production?: boolean; openstack?: boolean }) => {
+      const { ensureOpenstack, ensureTools } = await import('../lab/tools');
       ensureTools(undefined, { production: !!o.production });
+      if (o.openstack) ensureOpenstack();
     });
 
   program
@@ -380,14 +395,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('demo')
     .description('the whole autoscaling scenario on the lab (npm start)')
-    .option('--spec <file>', 'the cluster spec', path.join(PROJECT_ROOT, 'examples', 'web.yaml'))
+    .option('--spec <file>', 'the cluster spec (default examples/web.yaml, or examples/openstack/web.yaml)')
+    .option('--cloud <cloud>', 'vsphere: Locust through HAProxy to vcsim VMs; openstack: Nova servers behind Octavia, with a day of the NASA trace replayed as the demand', 'vsphere')
     .option('--users <n>', 'Locust users', count('--users'), 1000)
     .option('--spawn-rate <n>', 'users started per second', count('--spawn-rate'), 10)
     .option('--plateau <s>', 'seconds at full load', count('--plateau'), 60)
     .option('--down', 'stop the lab at the end')
-    .action(async (o: { spec: string; users: number; spawnRate: number; plateau: number; down?: boolean }) => {
+    .action(async (o: { spec?: string; cloud: string; users: number; spawnRate: number; plateau: number; down?: boolean }) => {
+      if (o.cloud !== 'vsphere' && o.cloud !== 'openstack') throw new UsageError(`--cloud must be vsphere or openstack, not "${o.cloud}"`);
       const { runDemo } = await import('../lab/demo');
-      setExit(await runDemo({ ...o, down: !!o.down }));
+      setExit(await runDemo({ ...o, cloud: o.cloud, down: !!o.down }));
     });
   return program;
 }

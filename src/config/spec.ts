@@ -81,8 +81,8 @@ export const openstackSchema = z
     availabilityZone: z.string().min(1).optional(),
     /** A server group (name or id); with an anti-affinity policy Nova spreads the members over hosts. */
     serverGroup: z.string().min(1).optional(),
-    /** cloud-init user data, as text (sent base64-encoded; Nova's limit is 65535 bytes encoded). */
-    userData: z.string().max(49_000, 'is over 49,000 characters: Nova takes at most 65,535 bytes once base64-encoded').optional(),
+    /** cloud-init user data, as text (sent base64-encoded); a spec's strings are at most 16 KiB, within Nova's 64 KiB. */
+    userData: z.string().optional(),
     /** How long a new server may take to be ACTIVE with a fixed IPv4 on the first network. */
     guestTimeout: duration.default(300_000),
     /** As vsphere.outageTolerance: how long a run keeps retrying an unreachable or failing Nova. */
@@ -147,7 +147,8 @@ export const octaviaBalancerSchema = z
     pool: z.string().min(1),
     /** The subnet members are reached on (name or id); default: the pool's load balancer's VIP subnet. */
     subnet: z.string().min(1).optional(),
-    ...Object.fromEntries(Object.entries(openstackCloudFields).map(([k, v]) => [k, (v as z.ZodTypeAny).optional()])),
+    // Without their defaults: a field left out here is compute.openstack's, not the default's.
+    ...Object.fromEntries(Object.entries(openstackCloudFields).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodTypeAny) : (v as z.ZodTypeAny)).optional()])),
   } as { pool: z.ZodString; subnet: z.ZodOptional<z.ZodString> } & { [K in keyof typeof openstackCloudFields]: z.ZodOptional<z.ZodType<z.output<(typeof openstackCloudFields)[K]>>> })
   .strict();
 
@@ -458,7 +459,7 @@ export const clusterSpecSchema = z
     if (!s.compute && !s.vsphere) ctx.addIssue({ code: 'custom', path: ['compute'], message: 'names no cloud: write compute: { openstack: {...} } or compute: { vsphere: {...} }' });
     if (s.compute && s.vsphere) ctx.addIssue({ code: 'custom', path: ['vsphere'], message: 'a cluster has one cloud: move vsphere under compute, or drop compute' });
     const oct = s.loadBalancer.octavia;
-    if (oct && !s.compute?.openstack && (!oct.authUrl || !oct.credentialRef))
+    if (oct && (s.compute || s.vsphere) && !s.compute?.openstack && (!oct.authUrl || !oct.credentialRef))
       ctx.addIssue({ code: 'custom', path: ['loadBalancer', 'octavia'], message: 'an Octavia pool beside a cloud other than OpenStack needs its own authUrl, credentialRef and projectName' });
     if (s.min > s.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min ${s.min} is above max ${s.max}` });
     if (s.initial !== undefined && (s.initial < s.min || s.initial > s.max))

@@ -17,6 +17,8 @@ import type { OperationProgress } from '../workflows/shared';
 import { endpoints, labDown, labUp, labWorkerEnv, type LabConfigInput, type LabState } from './lab';
 import { renderReport, type Sample, type ScenarioReport } from './report';
 import { ensureTools } from './tools';
+import { OPENSTACK_DEV_PORTS } from './openstack';
+import { DEMAND_METRIC, TraceReplay, type LoadReading, type TraceReplayOptions } from './trace-load';
 
 export interface ScenarioOptions {
   specFile: string;
@@ -35,15 +37,11 @@ export interface ScenarioOptions {
   /** Changes to the spec as written, for a shorter run or another lab (tests). */
   specOverrides?: (raw: Record<string, unknown>) => Record<string, unknown>;
   signal?: AbortSignal;
+  /** Replay this trace as the demand instead of Locust's load (the OpenStack lab: its servers serve nothing). */
+  trace?: Omit<TraceReplayOptions, 'host' | 'port'>;
 }
 
-interface LocustRow {
-  users: number;
-  rps: number;
-  p95: number;
-  requests: number;
-  failures: number;
-}
+type LocustRow = LoadReading;
 
 /** The newest "Aggregated" row of Locust's stats history CSV. */
 export function readLocustHistory(file: string): LocustRow | undefined {
@@ -104,9 +102,11 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
 
   let worker: ChildProcess | undefined;
   let locust: ChildProcess | undefined;
+  let replay: TraceReplay | undefined;
   let client: Client | undefined;
   const cleanup = async (all: boolean) => {
     await stopChild(locust, 'SIGINT');
+    await replay?.stop();
     await stopChild(worker, 'SIGTERM');
     if (all) await labDown(state.config.dataDir, { log: (m) => o.log(`[lab] ${m}`) });
   };
@@ -140,27 +140,35 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     }
 
     const csvPrefix = path.join(reportDir, 'locust');
-    const locustLog = openSync(path.join(reportDir, 'locust.log'), 'a');
-    locust = spawn(
-      tools.locust,
-      ['-f', path.join(PROJECT_ROOT, 'src', 'lab', 'locustfile.py'), '--headless', '--host', lab.vipUrl.replace(/\/$/, ''), '--csv', csvPrefix, '--csv-full-history', '--only-summary'],
-      {
-        stdio: ['ignore', locustLog, locustLog],
-        env: {
-          ...process.env,
-          POOLPILOT_USERS: String(o.users),
-          POOLPILOT_SPAWN_RATE: String(o.spawnRate),
-          POOLPILOT_PLATEAU_S: String(o.plateauS),
-          POOLPILOT_WAIT_MIN: String(o.waitS?.[0] ?? 3),
-          POOLPILOT_WAIT_MAX: String(o.waitS?.[1] ?? 5),
-        },
-      },
-    );
-    closeSync(locustLog);
-    const loadStart = Date.now();
+    let loadStart: number;
     let loadStop: number | undefined;
-    locust.once('exit', () => (loadStop ??= Date.now()));
-    o.log(`[demo] load: Locust, ${o.users} users spawned at ${o.spawnRate}/s, ${o.plateauS}s plateau, then stop — against ${lab.vipUrl}`);
+    if (o.trace) {
+      replay = new TraceReplay({ ...o.trace, host: state.config.host, port: state.config.ports.demand });
+      await replay.start();
+      loadStart = Date.now();
+      o.log(`[demo] load: ${o.trace.steps} steps of ${path.basename(o.trace.file)} from step ${o.trace.from}, ${o.trace.stepMs} ms each, as the gauge ${DEMAND_METRIC} the lab's Prometheus scrapes`);
+    } else {
+      const locustLog = openSync(path.join(reportDir, 'locust.log'), 'a');
+      locust = spawn(
+        tools.locust,
+        ['-f', path.join(PROJECT_ROOT, 'src', 'lab', 'locustfile.py'), '--headless', '--host', lab.vipUrl.replace(/\/$/, ''), '--csv', csvPrefix, '--csv-full-history', '--only-summary'],
+        {
+          stdio: ['ignore', locustLog, locustLog],
+          env: {
+            ...process.env,
+            POOLPILOT_USERS: String(o.users),
+            POOLPILOT_SPAWN_RATE: String(o.spawnRate),
+            POOLPILOT_PLATEAU_S: String(o.plateauS),
+            POOLPILOT_WAIT_MIN: String(o.waitS?.[0] ?? 3),
+            POOLPILOT_WAIT_MAX: String(o.waitS?.[1] ?? 5),
+          },
+        },
+      );
+      closeSync(locustLog);
+      loadStart = Date.now();
+      locust.once('exit', () => (loadStop ??= Date.now()));
+      o.log(`[demo] load: Locust, ${o.users} users spawned at ${o.spawnRate}/s, ${o.plateauS}s plateau, then stop — against ${lab.vipUrl}`);
+    }
 
     const samples: Sample[] = [];
     const served = new Map<string, number>();
@@ -170,8 +178,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     let status: AutoscalerStatus | undefined;
     for (;;) {
       checkAbort();
-      const row = readLocustHistory(`${csvPrefix}_stats_history.csv`);
+      const row = replay ? replay.read() : readLocustHistory(`${csvPrefix}_stats_history.csv`);
       if (row) last = row;
+      if (replay?.stoppedAt) loadStop ??= replay.stoppedAt;
       const members = await ours().catch(() => []);
       for (const m of members) served.set(m.name, Math.max(served.get(m.name) ?? 0, m.totalSessions));
       status = await clusterStatus(client, spec.name).catch(() => status);
@@ -187,7 +196,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
       const users = loadStop ? 0 : last.users;
       samples.push({ t, users, rps: loadStop ? 0 : last.rps, p95: loadStop ? 0 : last.p95, members: up, failures: last.failures, requests: last.requests, phase: status?.phase ?? '?' });
       o.log(
-        `${t.toFixed(0).padStart(4)}s users ${String(users).padStart(4)} | ${(loadStop ? 0 : last.rps).toFixed(0).padStart(4)} req/s | p95 ${String(loadStop ? 0 : last.p95).padStart(5)} ms | members up ${up} joining ${joining} draining ${draining} | ${status?.phase ?? '?'} | failed ${last.failures}`,
+        `${t.toFixed(0).padStart(4)}s ${replay ? `demand ${last.rps.toFixed(1).padStart(5)} req/s` : `users ${String(users).padStart(4)}`} | ${(loadStop ? 0 : last.rps).toFixed(0).padStart(4)} req/s | p95 ${String(loadStop ? 0 : last.p95).padStart(5)} ms | members up ${up} joining ${joining} draining ${draining} | ${status?.phase ?? '?'} | failed ${last.failures}`,
       );
       for (const d of status?.decisions ?? []) {
         const key = `${d.at}|${d.reason}`;
@@ -236,12 +245,26 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
 }
 
 export interface DemoOptions {
-  spec: string;
+  /** Default: examples/web.yaml, or examples/openstack/web.yaml with the OpenStack cloud. */
+  spec?: string;
+  cloud: 'vsphere' | 'openstack';
   users: number;
   spawnRate: number;
   plateau: number;
   down: boolean;
 }
+
+/**
+ * The OpenStack demo's demand: a weekday of the NASA trace from 04:00 to midnight (1,200 minutes), each minute
+ * 300 ms, scaled so its daytime peak (about 117 requests a minute) needs seven members of 3 requests/s.
+ */
+export const OPENSTACK_DEMO_TRACE = {
+  file: path.join(PROJECT_ROOT, 'examples', 'traces', 'nasa-http-1995.per-minute.csv'),
+  from: 5 * 1440 + 4 * 60,
+  steps: 1200,
+  stepMs: 300,
+  scale: 1 / 6,
+};
 
 export async function runDemo(values: DemoOptions): Promise<number> {
   const controller = new AbortController();
@@ -253,8 +276,10 @@ export async function runDemo(values: DemoOptions): Promise<number> {
     controller.abort();
   });
   try {
+    const openstack = values.cloud === 'openstack';
     const report = await runScenario({
-      specFile: values.spec,
+      specFile: values.spec ?? path.join(PROJECT_ROOT, 'examples', ...(openstack ? ['openstack', 'web.yaml'] : ['web.yaml'])),
+      ...(openstack ? { lab: { openstack: OPENSTACK_DEV_PORTS }, trace: OPENSTACK_DEMO_TRACE } : {}),
       users: values.users,
       spawnRate: values.spawnRate,
       plateauS: values.plateau,

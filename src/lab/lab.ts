@@ -147,6 +147,10 @@ scrape_configs:
   - job_name: poolpilot
     static_configs:
       - targets: [${metricsTargets(c).map((t) => `'${t}'`).join(', ')}]
+  # The OpenStack demo's replayed trace (up only while it runs): the demand Nova's fake servers cannot serve.
+  - job_name: demand
+    static_configs:
+      - targets: ['${c.host}:${c.ports.demand}']
 ${c.profile === 'production' ? `  - job_name: temporal
     static_configs:
       - targets: ['${c.host}:${temporalPorts(c).metrics}']
@@ -187,7 +191,7 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
   const production = c.profile === 'production';
   mkdirSync(c.dataDir, { recursive: true });
   const tools = opts.tools ?? ensureTools(log, { production });
-  if (c.openstack && !opts.tools) ensureOpenstack(log);
+  if (c.openstack) ensureOpenstack(log);
   const previous = readLabState(c.dataDir);
   if (previous && (previous.config.profile ?? 'dev') !== c.profile && Object.values(previous.pids).some((p) => pidAlive(p))) {
     throw new Error(`the lab in ${c.dataDir} runs the ${previous.config.profile ?? 'dev'} profile; poolpilot lab down first (or use another --data-dir)`);

@@ -39,6 +39,11 @@ export const OPENSTACK_LAB_NAMES = {
   image: 'tiny',
   network: 'private',
   cidr: '10.250.0.0/24',
+  /** Octavia load balancers (amphora provider, noop drivers), each with an HTTP listener and one pool. */
+  loadBalancers: [
+    { name: 'web-lb', pool: 'web-pool' },
+    { name: 'contract-lb', pool: 'contract-pool' },
+  ],
   /** The credentialRef the lab's credentials file holds for its OpenStack user. */
   credentialRef: 'lab-openstack',
 } as const;
@@ -272,7 +277,7 @@ async function waitHttp(url: string, what: string, pid: () => number | undefined
   }
 }
 
-function pgBin(name: string): string {
+export function pgBin(name: string): string {
   const r = spawnSync('sh', ['-c', `ls -d ${PG_BIN_GLOB}/${name} 2>/dev/null | sort -V | tail -1`], { encoding: 'utf8' });
   const found = r.stdout.trim();
   if (!found) throw new Error(`OpenStack lab: PostgreSQL's ${name} is missing: poolpilot tools install --openstack`);
@@ -326,6 +331,7 @@ export function plan(s: OpenstackLabState) {
     flavor: { name: OPENSTACK_LAB_NAMES.flavor, ram: 512, vcpus: 1, disk: 1 },
     image: OPENSTACK_LAB_NAMES.image,
     network: { name: OPENSTACK_LAB_NAMES.network, cidr: OPENSTACK_LAB_NAMES.cidr },
+    loadBalancers: OPENSTACK_LAB_NAMES.loadBalancers,
     services: [
       { name: 'placement', type: 'placement', user: 'placement', url: `http://${h}:${p.placement}` },
       { name: 'glance', type: 'image', user: 'glance', url: `http://${h}:${p.glance}` },

@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/w
 import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import type { LabEndpoints } from './state';
+import { OPENSTACK_LAB_NAMES } from './openstack';
 import { parseClusterSpec, type ClusterSpec } from '../config/spec';
 import { createWorker, installRuntime } from '../worker/worker';
 
@@ -38,6 +39,35 @@ export function rawLabSpec(e: LabEndpoints, name: string, over: Plain = {}): Pla
       min: 0,
       max: 6,
       drainGracePeriod: '5s',
+    },
+    over,
+  );
+}
+
+/** A spec for this lab's OpenStack (lab up --cloud openstack): Nova servers behind the lab's Octavia pool web-pool. */
+export function rawOpenstackLabSpec(e: LabEndpoints, name: string, over: Plain = {}): Plain {
+  const os = e.openstack;
+  if (!os) throw new Error('this lab runs no OpenStack: poolpilot lab up --cloud openstack');
+  return merge(
+    {
+      name,
+      compute: {
+        openstack: {
+          authUrl: os.authUrl,
+          credentialRef: e.openstackCredentialRef,
+          projectName: os.projectName,
+          region: os.region,
+          image: OPENSTACK_LAB_NAMES.image,
+          flavor: OPENSTACK_LAB_NAMES.flavor,
+          networks: [OPENSTACK_LAB_NAMES.network],
+          guestTimeout: '60s',
+        },
+      },
+      loadBalancer: { octavia: { pool: OPENSTACK_LAB_NAMES.loadBalancers[0].pool }, memberPort: 8080, healthCheck: { timeout: '60s' } },
+      ...(e.prometheusUrl ? { prometheus: { url: e.prometheusUrl } } : {}),
+      min: 0,
+      max: 6,
+      drainGracePeriod: '2s',
     },
     over,
   );

@@ -23,6 +23,8 @@ export const labConfigSchema = z
         metrics: port.default(18710),
         /** Where `poolpilot api` listens on the lab (its /metrics is scraped). */
         api: port.default(18700),
+        /** The OpenStack demo's replayed demand (a gauge the lab's Prometheus scrapes; Nova's fake servers serve nothing). */
+        demand: port.default(18720),
         /** production profile: PostgreSQL. */
         postgres: port.default(15432),
         /**
@@ -31,7 +33,7 @@ export const labConfigSchema = z
          */
         temporalMembership: port.max(32760, 'the Temporal server stores membership ports as a smallint: below 32761').default(6933),
       })
-      .default(() => ({ temporal: 7233, temporalUi: 8233, vcsim: 18989, vip: 18080, haproxyStats: 18404, prometheus: 19090, metrics: 18710, api: 18700, postgres: 15432, temporalMembership: 6933 })),
+      .default(() => ({ temporal: 7233, temporalUi: 8233, vcsim: 18989, vip: 18080, haproxyStats: 18404, prometheus: 19090, metrics: 18710, api: 18700, demand: 18720, postgres: 15432, temporalMembership: 6933 })),
     /**
      * dev: the Temporal CLI's dev server (SQLite, built-in UI). production: PostgreSQL, the Temporal server
      * (frontend, history, matching, worker services) with SQL visibility, and the Temporal Web UI server.

@@ -62,8 +62,20 @@ export interface BalancerFixture {
 
 const check = { intervalMs: 300, rise: 1, fall: 2 };
 
+/**
+ * What a balancer can show of the world. Octavia with its noop drivers (the only Octavia that runs here) runs no
+ * health check and counts no sessions: those cases are skipped for it, and its ONLINE / ERROR states are tested on
+ * recorded replies instead (test/unit/octavia.test.ts).
+ */
+export interface BalancerCapabilities {
+  /** Its own health check marks a member DOWN and UP again. */
+  healthChecks: boolean;
+  /** It reports each member's open sessions. */
+  sessions: boolean;
+}
+
 /** Defines the contract's tests; `fixture` is called in beforeAll. */
-export function balancerContract(getFixture: () => BalancerFixture, targets: () => { a: TestTarget; b: TestTarget }): void {
+export function balancerContract(getFixture: () => BalancerFixture, targets: () => { a: TestTarget; b: TestTarget }, caps: BalancerCapabilities = { healthChecks: true, sessions: true }): void {
   const member = (n: number) => `${getFixture().cluster}-1-${n}`;
   const find = async (name: string): Promise<PoolMember | undefined> => (await getFixture().lb.listMembers()).find((m) => m.name === name);
 
@@ -87,7 +99,7 @@ export function balancerContract(getFixture: () => BalancerFixture, targets: () 
     expect((await lb.listMembers()).filter((m) => m.name === member(1))).toHaveLength(1);
   });
 
-  test('health states: a failing check reads DOWN, a passing one UP again', async () => {
+  (caps.healthChecks ? test : test.skip)('health states: a failing check reads DOWN, a passing one UP again', async () => {
     const { lb } = getFixture();
     const { a } = targets();
     a.setHealthy(false);
@@ -100,7 +112,7 @@ export function balancerContract(getFixture: () => BalancerFixture, targets: () 
     await eventually('UP again', 15_000, async () => (await lb.getMember(member(1)))?.status === 'UP');
   });
 
-  test('metric: the balancer reports the sessions open to the pool', async () => {
+  (caps.sessions ? test : test.skip)('metric: the balancer reports the sessions open to the pool', async () => {
     const f = getFixture();
     const { a } = targets();
     await f.openSessions(a, 2);
@@ -121,7 +133,7 @@ export function balancerContract(getFixture: () => BalancerFixture, targets: () 
     expect(m?.sessions).toBe(0);
   });
 
-  test('drain with open sessions: DRAIN, the sessions go on until they end', async () => {
+  (caps.sessions ? test : test.skip)('drain with open sessions: DRAIN, the sessions go on until they end', async () => {
     const f = getFixture();
     const { b } = targets();
     expect(await f.lb.addMember(member(2), b.address, b.port, check)).toBe('added');
@@ -144,7 +156,7 @@ export function balancerContract(getFixture: () => BalancerFixture, targets: () 
     const { lb } = getFixture();
     expect(await lb.removeMember(member(1))).toBe(true);
     expect(await lb.removeMember(member(1))).toBe(false);
-    expect(await lb.removeMember(member(2))).toBe(true);
+    expect(await lb.removeMember(member(2))).toBe(caps.sessions);
     expect(await lb.getMember(member(1))).toBeUndefined();
     const names = (await lb.listMembers()).map((m) => m.name);
     expect(names).not.toContain(member(1));

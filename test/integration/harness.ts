@@ -7,7 +7,8 @@ import { endpoints, readLabState, type LabConfigInput, type LabEndpoints } from 
 import { PROJECT_ROOT } from '../../src/config/settings';
 import type { ClusterSpec } from '../../src/config/spec';
 import { findTool } from '../../src/lab/tools';
-import { labSpec, rawLabSpec, startSessionWorker, type SessionWorker } from '../../src/lab/session';
+import { labSpec, rawLabSpec, rawOpenstackLabSpec, startSessionWorker, type SessionWorker } from '../../src/lab/session';
+import { openstackAccess, openstackAdminAccess, pgBin, readOpenstackState, type OpenstackAccess, type OpenstackLabState } from '../../src/lab/openstack';
 
 /** POOLPILOT_TEST_PROFILE=production (npm run test:production): the same harness on a production-profile lab. */
 export const PRODUCTION = process.env.POOLPILOT_TEST_PROFILE === 'production';
@@ -30,6 +31,8 @@ export const TEST_LAB: LabConfigInput = PRODUCTION
       guestSubnet: '127.0.11',
       guest: { bootDelayMs: 800, serviceTimeMs: 40, concurrency: 4, neverIpPattern: '^noip-' },
       scrapeIntervalMs: 1000,
+      // The OpenStack tests' cloud, started once per run beside the rest (about two minutes).
+      openstack: { postgres: 25433, rabbit: 25672, epmd: 24369, keystone: 25000, placement: 28778, glance: 29292, neutron: 29696, nova: 28774, octavia: 29876 },
     };
 export const BUNDLE_PATH = path.join(TEST_LAB.dataDir!, 'workflow-bundle.js');
 
@@ -43,6 +46,8 @@ export function lab(): LabEndpoints {
 export const rawSpecFor = (name: string, over: Record<string, unknown> = {}) => rawLabSpec(lab(), name, over);
 export const specFor = (name: string, over: Record<string, unknown> = {}): ClusterSpec => labSpec(lab(), name, over);
 export type TestWorker = SessionWorker;
+/** A spec for the test lab's OpenStack: Nova servers behind its Octavia pool web-pool. */
+export const rawOpenstackSpecFor = (name: string, over: Record<string, unknown> = {}) => rawOpenstackLabSpec(lab(), name, over);
 
 /** An in-process worker on its own task queue; POOLPILOT_TASK_QUEUE points the client helpers at it. */
 export function startWorker(taskQueue: string): Promise<TestWorker> {
@@ -110,3 +115,44 @@ export function govcPowerState(name: string): string {
 }
 
 export { eventually } from '../eventually';
+
+/** The test lab's OpenStack: its state (pids, ports, secrets) and the operator's and admin's access. */
+export function openstackLab(): { state: OpenstackLabState; user: OpenstackAccess; admin: OpenstackAccess } {
+  const state = readOpenstackState(TEST_LAB.dataDir!);
+  if (!state?.ready) throw new Error('the test lab has no OpenStack (jest globalSetup starts it)');
+  return { state, user: openstackAccess(state), admin: openstackAdminAccess(state) };
+}
+
+/** Asks the lab's OpenStack as its admin with openstacksdk (test/openstack/look.py), not through poolpilot. */
+export function openstackLook<T>(args: string[]): T {
+  const out = execFileSync('/usr/bin/python3', [path.join(PROJECT_ROOT, 'test', 'openstack', 'look.py'), ...args], { input: JSON.stringify(openstackLab().admin), encoding: 'utf8' });
+  return (args[0] === 'servers' || args[0] === 'members' ? JSON.parse(out) : out.trim()) as T;
+}
+
+export interface NovaServer {
+  name: string;
+  id: string;
+  status: string;
+  project: string;
+  metadata: Record<string, string>;
+  addresses: Record<string, string[]>;
+}
+export interface OctaviaPoolMember {
+  name: string;
+  address: string;
+  port: number;
+  weight: number;
+  provisioning_status: string;
+  operating_status: string;
+}
+export const novaServers = (prefix: string) => openstackLook<NovaServer[]>(['servers', prefix]);
+export const octaviaMembers = (pool: string) => openstackLook<OctaviaPoolMember[]>(['members', pool]);
+
+/**
+ * Writes a member's operating_status into Octavia's database, as its health manager does from amphora heartbeats
+ * (noop amphorae send none): the API then serves it like any other state.
+ */
+export function octaviaHealthReport(member: string, status: 'ONLINE' | 'ERROR' | 'OFFLINE'): void {
+  const { state } = openstackLab();
+  execFileSync(pgBin('psql'), ['-h', state.host, '-p', String(state.ports.postgres), '-U', 'postgres', '-d', 'octavia', '-qc', `UPDATE member SET operating_status = '${status}' WHERE name = '${member.replace(/'/g, "''")}'`]);
+}

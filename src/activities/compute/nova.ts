@@ -241,7 +241,11 @@ export class NovaCompute implements ComputeProvider {
       const vm = sv && this.toVmInfo(sv, netName);
       progress?.(vm);
       if (!sv || !vm) throw permanent('InventoryNotFound', `server ${name} does not exist in Nova (or lost its mark); it cannot report an IP`);
-      if (sv.status === 'ERROR') throw permanent('ServerError', `server ${name} went to ERROR in Nova: ${sv.fault?.message ?? 'no fault message'}`);
+      if (sv.status === 'ERROR') {
+        const fault = sv.fault?.message ?? 'no fault message';
+        // Servers built at once can pass the API's quota check and fail the conductor's recheck.
+        throw permanent(/quota exceeded/i.test(fault) ? 'QuotaExceeded' : 'ServerError', `server ${name} went to ERROR in Nova: ${fault}`);
+      }
       if (vm.toolsRunning && vm.ip) return { ...vm, ip: vm.ip };
       if (Date.now() >= deadline) {
         const why = sv.status !== 'ACTIVE' ? `still ${sv.status}${sv['OS-EXT-STS:task_state'] ? ` (${sv['OS-EXT-STS:task_state']})` : ''}` : `ACTIVE without an IPv4 on network "${netName}"`;

@@ -1,6 +1,7 @@
 # Fills the lab's OpenStack, through its APIs (openstacksdk, one process: the openstack CLI costs seconds per call).
 #   bootstrap.py catalog   < plan.json   service project, users and endpoints; the operator's project and user
-#   bootstrap.py resources < plan.json   flavor, image, network and subnet; a second project with a quota of 1 server
+#   bootstrap.py resources < plan.json   flavor, image, network and subnet; a second project with a quota of 1 server;
+#                                        the operator's Octavia load balancers, each with a listener and a pool
 #   bootstrap.py discover  < plan.json   waits until the fake compute host is in a cell and in Placement
 # plan.json is written by src/lab/openstack.ts; it holds the lab's generated passwords and never leaves the lab folder.
 import json
@@ -73,6 +74,23 @@ elif phase == 'resources':
         c.network.create_subnet(name=n['name'] + '-subnet', network_id=net.id, ip_version=4, cidr=n['cidr'], enable_dhcp=False)
     for p, limit in plan['quotas'].items():
         c.set_compute_quotas(projects[p].id, instances=limit)
+    # The operator's load balancers, made as the operator: Octavia's noop drivers give the VIP a fake address and
+    # never send traffic anywhere.
+    u = openstack.connect(auth_url=plan['authUrl'], username=plan['username'], password=plan['password'], project_name=plan['projects'][0],
+                          user_domain_name='Default', project_domain_name='Default', region_name=plan['region'])
+    lbs = u.load_balancer
+    for b in plan['loadBalancers']:
+        lb = lbs.find_load_balancer(b['name'])
+        if not lb:
+            lb = lbs.create_load_balancer(name=b['name'], vip_network_id=net.id)
+        lbs.wait_for_load_balancer(lb.id, status='ACTIVE', failures=['ERROR'], interval=1, wait=180)
+        listener = lbs.find_listener(b['name'] + '-http')
+        if not listener:
+            listener = lbs.create_listener(name=b['name'] + '-http', protocol='HTTP', protocol_port=80, load_balancer_id=lb.id)
+            lbs.wait_for_load_balancer(lb.id, status='ACTIVE', failures=['ERROR'], interval=1, wait=180)
+        if not lbs.find_pool(b['pool']):
+            lbs.create_pool(name=b['pool'], protocol='HTTP', lb_algorithm='ROUND_ROBIN', listener_id=listener.id)
+            lbs.wait_for_load_balancer(lb.id, status='ACTIVE', failures=['ERROR'], interval=1, wait=180)
     print('resources ready')
 
 elif phase == 'discover':
