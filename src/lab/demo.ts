@@ -196,7 +196,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
       const users = loadStop ? 0 : last.users;
       samples.push({ t, users, rps: loadStop ? 0 : last.rps, p95: loadStop ? 0 : last.p95, members: up, failures: last.failures, requests: last.requests, phase: status?.phase ?? '?' });
       o.log(
-        `${t.toFixed(0).padStart(4)}s ${replay ? `demand ${last.rps.toFixed(1).padStart(5)} req/s` : `users ${String(users).padStart(4)}`} | ${(loadStop ? 0 : last.rps).toFixed(0).padStart(4)} req/s | p95 ${String(loadStop ? 0 : last.p95).padStart(5)} ms | members up ${up} joining ${joining} draining ${draining} | ${status?.phase ?? '?'} | failed ${last.failures}`,
+        `${t.toFixed(0).padStart(4)}s ${replay ? `demand ${last.rps.toFixed(1).padStart(5)} req/s` : `users ${String(users).padStart(4)} | ${(loadStop ? 0 : last.rps).toFixed(0).padStart(4)} req/s | p95 ${String(loadStop ? 0 : last.p95).padStart(5)} ms`} | members up ${up} joining ${joining} draining ${draining} | ${status?.phase ?? '?'} | failed ${last.failures}`,
       );
       for (const d of status?.decisions ?? []) {
         const key = `${d.at}|${d.reason}`;
@@ -230,6 +230,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
       max: spec.max,
       reportDir,
       temporalUi: lab.temporalUi,
+      ...(o.trace ? { replayed: `${path.basename(o.trace.file)}, ${o.trace.steps} steps from step ${o.trace.from}, ${o.trace.stepMs} ms each` } : {}),
     };
     const files = await renderReport(report);
     o.log(`[demo] report: ${files.summary}`);

@@ -31,6 +31,8 @@ export interface ScenarioReport {
   max: number;
   reportDir: string;
   temporalUi: string;
+  /** A replayed trace instead of Locust (the OpenStack lab): what was replayed; there is no latency and nothing is served. */
+  replayed?: string;
 }
 
 export interface Summary {
@@ -92,9 +94,9 @@ export function summarize(r: ScenarioReport): Summary {
 export function chartSpec(r: ScenarioReport): vl.TopLevelSpec {
   const start = Date.parse(r.startedAt);
   const rows = r.samples.flatMap((s) => [
-    { t: s.t, series: 'users', value: s.users, panel: 'load' },
-    { t: s.t, series: 'requests/s', value: s.rps, panel: 'load' },
-    { t: s.t, series: 'p95 latency (ms)', value: s.p95, panel: 'latency' },
+    ...(r.replayed ? [] : [{ t: s.t, series: 'users', value: s.users, panel: 'load' }]),
+    { t: s.t, series: r.replayed ? 'demand (requests/s)' : 'requests/s', value: s.rps, panel: 'load' },
+    ...(r.replayed ? [] : [{ t: s.t, series: 'p95 latency (ms)', value: s.p95, panel: 'latency' }]),
     { t: s.t, series: 'members UP', value: s.members, panel: 'members' },
   ]);
   // A run shorter than 2 s (most scale-ins) still gets a visible band.
@@ -130,8 +132,10 @@ export function chartSpec(r: ScenarioReport): vl.TopLevelSpec {
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `poolpilot: cluster ${r.cluster} under ${r.users} users (${r.spawnRate}/s ramp, ${r.plateauS}s plateau)`,
-    vconcat: [layer('load', 'offered load'), layer('latency', 'p95 latency (ms)'), layer('members', 'members UP', true)],
+    title: r.replayed ? `poolpilot: cluster ${r.cluster} under ${r.replayed}` : `poolpilot: cluster ${r.cluster} under ${r.users} users (${r.spawnRate}/s ramp, ${r.plateauS}s plateau)`,
+    vconcat: r.replayed
+      ? [layer('load', 'demand (requests/s)'), layer('members', 'members UP', true)]
+      : [layer('load', 'offered load'), layer('latency', 'p95 latency (ms)'), layer('members', 'members UP', true)],
     config: { font: 'sans-serif' },
   } as vl.TopLevelSpec;
 }
@@ -146,10 +150,17 @@ export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
 
 export function summaryText(r: ScenarioReport, s: Summary): string {
   const f = (v: number | null, unit: string) => (v === null ? 'n/a' : `${v} ${unit}`);
-  return [
-    `cluster ${r.cluster}: ${r.users} users at ${r.spawnRate}/s, ${r.plateauS}s plateau`,
+  const common = [
     `peak members ${s.peakMembers} (min ${r.min}, max ${r.max}); ${s.scaleOutRuns} scale-out run(s), ${s.scaleInRuns} scale-in run(s)`,
     `time from load start to peak capacity: ${f(s.timeToCapacityS, 's')}; back to min after the load stopped: ${f(s.timeBackToMinS, 's')}`,
+  ];
+  if (r.replayed) {
+    const peakDemand = Math.max(0, ...r.samples.map((x) => x.rps));
+    return [`cluster ${r.cluster}: ${r.replayed}`, ...common, `peak demand ${peakDemand.toFixed(1)} requests/s; ${s.requests} requests of demand replayed (read by the autoscaler, served by no one: the lab's servers are Nova's fake ones)`].join('\n');
+  }
+  return [
+    `cluster ${r.cluster}: ${r.users} users at ${r.spawnRate}/s, ${r.plateauS}s plateau`,
+    ...common,
     `p95 latency during scale-out ${f(s.p95DuringScaleOutMs, 'ms')}, at steady state ${f(s.p95SteadyMs, 'ms')}`,
     `requests ${s.requests}, failed ${s.failedRequests}, failed while scaling in ${s.failedDuringScaleIn}`,
     `members that served requests: ${s.membersThatServed} of ${s.membersSeen}`,

@@ -15,10 +15,22 @@ import { parseClusterSpec, type ClusterSpec, type OpenstackCloudSpec } from '../
 import { OPENSTACK_LAB_NAMES } from '../../src/lab/openstack';
 import type { ScaleInResult } from '../../src/workflows/scale-in';
 import type { ScaleOutResult } from '../../src/workflows/scale-out';
+import type { WarmPoolFillResult } from '../../src/workflows/warm-pool';
 import { balancerContract, startTarget, type BalancerFixture, type TestTarget } from '../contract/balancer-suite';
 import { eventually, lab, novaServers, octaviaHealthReport, octaviaMembers, openstackLab, openstackLook, rawOpenstackSpecFor, spawnWorkerProcess, startWorker, type TestWorker } from './harness';
 
 const POOL = OPENSTACK_LAB_NAMES.loadBalancers[0].pool;
+
+/** A token of the lab's user and the user's id, straight from Keystone. */
+async function tokenOf(user: { authUrl: string; username: string; password: string; projectName: string }): Promise<{ token: string; userId: string }> {
+  const r = await fetch(`${user.authUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: user.username, domain: { name: 'Default' }, password: user.password } } }, scope: { project: { name: user.projectName, domain: { name: 'Default' } } } } }),
+  });
+  const body = (await r.json()) as { token: { user: { id: string } } };
+  return { token: r.headers.get('x-subject-token') ?? '', userId: body.token.user.id };
+}
 
 /** The fault's code of a failed run: a member's (the run's details) or the failed activity's type. */
 function failureCode(err: unknown): string | undefined {
@@ -196,6 +208,52 @@ describe('scaling Nova servers behind an Octavia pool through the workflows', ()
       sessions.close();
     }
   });
+  test('the warm pool on OpenStack: SHUTOFF servers off the pool, started and renamed into service, then destroyed', async () => {
+    const s = spec('oswarm', { max: 3, warmPool: { size: 2, state: 'poweredOff' } });
+    const fill: WarmPoolFillResult = await w.client.workflow.execute('warmPoolFill', { args: [{ spec: s, op: 1, count: 2 }], taskQueue: w.taskQueue, workflowId: 'warm-pool:oswarm:1' });
+    expect(fill.ready.sort()).toEqual(['oswarm-w1-1', 'oswarm-w1-2']);
+    expect(marked('oswarm-').map((x) => `${x.name} ${x.status}`)).toEqual(['oswarm-w1-1 SHUTOFF', 'oswarm-w1-2 SHUTOFF']);
+    expect(poolMembers('oswarm-')).toEqual([]);
+    const ids = new Map(marked('oswarm-').map((x) => [x.name, x.id]));
+
+    const out: ScaleOutResult = await w.client.workflow.execute('scaleOut', { args: [{ spec: s, op: 2, count: 2, warm: ['oswarm-w1-1', 'oswarm-w1-2'] }], taskQueue: w.taskQueue, workflowId: 'scale-out:oswarm:2' });
+    expect(out.failed).toEqual([]);
+    const servers = marked('oswarm-');
+    // The same two servers (ids), now ACTIVE under member names and in the pool: nothing new was built.
+    expect(servers.map((x) => `${x.name} ${x.status}`)).toEqual(['oswarm-2-1 ACTIVE', 'oswarm-2-2 ACTIVE']);
+    expect(new Set(servers.map((x) => x.id))).toEqual(new Set(ids.values()));
+    expect(poolMembers('oswarm-').map((m) => m.name)).toEqual(['oswarm-2-1', 'oswarm-2-2']);
+    await (await startScaleIn(w.client, s, { count: 2 }, 3)).result();
+    expect(marked('oswarm-')).toEqual([]);
+    expect(poolMembers('oswarm-')).toEqual([]);
+  });
+
+  test('an application credential instead of a password: a token scoped by the credential itself', async () => {
+    const { user } = openstackLab();
+    let appCred = { username: '', password: '' };
+    const sessions = keystoneSessions(() => appCred);
+    try {
+      // The user makes one for itself: Keystone lets users manage their own application credentials.
+      const { token, userId } = await tokenOf(user);
+      const made = await fetch(`${user.authUrl}/users/${userId}/application_credentials`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Auth-Token': token },
+        body: JSON.stringify({ application_credential: { name: `poolpilot-test-${Date.now()}` } }),
+      });
+      expect(made.status).toBe(201);
+      const cred = ((await made.json()) as { application_credential: { id: string; secret: string } }).application_credential;
+      appCred = { username: cred.id, password: cred.secret };
+      const viaApp = sessions.get({ authUrl: user.authUrl, credentialRef: 'app', auth: 'applicationCredential', projectDomainName: 'Default', userDomainName: 'Default', region: user.region, interface: 'public', insecure: false });
+      const listed = await viaApp.call<{ servers: unknown[] }>('compute', 'GET', 'servers');
+      expect(Array.isArray(listed.body.servers)).toBe(true);
+      // Scoped to the credential's project, though the spec named none.
+      expect(await viaApp.projectId()).toMatch(/^[0-9a-f]{32}$/);
+      expect(viaApp.tokensIssued).toBe(1);
+    } finally {
+      sessions.close();
+    }
+  });
+
   // Last here: the worker's login gate then answers every login of that user from memory for the interval.
   test('bad input, a wrong password: one clear error, nothing left behind', () =>
     failsAlone('osbadpw', { compute: { openstack: { credentialRef: 'oswrong' } } }, /Keystone at .* refused credential "oswrong" \(HTTP 401/, 'BadCredentials'));
