@@ -9,6 +9,7 @@ import { OctaviaLoadBalancer } from '../../src/activities/loadbalancer/octavia';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { failureMessage, startScaleIn, startScaleOut } from '../../src/client/operations';
+import { applyCluster, deleteCluster } from '../../src/client/clusters';
 import { NOVA_MICROVERSION } from '../../src/activities/compute/nova';
 import { CREDENTIAL_ENV } from '../../src/config/settings';
 import { parseClusterSpec, type ClusterSpec, type OpenstackCloudSpec } from '../../src/config/spec';
@@ -251,6 +252,26 @@ describe('scaling Nova servers behind an Octavia pool through the workflows', ()
       expect(viaApp.tokensIssued).toBe(1);
     } finally {
       sessions.close();
+    }
+  });
+
+  test('a server gone to ERROR is replaced by the autoscaler: a new member joins, the broken one is drained and deleted', async () => {
+    const raw = rawOpenstackSpecFor('osheal', { min: 1, max: 2, metrics: [], health: { gracePeriod: '2s' }, autoscaling: { pollInterval: '1s', reconcileInterval: '2s' } });
+    await applyCluster(w.client, { raw, spec: parseClusterSpec(raw) });
+    try {
+      const first = await eventually('one member serving', 120_000, () => {
+        const s = marked('osheal-').filter((x) => x.status === 'ACTIVE');
+        return s.length === 1 && poolMembers('osheal-').some((m) => m.name === s[0]!.name) ? s[0] : undefined;
+      }, 500);
+      expect(openstackLook<string>(['error', first.id])).toBe('error');
+      const replaced = await eventually('a new member serving, the broken one gone', 180_000, () => {
+        const s = marked('osheal-');
+        return s.length === 1 && s[0]!.id !== first.id && s[0]!.status === 'ACTIVE' && poolMembers('osheal-').map((m) => m.name).join() === s[0]!.name ? s[0] : undefined;
+      }, 500);
+      expect(replaced.addresses[OPENSTACK_LAB_NAMES.network]?.[0]).toMatch(/^10\.250\.0\./);
+    } finally {
+      await deleteCluster(w.client, 'osheal', { scaleToZero: true }).catch(() => undefined);
+      await eventually('the cluster gone', 120_000, () => (marked('osheal-').length === 0 && poolMembers('osheal-').length === 0 ? true : undefined), 500);
     }
   });
 

@@ -3,6 +3,7 @@
 #   look.py members <pool>          the members of an Octavia pool, as JSON
 #   look.py revoke <user> <password> revokes every token of the user: its password is set again (to the same one)
 #   look.py token <user> <password> <project>   a token of that user, for a test to check its revocation
+#   look.py error <server id>       puts a server in ERROR (Nova's admin os-resetState), as a failed host would
 # The admin's access comes as JSON on stdin.
 import json
 import sys
@@ -34,5 +35,8 @@ elif cmd == 'token':
     u = openstack.connect(auth_url=a['authUrl'], username=sys.argv[2], password=sys.argv[3], project_name=sys.argv[4],
                           user_domain_name='Default', project_domain_name='Default', region_name=a['region'])
     print(u.auth_token)
+elif cmd == 'error':
+    c.compute.reset_server_state(sys.argv[2], 'error')
+    print('error')
 else:
     raise SystemExit(f'unknown command {cmd}')

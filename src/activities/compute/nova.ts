@@ -264,6 +264,11 @@ export class NovaCompute implements ComputeProvider {
     }
     const want = action === 'os-start' ? 'ACTIVE' : 'SHUTOFF';
     if (sv.status === want) return false;
+    // A server in ERROR cannot be stopped (409) and is not running: off is what a scale-in wants before it deletes.
+    if (sv.status === 'ERROR') {
+      if (action === 'os-stop') return false;
+      throw permanent('ServerError', `server ${name} is in ERROR in Nova and cannot be started: ${sv.fault?.message ?? 'no fault message'}`);
+    }
     const r = await this.nova('POST', `servers/${sv.id}/action`, { [action]: null }, [409]);
     for (;;) {
       const now = await this.server(name);
