@@ -4,7 +4,7 @@
 import { parseClusterSpec } from '../src/config/spec';
 import { applyCluster, clusterStatus, deleteCluster, requestScale, waitIdle } from '../src/client/clusters';
 import { HaproxyLoadBalancer } from '../src/activities/loadbalancer/haproxy';
-import { parseMemberName } from '../src/policy/inventory';
+import { parseMemberName } from '../src/config/names';
 import { rawLabSpec } from '../src/lab/session';
 import { benchSession, runBench } from './bench-lab';
 

@@ -1,4 +1,5 @@
 // Typed helpers to start scaling workflows and follow them, for the CLI, the HTTP API and tests.
+import { workflowIds } from '../config/names';
 import { type Client, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
@@ -9,11 +10,7 @@ import type { ScaleOutInput, ScaleOutResult } from '../workflows/scale-out';
 import type { OperationProgress } from '../workflows/shared';
 
 
-export const workflowIds = {
-  autoscaler: (cluster: string) => `autoscaler:${cluster}`,
-  scaleOut: (cluster: string, op: number) => `scale-out:${cluster}:${op}`,
-  scaleIn: (cluster: string, op: number) => `scale-in:${cluster}:${op}`,
-};
+export { workflowIds };
 
 export function searchAttributes(cluster: string, operation: string): TypedSearchAttributes | undefined {
   if (loadSettings().POOLPILOT_SEARCH_ATTRIBUTES === 'off') return undefined;
@@ -37,7 +34,7 @@ function startRun(client: Client, kind: 'scale-out' | 'scale-in', spec: ClusterS
   return client.workflow.start(kind === 'scale-out' ? 'scaleOut' : 'scaleIn', {
     args: [input],
     taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
-    workflowId: kind === 'scale-out' ? workflowIds.scaleOut(spec.name, op) : workflowIds.scaleIn(spec.name, op),
+    workflowId: workflowIds.run(kind, spec.name, op),
     staticSummary: `${kind.replace('-', ' ')} ${spec.name} by ${what} (op ${op})`,
     typedSearchAttributes: searchAttributes(spec.name, kind),
   });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { balancers } from '../activities/loadbalancer';
 import { credentialResolver } from '../activities/credentials';
-import { parseMemberName } from '../policy/inventory';
+import { parseMemberName } from '../config/names';
 import { loadClusterSpecFile } from '../config/load';
 import { parseClusterSpec } from '../config/spec';
 import { PROJECT_ROOT } from '../config/settings';

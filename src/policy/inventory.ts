@@ -1,4 +1,6 @@
 // Joins what vSphere and the load balancer each say about a cluster into one member list, and picks scale-in victims.
+import { parseMemberName, parseWarmName } from '../config/names';
+
 export interface VmView {
   name: string;
   powerState: string;
@@ -24,21 +26,6 @@ export interface Member {
 }
 
 export type DeletionPolicy = 'YOUNGEST_FIRST' | 'OLDEST_FIRST';
-
-export function parseMemberName(cluster: string, name: string): { op: number; index: number } | undefined {
-  const m = new RegExp(`^${cluster}-(\\d+)-(\\d+)$`).exec(name);
-  return m ? { op: Number(m[1]), index: Number(m[2]) } : undefined;
-}
-
-/** A warm VM's derived name: `<cluster>-w<op>-<i>`, never a member's `<cluster>-<op>-<i>`, so never served. */
-export function warmName(cluster: string, op: number, index: number): string {
-  return `${cluster}-w${op}-${index}`;
-}
-
-export function parseWarmName(cluster: string, name: string): { op: number; index: number } | undefined {
-  const m = new RegExp(`^${cluster}-w(\\d+)-(\\d+)$`).exec(name);
-  return m ? { op: Number(m[1]), index: Number(m[2]) } : undefined;
-}
 
 /** The cluster's warm VMs, readiest first: running with an IP, then powered off, then any still being prepared. */
 export function warmInventory(cluster: string, vms: VmView[]): (VmView & { op: number })[] {

@@ -1,5 +1,6 @@
 // The autoscaler's warm pool: which warm VMs a scale-out takes, how many scale-in victims go back, and the refill —
 // a child workflow of its own, in the background, so scaling never waits for it.
+import { workflowIds } from '../config/names';
 import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { describeFailure } from './shared';
@@ -34,7 +35,7 @@ export async function refillWarmPool(a: Autoscaling): Promise<void> {
   const short = s.spec.warmPool.size - (s.warm?.length ?? 0);
   if (short <= 0) return;
   const op = s.opCounter++;
-  const workflowId = `warm-pool:${cluster}:${op}`;
+  const workflowId = workflowIds.warmPool(cluster, op);
   a.warmFill = { workflowId, count: short };
   const n = memberCount(s);
   record(a, { current: n, desired: n, action: 'warm-pool', code: 'WarmPoolRefill', reason: `warm pool has ${s.warm?.length ?? 0} of ${s.spec.warmPool.size}: preparing ${short} (${s.spec.warmPool.state})`, source: 'bounds', workflowId });

@@ -1,4 +1,5 @@
 // The autoscaler: one long-running workflow per cluster. Adopt → loop { read metrics → decide → act → record → sleep }.
+import { workflowIds } from '../config/names';
 import { computeOf } from '../config/compute';
 import { allHandlersFinished, CancellationScope, condition, continueAsNew, executeChild, isCancellation, log, ParentClosePolicy, patched, proxyLocalActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
@@ -48,7 +49,7 @@ async function runOperation(
 ): Promise<ScaleOutResult | ScaleInResult | undefined> {
   const { s, cluster } = a;
   const op = s.opCounter++;
-  const workflowId = `${kind}:${cluster}:${op}`;
+  const workflowId = workflowIds.run(kind, cluster, op);
   const before = memberCount(s);
   const current: RunRecord = { workflowId, kind, count, startedAt: new Date().toISOString() };
   a.current = current;

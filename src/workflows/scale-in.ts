@@ -2,7 +2,8 @@
 import { computeOf } from '../config/compute';
 import { ApplicationFailure, CancellationScope, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
-import { joinInventory, pickVictims, warmName } from '../policy/inventory';
+import { joinInventory, pickVictims } from '../policy/inventory';
+import { warmName } from '../config/names';
 import { lifecycleHooks } from './hooks';
 import { activitiesFor, mapLimited, memberFailure, outOfRange, progressQuery, type MemberFailure, type OperationProgress } from './shared';
 import { poolName } from '../config/balancer';

@@ -4,7 +4,8 @@ import { computeOf, sourceOf } from '../config/compute';
 import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { hookAbandoned, lifecycleHooks } from './hooks';
-import { activitiesFor, describeFailure, mapLimited, memberFailure, memberName, outOfRange, progressQuery, type InstanceProgress, type MemberFailure, type OperationProgress } from './shared';
+import { memberName } from '../config/names';
+import { activitiesFor, describeFailure, mapLimited, memberFailure, outOfRange, progressQuery, type InstanceProgress, type MemberFailure, type OperationProgress } from './shared';
 import { poolName } from '../config/balancer';
 
 export interface ScaleOutInput {

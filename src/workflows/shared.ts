@@ -128,6 +128,3 @@ export function outOfRange(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'OutOfRange', message, nonRetryable: true });
 }
 
-export function memberName(cluster: string, op: number, index: number): string {
-  return `${cluster}-${op}-${index}`;
-}

@@ -3,7 +3,7 @@
 import { computeOf, sourceOf } from '../config/compute';
 import { CancellationScope, log, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
-import { warmName } from '../policy/inventory';
+import { warmName } from '../config/names';
 import { activitiesFor, describeFailure, mapLimited, progressQuery, type OperationProgress } from './shared';
 
 export interface WarmPoolFillInput {

@@ -1,7 +1,7 @@
 // HAProxy's own statistics through the Runtime API, for users without Prometheus.
 import type { MetricSpec } from '../../config/spec';
 import type { HaproxyLoadBalancer } from '../loadbalancer/haproxy';
-import { parseMemberName } from '../../policy/inventory';
+import { parseMemberName } from '../../config/names';
 import { finite, type MetricSource } from './source';
 
 export class HaproxyStatsSource implements MetricSource {
