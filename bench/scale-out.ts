@@ -5,6 +5,7 @@
 import { labSpec, rawOpenstackLabSpec } from '../src/lab/session';
 import { parseClusterSpec } from '../src/config/spec';
 import { startScaleIn, startScaleOut } from '../src/client/operations';
+import type { ScaleOutResult } from '../src/workflows/scale-out';
 import { BENCH_OPENSTACK_PORTS, benchClouds, benchProfiles, benchSession, pct, runBench, timing, type Cloud, type Profile } from './bench-lab';
 
 async function main(): Promise<void> {
@@ -47,7 +48,9 @@ async function bench(profile: Profile, cloud: Cloud): Promise<void> {
 
   const wallOf = async (count: number) => {
     const h = await startScaleOut(session.client, spec, count, ++op);
-    await h.result();
+    const out: ScaleOutResult = await h.result();
+    // A figure from a run that did not make every member would measure something else.
+    if (out.failed.length) throw new Error(`scale-out of ${count}: ${out.failed.length} failed (${out.failed[0]!.error})`);
     const t = timing(await history(h.workflowId));
     await (await startScaleIn(session.client, { ...spec, min: 0 }, { count }, ++op)).result();
     return t.wallMs;

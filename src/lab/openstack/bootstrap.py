@@ -1,6 +1,6 @@
 # Fills the lab's OpenStack, through its APIs (openstacksdk, one process: the openstack CLI costs seconds per call).
 #   bootstrap.py catalog   < plan.json   service project, users and endpoints; the operator's project and user
-#   bootstrap.py resources < plan.json   flavor, image, network and subnet; a second project with a quota of 1 server;
+#   bootstrap.py resources < plan.json   flavor, image, network and subnet; quotas (a second project: 1 server);
 #                                        the operator's Octavia load balancers, each with a listener and a pool
 #   bootstrap.py discover  < plan.json   waits until the fake compute host is in a cell and in Placement
 # plan.json is written by src/lab/openstack.ts; it holds the lab's generated passwords and never leaves the lab folder.
@@ -72,8 +72,8 @@ elif phase == 'resources':
     if not list(c.network.subnets(network_id=net.id)):
         # Addresses in Neutron's database only: nothing listens on them, and nothing may send traffic to them.
         c.network.create_subnet(name=n['name'] + '-subnet', network_id=net.id, ip_version=4, cidr=n['cidr'], enable_dhcp=False)
-    for p, limit in plan['quotas'].items():
-        c.set_compute_quotas(projects[p].id, instances=limit)
+    for p, limits in plan['quotas'].items():
+        c.set_compute_quotas(projects[p].id, **limits)
     # The operator's load balancers, made as the operator: Octavia's noop drivers give the VIP a fake address and
     # never send traffic anywhere.
     u = openstack.connect(auth_url=plan['authUrl'], username=plan['username'], password=plan['password'], project_name=plan['projects'][0],
