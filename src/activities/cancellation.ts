@@ -30,7 +30,9 @@ export function deadline(timeoutMs: number): AbortSignal {
 export function sleepCancellable(ms: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const signal = cancellationSignal();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'))), { once: true });
+    const onAbort = () => (clearTimeout(t), reject(signal!.reason instanceof Error ? signal!.reason : new Error('cancelled')));
+    // The listener goes with the timer: a poll that sleeps a thousand times must not pile them up on the signal.
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

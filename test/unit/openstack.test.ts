@@ -2,6 +2,7 @@
 // member states, and the error bodies of its services. The APIs themselves are tested on the real lab
 // (test/integration/openstack.test.ts).
 import { errorDetail } from '../../src/activities/keystone';
+import { sleepCancellable, withCancellation } from '../../src/activities/cancellation';
 import { octaviaMemberStatus } from '../../src/activities/loadbalancer/octavia';
 import { balancerOf, poolLabel } from '../../src/config/balancer';
 import { cloudOfRequest, computeOf, sourceOf } from '../../src/config/compute';
@@ -107,5 +108,28 @@ describe("the services' error bodies give their own message", () => {
   ];
   test.each(cases)('%s', (_what, body, message) => {
     expect(errorDetail(body)).toBe(message);
+  });
+});
+
+describe('the adapters\' polling sleep', () => {
+  test('leaves no listener on the activity\'s signal after each sleep, and ends at once when cancelled', async () => {
+    const ac = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      await withCancellation(ac.signal, async () => {
+        for (let i = 0; i < 30; i++) await sleepCancellable(1);
+        const started = Date.now();
+        const long = sleepCancellable(60_000);
+        ac.abort(new Error('cancelled by Temporal'));
+        await expect(long).rejects.toThrow('cancelled by Temporal');
+        expect(Date.now() - started).toBeLessThan(1000);
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
