@@ -5,14 +5,10 @@ import { computeOf } from '../config/compute';
 import { credentialResolver } from '../activities/credentials';
 import { balancers } from '../activities/loadbalancer';
 import type { ClusterSpec } from '../config/spec';
-import { joinInventory } from '../policy/inventory';
+import { joinInventory, summarize, type MemberSummary } from '../policy/inventory';
 
-export interface MemberRow {
-  name: string;
+export interface MemberRow extends Omit<MemberSummary, 'ip' | 'tools'> {
   ip: string | null;
-  power: string;
-  pool: string;
-  sessions: number;
   served: number;
   createdAt: string | null;
 }
@@ -27,11 +23,7 @@ export async function readMembers(spec: ClusterSpec, credentialsFile: string | u
     const [vms, pool] = await Promise.all([cloud(computeOf(spec), spec.name).listVms(`${spec.name}-`), lb.listMembers()]);
     const byName = new Map(pool.map((p) => [p.name, p]));
     return joinInventory(spec.name, vms, pool).map((m) => ({
-      name: m.name,
-      ip: m.vm?.ip ?? m.pool?.address ?? null,
-      power: m.vm?.powerState ?? 'no VM',
-      pool: m.pool?.status ?? 'not in pool',
-      sessions: m.pool?.sessions ?? 0,
+      ...(({ ip, tools: _tools, ...rest }) => ({ ...rest, ip: ip ?? null }))(summarize(m)),
       served: byName.get(m.name)?.totalSessions ?? 0,
       createdAt: m.vm?.createdAt ?? null,
     }));

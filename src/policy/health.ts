@@ -1,17 +1,7 @@
 // Health replacement (self-healing): which members have been broken for longer than the grace period, and how many
 // may be replaced now under the hourly limit. Senlin's health policy and cloud auto-scaling groups do the same.
 import type { HealthSpec } from '../config/spec';
-
-export interface MemberHealthView {
-  name: string;
-  /** vSphere power state, or 'no VM'. */
-  power: string;
-  /** The balancer's status of the member, or 'not in pool'. */
-  pool: string;
-  /** VMware Tools running (undefined: unknown, e.g. from a run recorded before this was kept). */
-  tools?: boolean;
-  ip?: string;
-}
+import { memberProblem, type Member } from './inventory';
 
 export interface UnhealthyMark {
   /** When the member was first seen broken (ms). */
@@ -19,21 +9,11 @@ export interface UnhealthyMark {
   why: string;
 }
 
-/** Why a member cannot serve, or undefined. MAINT is an operator's choice and DRAIN a scale-in's: neither is broken. */
-export function healthProblem(m: MemberHealthView): string | undefined {
-  if (m.power === 'no VM') return undefined;
-  if (m.power !== 'poweredOn') return `its VM is ${m.power}`;
-  if (m.tools === false) return 'VMware Tools stopped running';
-  if (!m.ip) return 'its VM reports no IP';
-  if (m.pool === 'DOWN') return 'DOWN in the balancer';
-  return undefined;
-}
-
 /** The marks after a look at `members`: new problems start now, lasting ones keep their start, healed ones go. */
-export function trackHealth(previous: Record<string, UnhealthyMark>, members: MemberHealthView[], now: number): Record<string, UnhealthyMark> {
+export function trackHealth(previous: Record<string, UnhealthyMark>, members: readonly Member[], now: number): Record<string, UnhealthyMark> {
   const next: Record<string, UnhealthyMark> = {};
   for (const m of members) {
-    const why = healthProblem(m);
+    const why = memberProblem(m);
     if (why) next[m.name] = { since: previous[m.name]?.since ?? now, why };
   }
   return next;

@@ -56,10 +56,59 @@ export function joinInventory(cluster: string, vms: VmView[], pool: PoolView[]):
   return [...byName.values()].sort((a, b) => a.op - b.op || a.index - b.index || a.name.localeCompare(b.name));
 }
 
-/** A member that cannot serve: no VM, VM not running, or the balancer says DOWN. */
-export function isBroken(m: Member): boolean {
-  if (!m.vm || m.vm.powerState !== 'poweredOn') return true;
-  return m.pool?.status === 'DOWN' || m.pool?.status === 'MAINT';
+/**
+ * Why a member cannot serve, or undefined: the one rule for "broken", used by scale-in's victim choice, health
+ * replacement and status alike. MAINT is an operator's choice and DRAIN a scale-in's: neither is broken. A state
+ * carried from before Tools were kept has `toolsRunning` true (not known to have stopped).
+ */
+export function memberProblem(m: Pick<Member, 'vm' | 'pool'>): string | undefined {
+  if (!m.vm) return 'it has no VM';
+  if (m.vm.powerState !== 'poweredOn') return `its VM is ${m.vm.powerState}`;
+  if (!m.vm.toolsRunning) return 'VMware Tools stopped running';
+  if (!m.vm.ip) return 'its VM reports no IP';
+  if (m.pool?.status === 'DOWN') return 'DOWN in the balancer';
+  return undefined;
+}
+
+/** A member as status, the API and `poolpilot members` show it: the one place its words for "absent" are written. */
+export interface MemberSummary {
+  name: string;
+  ip?: string;
+  /** The cloud's power state, or 'no VM'. */
+  power: string;
+  /** The balancer's status, or 'not in pool'. */
+  pool: string;
+  sessions: number;
+  /** VMware Tools (or the guest agent) running; absent without a VM. */
+  tools?: boolean;
+}
+
+const NO_VM = 'no VM';
+const NOT_IN_POOL = 'not in pool';
+
+export function summarize(m: Member): MemberSummary {
+  return {
+    name: m.name,
+    ...(m.vm?.ip ?? m.pool?.address ? { ip: m.vm?.ip ?? m.pool?.address } : {}),
+    power: m.vm?.powerState ?? NO_VM,
+    pool: m.pool?.status ?? NOT_IN_POOL,
+    sessions: m.pool?.sessions ?? 0,
+    ...(m.vm ? { tools: m.vm.toolsRunning } : {}),
+  };
+}
+
+/**
+ * A member from a summary, for autoscaler states carried from runs that kept only summaries (read once, at start).
+ * A VM's creation time was not kept: the op number orders such members by age until the next reconcile.
+ */
+export function fromSummary(cluster: string, m: MemberSummary): Member {
+  const parsed = parseMemberName(cluster, m.name) ?? { op: 0, index: 0 };
+  return {
+    name: m.name,
+    ...parsed,
+    ...(m.power !== NO_VM ? { vm: { name: m.name, powerState: m.power, toolsRunning: m.tools ?? true, ...(m.ip ? { ip: m.ip } : {}) } } : {}),
+    ...(m.pool !== NOT_IN_POOL ? { pool: { name: m.name, address: m.ip ?? '', status: m.pool, sessions: m.sessions } } : {}),
+  };
 }
 
 function age(m: Member): number {
@@ -71,7 +120,7 @@ function age(m: Member): number {
 /** Broken members first, then by the deletion policy (Senlin's and Avi's YOUNGEST_FIRST by default). */
 export function pickVictims(members: Member[], count: number, policy: DeletionPolicy = 'YOUNGEST_FIRST'): Member[] {
   const order = [...members].sort((a, b) => {
-    const broken = Number(isBroken(b)) - Number(isBroken(a));
+    const broken = Number(!!memberProblem(b)) - Number(!!memberProblem(a));
     if (broken) return broken;
     const byAge = policy === 'YOUNGEST_FIRST' ? age(b) - age(a) : age(a) - age(b);
     const byName = a.op - b.op || a.index - b.index || a.name.localeCompare(b.name);

@@ -7,10 +7,11 @@ import type { DecisionRecord } from '../policy/decision-log';
 import type { MetricReading, PolicyState } from '../policy/engine';
 import type { AlarmDropCode, QueuedRequest, RequestKind, RequestOrigin } from '../policy/requests';
 import type { UnhealthyMark } from '../policy/health';
+import type { Member, MemberSummary } from '../policy/inventory';
 import type { DemandWindow } from '../policy/nowcast';
 import type { Backoffs, BackoffState, RunKind } from '../policy/backoff';
 
-export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin };
+export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin, MemberSummary };
 
 /** How a run ended, as data: the sentence in `outcome` is derived from it, never parsed back. */
 export interface RunResult {
@@ -40,16 +41,6 @@ export interface PollRecord {
   lagMs: number;
 }
 
-export interface MemberStatus {
-  name: string;
-  ip?: string;
-  power: string;
-  pool: string;
-  sessions: number;
-  /** VMware Tools running. */
-  tools?: boolean;
-}
-
 export interface AutoscalerState {
   spec: ClusterSpec;
   opCounter: number;
@@ -59,7 +50,8 @@ export interface AutoscalerState {
   queue: QueuedRequest[];
   decisions: DecisionRecord[];
   runs: RunRecord[];
-  members: MemberStatus[];
+  /** The members as the latest reconcile saw them (runs begun before this kept summaries: read once at start). */
+  members: Member[];
   readings: Record<string, MetricReading & { at: string; failingSince?: string }>;
   lastReconcileAt: number;
   /** Runs recorded before conditions kept one error here; read only to carry it into `failedRun`. */
@@ -154,7 +146,7 @@ export interface AutoscalerStatus {
   current: number;
   desired: number;
   paused: boolean;
-  members: MemberStatus[];
+  members: MemberSummary[];
   metrics: AutoscalerState['readings'];
   cooldown: { scaleOutMs: number; scaleInMs: number };
   decisions: DecisionRecord[];

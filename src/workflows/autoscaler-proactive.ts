@@ -8,7 +8,7 @@ import type { ForecastResult } from '../policy/forecast';
 import { emptyDemandWindow, MIN_SAMPLES, nowcast, observeDemand, SPREAD_READINGS, totalDemand } from '../policy/nowcast';
 import { demandFloor, forecastFloor, memberCapacity } from '../policy/proactive';
 import { upcoming } from '../policy/schedules';
-import type { ForecastStatus, RunRecord, ScheduleStatus } from './autoscaler-messages';
+import type { ForecastStatus, ScheduleStatus } from './autoscaler-messages';
 import { clock, memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
 
@@ -53,21 +53,12 @@ function predictionMetric(spec: ClusterSpec) {
   return p.metric ? spec.metrics.find((m) => m.name === p.metric) : spec.metrics.find((m) => m.target);
 }
 
-/**
- * Whether a run fully succeeded: its typed result; runs recorded before results were typed have only their sentence,
- * read here once (they leave the 50-run list as new runs come).
- */
-function succeeded(r: RunRecord): boolean {
-  if (r.result) return r.result.status === 'succeeded';
-  return !!r.outcome && !r.outcome.startsWith('failed') && !r.outcome.includes('failed:');
-}
-
 /** The time from a scale-out to members serving: the spec's, else the median of recent scale-outs, else 5 minutes. */
 export function timeToReady(a: Autoscaling): number {
   const given = a.s.spec.prediction?.timeToReady;
   if (given !== undefined) return given;
   const runs = a.s.runs
-    .filter((r) => r.kind === 'scale-out' && r.endedAt && succeeded(r))
+    .filter((r) => r.kind === 'scale-out' && r.endedAt && r.result?.status === 'succeeded')
     .slice(-5)
     .map((r) => Date.parse(r.endedAt!) - Date.parse(r.startedAt))
     .sort((x, y) => x - y);

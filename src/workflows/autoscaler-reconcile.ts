@@ -42,14 +42,7 @@ async function repair(a: Autoscaling, during?: ReconcileDuring): Promise<Member[
     }
   }
   const live = members.filter((m) => m.vm || m.pool);
-  s.members = live.map((m) => ({
-    name: m.name,
-    ip: m.vm?.ip ?? m.pool?.address,
-    power: m.vm?.powerState ?? 'no VM',
-    pool: m.pool?.status ?? 'not in pool',
-    sessions: m.pool?.sessions ?? 0,
-    tools: m.vm?.toolsRunning,
-  }));
+  s.members = live;
   s.unhealthy = trackHealth(s.unhealthy ?? {}, s.members, Date.now());
   // Op numbers continue above anything found (warm VMs too), so a derived name is never reused while its VM exists.
   const highest = Math.max(0, ...live.map((m) => m.op), ...warmInventory(cluster, vms).map((v) => v.op));

@@ -5,6 +5,7 @@ import { appendDecision, repeatsLast, type DecisionRecord } from '../policy/deci
 import { cooldownRemaining, initialPolicyState } from '../policy/engine';
 import { ScheduleClock, type ScheduleView } from '../policy/proactive';
 import { projectedSize } from '../policy/requests';
+import { fromSummary, type Member, type MemberSummary } from '../policy/inventory';
 import type { AutoscalerInput, AutoscalerState, DeleteRequest, RunRecord } from './autoscaler-messages';
 import { metricsSink } from './metrics-sink';
 
@@ -51,11 +52,24 @@ export function startState(input: AutoscalerInput): AutoscalerState {
     iterations: 0,
     searchAttributes: input.searchAttributes ?? true,
   };
-  // State carried from a run before conditions: its one error becomes a failed run until the next run succeeds.
-  if (s.lastError && !s.failedRun && !s.reconcileError) {
-    if (s.lastError.startsWith('reconcile failed')) s.reconcileError = s.lastError;
-    else s.failedRun = { workflowId: s.lastError.split(' ')[0] ?? '', outcome: s.lastError, partial: false };
+  return fromEarlierRuns(s);
+}
+
+/**
+ * States carried from earlier versions, brought to today's form once, at start (nothing else reads the old forms):
+ * members kept as summaries, runs kept as a sentence alone, and the one error kept before conditions.
+ */
+function fromEarlierRuns(s: AutoscalerState): AutoscalerState {
+  const cluster = s.spec.name;
+  const members = s.members as (Member | MemberSummary)[];
+  s.members = members.map((m) => ('op' in m ? m : fromSummary(cluster, m)));
+  for (const r of s.runs) {
+    if (r.result || !r.endedAt) continue;
+    // The sentences those versions wrote: "N joined", "N removed, K failed: …", "failed: …".
+    const failed = !r.outcome || r.outcome.startsWith('failed');
+    r.result = { status: failed ? 'failed' : r.outcome!.includes('failed:') ? 'partial' : 'succeeded', done: failed ? 0 : r.count, failed: failed ? r.count : 0 };
   }
+  if (s.lastError && !s.failedRun && !s.reconcileError) s.failedRun = { workflowId: 'a run before the upgrade', outcome: s.lastError, partial: false };
   s.lastError = undefined;
   return s;
 }
@@ -71,7 +85,8 @@ export function boundsNow(a: Autoscaling, now = Date.now()): ScheduleView['bound
   return a.s.spec.schedules?.length ? clock(a).read(now).bounds : { min: a.s.spec.min, max: a.s.spec.max };
 }
 
-export const memberCount = (s: AutoscalerState) => s.members.filter((m) => m.power !== 'no VM').length;
+/** Members with a VM: a pool entry without one is reconcile's to remove, not capacity. */
+export const memberCount = (s: AutoscalerState) => s.members.filter((m) => m.vm).length;
 export const projected = (a: Autoscaling) => projectedSize(memberCount(a.s), a.s.queue);
 
 /** Logs a decision; a policy hold that repeats the last entry is left out. */

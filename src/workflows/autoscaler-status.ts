@@ -1,6 +1,7 @@
 // The autoscaler's status query: phase and conditions, members, metrics, bounds in force, schedules, forecast.
 import { workflowInfo } from '@temporalio/workflow';
 import { deriveConditions, phaseOf } from '../policy/conditions';
+import { summarize } from '../policy/inventory';
 import type { AutoscalerStatus } from './autoscaler-messages';
 import { forecastStatus, scheduleStatus } from './autoscaler-proactive';
 import { boundsNow, clusterFacts, projected, type Autoscaling } from './autoscaler-state';
@@ -21,7 +22,7 @@ export function statusOf(a: Autoscaling): AutoscalerStatus {
     current: facts.current,
     desired: projected(a),
     paused: s.paused,
-    members: s.members,
+    members: s.members.map(summarize),
     metrics: s.readings,
     cooldown: facts.cooldown,
     decisions: s.decisions,

@@ -4,11 +4,11 @@ import { computeOf } from '../config/compute';
 import { allHandlersFinished, CancellationScope, condition, continueAsNew, executeChild, isCancellation, log, ParentClosePolicy, patched, proxyLocalActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
 import type { DecisionSource } from '../policy/decision-log';
-import { decide, type MetricReading } from '../policy/engine';
+import type { MetricReading } from '../policy/engine';
+import { nextAction, type LookFacts, type LoopFacts, type PollFacts, type Run } from '../policy/next-action';
 import { planReplacements, type ReplacementPlan } from '../policy/health';
-import { boundedRun } from '../policy/requests';
 import { nextPollAt, pollPhase } from '../policy/schedule';
-import { afterFailure, heldBack, holdCode, holdReason, nextRetryAt, type RunKind } from '../policy/backoff';
+import { afterFailure, nextRetryAt, type RunKind } from '../policy/backoff';
 import { FAILURE_BACKOFF_DEFAULTS } from '../config/limits';
 import type { Activities } from '../activities';
 import type { AutoscalerInput, RunRecord, RunResult } from './autoscaler-messages';
@@ -139,51 +139,23 @@ async function whileRepairing<T>(a: Autoscaling, op: number, run: () => Promise<
   }
 }
 
-/** What a step of the loop did: ran a run, was held back by a failed run's backoff, or had nothing to do. */
-type Acted = 'ran' | 'held' | 'none';
-
-/**
- * Holds back a run of `kind` while its direction backs off or is suspended: logged once (the hold repeats its code),
- * and the loop sleeps until the retry is due or a message wakes it. Operator requests are not held (`gated` false):
- * an operator who asks is watching, and that one attempt is what they asked for.
- */
-function holdsBack(a: Autoscaling, kind: RunKind, target: number, gated: boolean): boolean {
-  if (!a.backoff || !gated) return false;
-  const now = Date.now();
-  const b = heldBack(a.s.backoff, kind, now);
-  if (!b) return false;
-  const n = memberCount(a.s);
-  record(a, { current: n, desired: target, action: 'hold', code: holdCode(b), reason: holdReason(kind, b, now, a.cluster), source: 'bounds' });
-  return true;
+/** Runs `run`; serving the queue's head (`dequeue`), the head leaves the queue once the run ended. */
+async function act(a: Autoscaling, run: Run, dequeue: boolean): Promise<void> {
+  a.servingQueue = dequeue;
+  await runOperation(a, run.kind, run.count, run.source, run.reason, run.code);
+  a.servingQueue = false;
+  if (dequeue) a.s.queue.shift();
 }
 
-/** Brings the pool to `target` (already within bounds) in one run. */
-async function moveTo(a: Autoscaling, target: number, source: DecisionSource, reason: string, code: string, gated = true): Promise<Acted> {
-  const n = memberCount(a.s);
-  const kind: RunKind | undefined = target > n ? 'scale-out' : target < n ? 'scale-in' : undefined;
-  if (!kind) return 'none';
-  if (holdsBack(a, kind, target, gated)) return 'held';
-  await runOperation(a, kind, Math.abs(target - n), source, reason, code);
-  return 'ran';
-}
-
-/**
- * Replaces broken members: new ones join first (the pool may pass max by as many for a moment), then as many broken
- * ones as were replaced are drained, removed and destroyed, so the healthy count never drops. Every attempt counts
- * toward the hourly limit, so a template that cannot make a healthy member cannot churn the pool.
- */
-async function replaceMembers(a: Autoscaling, due: ReplacementPlan['due']): Promise<Acted> {
+/** Replaces broken members: the new ones join first, then as many broken ones as were replaced go. */
+async function replaceMembers(a: Autoscaling, run: Run, due: ReplacementPlan['due']): Promise<void> {
   const { s } = a;
-  if (holdsBack(a, 'scale-out', memberCount(s) + due.length, true)) return 'held';
   s.replacements = [...(s.replacements ?? []), ...due.map(() => Date.now())];
-  const what = due.map((d) => `${d.name} (${d.why} for ${Math.round(d.forMs / 1000)} s)`).join(', ');
-  const grace = `grace ${Math.round(s.spec.health.gracePeriod / 1000)} s, ${s.replacements.length} of ${s.spec.health.maxReplacementsPerHour} this hour`;
-  const out = await runOperation(a, 'scale-out', due.length, 'health', `replace ${what}: ${grace}`, 'ReplaceUnhealthy');
+  const out = await runOperation(a, 'scale-out', run.count, run.source, run.reason, run.code);
   const joined = out && 'joined' in out ? out.joined.length : 0;
   // Only members still there and still broken go; one that healed meanwhile is left to the policy.
   const victims = due.map((d) => d.name).filter((n) => s.unhealthy?.[n]).slice(0, joined);
   if (victims.length) await runOperation(a, 'scale-in', victims.length, 'health', `remove ${victims.join(', ')}: replaced`, 'ReplaceUnhealthy', victims);
-  return 'ran';
 }
 
 async function readMetrics(a: Autoscaling): Promise<Record<string, MetricReading>> {
@@ -221,40 +193,37 @@ async function emptyWarmPool(a: Autoscaling): Promise<void> {
   a.s.warm = [];
 }
 
-/**
- * The steps before the policy, in order: an opened schedule window's size, the bounds in force, and the replacement
- * of broken members. True when one of them ran a run (the loop then starts over); a held-back step goes on to the next.
- */
-async function boundsAndHealth(a: Autoscaling, proactive: boolean, healthReplacement: boolean, offSchedule: () => void): Promise<boolean> {
+/** The look before the policy: reconcile if due, the schedules' openings (logged) and health's plan. */
+async function lookAround(a: Autoscaling, proactive: boolean, healthReplacement: boolean): Promise<LookFacts> {
   const { s } = a;
-  const n = memberCount(s);
-  if (proactive) {
-    // A schedule window that opened asks for its size once, as an operator would.
-    const asked = watchSchedules(a, Date.now());
-    if (asked && asked.desired !== n) {
-      offSchedule();
-      if ((await moveTo(a, asked.desired, 'schedule', `schedule ${asked.name} asks for ${asked.desired} member(s)`, 'ScheduleDesired')) === 'ran') return true;
-    }
-  }
-  const { min, max, minBy, maxBy } = boundsNow(a);
-  if (n < min || n > max) {
-    offSchedule();
-    const target = Math.min(Math.max(n, min), max);
-    const by = n < min && minBy ? ` (min of schedule ${minBy})` : n > max && maxBy ? ` (max of schedule ${maxBy})` : '';
-    if ((await moveTo(a, target, 'bounds', `${n} member(s) is outside [min ${min}, max ${max}]${by} → ${target}`, n < min ? 'BelowMin' : 'AboveMax')) === 'ran') return true;
-  }
+  if (Date.now() - s.lastReconcileAt >= s.spec.autoscaling.reconcileInterval) await reconcile(a);
+  const now = Date.now();
+  // A schedule window that opened asks for its size once, as an operator would.
+  const scheduleAsk = proactive ? watchSchedules(a, now) : undefined;
+  let replacement: LookFacts['replacement'];
   if (healthReplacement && s.spec.health?.replace) {
-    const plan = planReplacements(s.unhealthy ?? {}, Date.now(), s.spec.health, s.replacements ?? []);
+    const plan = planReplacements(s.unhealthy ?? {}, now, s.spec.health, s.replacements ?? []);
     s.replacements = plan.recent;
-    if (plan.held.length) {
-      record(a, { current: n, desired: n, action: 'hold', code: 'ReplacementLimit', reason: `${plan.held.join(', ')} broken past the grace period, but ${plan.recent.length + plan.due.length} replacement(s) this hour reach the limit of ${s.spec.health.maxReplacementsPerHour}`, source: 'health' });
-    }
-    if (plan.due.length) {
-      offSchedule();
-      if ((await replaceMembers(a, plan.due)) === 'ran') return true;
-    }
+    replacement = { plan, gracePeriodMs: s.spec.health.gracePeriod, maxPerHour: s.spec.health.maxReplacementsPerHour };
   }
-  return false;
+  return { now, members: memberCount(s), bounds: boundsNow(a, now), ...(scheduleAsk ? { scheduleAsk } : {}), ...(replacement ? { replacement } : {}) };
+}
+
+/** The poll: the metrics, then the forecast (refreshed when due) and the demand it keeps. */
+async function pollMetrics(a: Autoscaling, proactive: boolean, members: number, dueAt: number | undefined): Promise<PollFacts> {
+  const { s } = a;
+  const readings = await readMetrics(a);
+  if (dueAt !== undefined) {
+    // A poll on schedule: how late its reading arrived (the worker's and Temporal's delay).
+    const lagMs = Math.max(0, Date.now() - dueAt);
+    s.polls = [...(s.polls ?? []), { dueAt, lagMs }].slice(-20);
+    metricsSink.poll(a.cluster, lagMs);
+  }
+  if (proactive) await refreshForecast(a, Date.now());
+  if (a.demandFloor) observeForecastDemand(a, readings, members, Date.now());
+  const now = Date.now();
+  const forecast = proactive && !s.paused && s.spec.metrics.length > 0 ? forecastNow(a, now) : undefined;
+  return { now, paused: s.paused, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, policy: s.policy, ...(forecast ? { forecast } : {}) };
 }
 
 export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: true; scaledToZero: boolean }> {
@@ -278,7 +247,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     const target = n > s.spec.max ? s.spec.max : n < initial ? initial : n;
     record(a, { current: n, desired: target, action: 'adopt', code: 'Adopted', reason: `adopted ${n} member(s) of cluster ${cluster}; initial capacity ${initial} within [${s.spec.min}, ${s.spec.max}] → ${target}`, source: 'bounds' });
     s.initialized = true;
-    await moveTo(a, target, 'bounds', `initial capacity ${target}`, 'InitialCapacity');
+    if (target !== n) await runOperation(a, target > n ? 'scale-out' : 'scale-in', Math.abs(target - n), 'bounds', `initial capacity ${target}`, 'InitialCapacity');
   }
 
   // The wake flag is cleared as each iteration starts, so a request, pause or delete that arrives while the
@@ -295,60 +264,51 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   a.spreadEvidence = a.demandFloor && patched('demand-floor-spread-evidence');
   for (;;) {
     if (clearWakeEarly) a.wake = false;
-    if (a.deleting) {
-      if (a.deleting.scaleToZero && memberCount(s) > 0) {
-        await runOperation(a, 'scale-in', memberCount(s), 'manual', `cluster ${cluster} deleted with scale-to-zero`, 'Deleted');
+    // Read → decide → act → record. What the loop knows at the iteration's start (the queue's head, a delete) holds
+    // for the whole iteration; a message that arrives meanwhile wakes the next one.
+    let facts: LoopFacts = {
+      now: Date.now(),
+      cluster,
+      members: memberCount(s),
+      bounds: boundsNow(a),
+      ...(a.backoff ? { backoff: s.backoff ?? {} } : {}),
+      ...(a.deleting ? { deleting: { scaleToZero: a.deleting.scaleToZero, warmPool: (s.spec.warmPool?.size ?? 0) > 0 } } : {}),
+      ...(s.queue[0] ? { queueHead: s.queue[0] } : {}),
+    };
+    let next = nextAction(facts);
+    for (;;) {
+      for (const e of next.entries) record(a, e);
+      if (next.offSchedule) pollDueAt = undefined;
+      if (next.policy) {
+        s.policy = next.policy.state;
+        s.lastDecisionCode = next.policy.code;
       }
-      if (a.deleting.scaleToZero && (s.spec.warmPool?.size ?? 0) > 0) await emptyWarmPool(a);
-      await condition(allHandlersFinished);
-      log.info('autoscaler deleted', { cluster, scaleToZero: a.deleting.scaleToZero, membersLeft: memberCount(s) });
-      return { deleted: true, scaledToZero: a.deleting.scaleToZero };
-    }
-
-    // A queued alarm held back by its direction's backoff waits at the head, and nothing behind it runs: the loop
-    // goes to its sleep. Any other step held back goes on to the next (only the other direction can run).
-    let queueHeld = false;
-    const req = s.queue[0];
-    if (req) {
-      pollDueAt = undefined;
-      const bounds = boundsNow(a);
-      const { target, why } = boundedRun(req, memberCount(s), bounds.min, bounds.max);
-      a.servingQueue = true;
-      const acted = await moveTo(a, target, req.origin === 'alarm' ? 'alarm' : 'manual', why, req.origin === 'alarm' ? 'AlarmTaken' : 'OperatorRequest', req.origin === 'alarm');
-      a.servingQueue = false;
-      // Removed only once it ran: a request is never lost, and never run twice across continue-as-new.
-      if (acted !== 'held') {
-        s.queue.shift();
-        continue;
-      }
-      queueHeld = true;
-    }
-
-    if (!queueHeld) {
-      if (Date.now() - s.lastReconcileAt >= s.spec.autoscaling.reconcileInterval) await reconcile(a);
-      if (await boundsAndHealth(a, proactive, healthReplacement, () => (pollDueAt = undefined))) continue;
-      const n = memberCount(s);
-      const { min, max } = boundsNow(a);
-      const readings = await readMetrics(a);
-      if (pollDueAt !== undefined) {
-        const lagMs = Math.max(0, Date.now() - pollDueAt);
-        s.polls = [...(s.polls ?? []), { dueAt: pollDueAt, lagMs }].slice(-20);
-        metricsSink.poll(cluster, lagMs);
+      if (next.step.kind === 'look') facts = { ...facts, look: await lookAround(a, proactive, healthReplacement) };
+      else if (next.step.kind === 'poll') {
+        facts = { ...facts, poll: await pollMetrics(a, proactive, facts.look!.members, pollDueAt) };
         pollDueAt = undefined;
-      }
-      if (proactive) await refreshForecast(a, Date.now());
-      if (a.demandFloor) observeForecastDemand(a, readings, n, Date.now());
-      if (!s.paused && s.spec.metrics.length > 0) {
-        const fc = proactive ? forecastNow(a, Date.now()) : undefined;
-        const d = decide({ now: Date.now(), current: n, min, max, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, state: s.policy, forecast: fc && !fc.only ? fc : undefined });
-        s.policy = d.state;
-        s.lastDecisionCode = d.code;
-        // forecastOnly: what the forecast would have done, in the same entry, for operators to watch before trusting it.
-        const watched = fc?.only && fc.members > d.desired ? `; forecast only, not applied: ${fc.text}` : '';
-        const source = d.code === 'Forecast' ? 'forecast' : 'policy';
-        if (d.action === 'none') record(a, { current: n, desired: d.desired, action: 'hold', code: watched ? 'ForecastOnly' : d.code, reason: d.reason + watched, source });
-        else await moveTo(a, d.desired, source, d.reason + watched, d.code);
-      }
+      } else break;
+      next = nextAction(facts);
+    }
+    const step = next.step;
+    if (step.kind === 'delete') {
+      if (step.scaleIn > 0) await runOperation(a, 'scale-in', step.scaleIn, 'manual', `cluster ${cluster} deleted with scale-to-zero`, 'Deleted');
+      if (step.emptyWarmPool) await emptyWarmPool(a);
+      await condition(allHandlersFinished);
+      log.info('autoscaler deleted', { cluster, scaleToZero: step.scaleToZero, membersLeft: memberCount(s) });
+      return { deleted: true, scaledToZero: step.scaleToZero };
+    }
+    if (step.kind === 'dequeue') {
+      s.queue.shift();
+      continue;
+    }
+    if (step.kind === 'run') {
+      await act(a, step.run, step.dequeue);
+      if (step.dequeue || !facts.poll) continue;
+    }
+    if (step.kind === 'replace') {
+      await replaceMembers(a, step.run, step.due);
+      continue;
     }
     refreshConditions(a);
     reportMetrics(a);

@@ -1,29 +1,50 @@
 // Health replacement: what counts as broken, how long it must last, and the hourly limit.
 import { healthSchema } from '../../src/config/spec';
-import { healthProblem, HOUR_MS, planReplacements, trackHealth, type MemberHealthView } from '../../src/policy/health';
+import { HOUR_MS, planReplacements, trackHealth } from '../../src/policy/health';
+import { fromSummary, memberProblem, pickVictims, summarize, type Member } from '../../src/policy/inventory';
 
 const T0 = 1_800_000_000_000;
-const ok: MemberHealthView = { name: 'web-1-1', power: 'poweredOn', pool: 'UP', tools: true, ip: '10.0.0.5' };
+const ok: Member = { name: 'web-1-1', op: 1, index: 1, vm: { name: 'web-1-1', powerState: 'poweredOn', toolsRunning: true, ip: '10.0.0.5' }, pool: { name: 'web-1-1', address: '10.0.0.5', status: 'UP', sessions: 0 } };
+const withVm = (vm: Partial<NonNullable<Member['vm']>>): Member => ({ ...ok, vm: { ...ok.vm!, ...vm } });
+const withPool = (status: string): Member => ({ ...ok, pool: { ...ok.pool!, status } });
 
-describe('what counts as broken', () => {
-  const cases: [string, Partial<MemberHealthView>, string | undefined][] = [
-    ['serving', {}, undefined],
-    ['DOWN in the balancer', { pool: 'DOWN' }, 'DOWN in the balancer'],
-    ['VM powered off', { power: 'poweredOff' }, 'its VM is poweredOff'],
-    ['Tools stopped', { tools: false }, 'VMware Tools stopped running'],
-    ['no IP', { ip: undefined }, 'its VM reports no IP'],
-    ['in maintenance (an operator chose it)', { pool: 'MAINT' }, undefined],
-    ['draining (a scale-in)', { pool: 'DRAIN' }, undefined],
-    ['checking after it was added again', { pool: 'CHECKING' }, undefined],
-    ['no VM (reconcile removes its server)', { power: 'no VM', pool: 'DOWN' }, undefined],
-    ['Tools unknown (a state from before)', { tools: undefined }, undefined],
+describe('what counts as broken: one rule for victim choice, health and status', () => {
+  const cases: [string, Member, string | undefined][] = [
+    ['serving', ok, undefined],
+    ['DOWN in the balancer', withPool('DOWN'), 'DOWN in the balancer'],
+    ['VM powered off', withVm({ powerState: 'poweredOff' }), 'its VM is poweredOff'],
+    ['Tools stopped', withVm({ toolsRunning: false }), 'VMware Tools stopped running'],
+    ['no IP', withVm({ ip: undefined }), 'its VM reports no IP'],
+    ['in maintenance (an operator chose it)', withPool('MAINT'), undefined],
+    ['draining (a scale-in)', withPool('DRAIN'), undefined],
+    ['checking after it was added again', withPool('CHECKING'), undefined],
+    ['not in the pool yet (a run adds it)', { ...ok, pool: undefined }, undefined],
+    ['no VM', { ...ok, vm: undefined }, 'it has no VM'],
   ];
-  test.each(cases)('%s', (_n, over, why) => expect(healthProblem({ ...ok, ...over })).toBe(why));
+  test.each(cases)('%s', (_n, m, why) => expect(memberProblem(m)).toBe(why));
+
+  test('scale-in takes the broken first, by the same rule', () => {
+    const young = { ...withVm({ toolsRunning: false }), name: 'web-1-2', index: 2 };
+    const maint = { ...withPool('MAINT'), name: 'web-2-1', op: 2 };
+    // Youngest first would pick web-2-1; the member whose Tools stopped is broken and goes first.
+    expect(pickVictims([ok, young, maint], 2).map((m) => m.name)).toEqual(['web-1-2', 'web-2-1']);
+  });
+
+  test('a summary from an earlier state reads back as the same member', () => {
+    const cases: Member[] = [ok, { ...ok, pool: undefined }, { ...ok, vm: undefined }, withVm({ toolsRunning: false })];
+    for (const m of cases) {
+      const back = fromSummary('web', summarize(m));
+      expect(summarize(back)).toEqual(summarize(m));
+      expect(memberProblem(back)).toBe(memberProblem(m));
+    }
+    // States from before Tools were kept: not known to have stopped.
+    expect(memberProblem(fromSummary('web', { name: 'web-1-1', ip: '10.0.0.5', power: 'poweredOn', pool: 'UP', sessions: 0 }))).toBeUndefined();
+  });
 });
 
 describe('tracking and replacing', () => {
   const health = healthSchema.parse({ gracePeriod: '60s', maxReplacementsPerHour: 2 });
-  const down = (name: string): MemberHealthView => ({ ...ok, name, pool: 'DOWN' });
+  const down = (name: string): Member => ({ ...withPool('DOWN'), name });
   test('a problem keeps the time it began; a healed member is forgotten', () => {
     const a = trackHealth({}, [down('web-1-1'), ok], T0);
     const b = trackHealth(a, [down('web-1-1'), { ...ok, name: 'web-1-2' }], T0 + 30_000);
