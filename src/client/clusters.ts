@@ -2,7 +2,7 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { LoadedSpec } from '../config/load';
 import { loadSettings } from '../config/settings';
-import type { HookCompletion } from '../workflows/hooks';
+import { completeHookUpdate, type HookCompletion } from '../workflows/hook-messages';
 import type { UpdateDefinition } from '@temporalio/common';
 import {
   applySpecUpdate,
@@ -130,7 +130,7 @@ export async function completeHook(client: Client, cluster: string, c: HookCompl
   const run = runId ?? (await clusterStatus(client, cluster)).currentOperation;
   if (!run) throw new ClusterRequestError(`no run of cluster ${cluster} is under way, so none waits for hook ${c.hook} (give --run WORKFLOW_ID for a standalone run)`, 409);
   try {
-    await client.workflow.getHandle(run).executeUpdate('completeHook', { args: [c] });
+    await client.workflow.getHandle(run).executeUpdate(completeHookUpdate, { args: [c] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ClusterRequestError(innermost(err), 422);
     if (err instanceof WorkflowNotFoundError) throw new ClusterRequestError(`no run ${run}`, 404);

@@ -1,22 +1,12 @@
 // Lifecycle hooks inside a scaling run: each hook of a transition in order, by an HTTP call or by an operator's
 // `poolpilot hook complete` (an update to the run), with a timeout and a default result.
-import { ApplicationFailure, condition, defineUpdate, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { completeHookUpdate, type HookResult } from './hook-messages';
 import type { Activities } from '../activities';
 import type { ClusterSpec, HookSpec } from '../config/spec';
 import type { InstanceProgress, OperationProgress } from './shared';
 
-export type HookResult = 'CONTINUE' | 'ABANDON';
-
-export interface HookCompletion {
-  member: string;
-  hook: string;
-  result: HookResult;
-  /** The API token's name that completed it (logged with the run). */
-  by?: string;
-}
-
-/** Completes a hook an operator is waited for: `poolpilot hook complete CLUSTER MEMBER HOOK CONTINUE|ABANDON`. */
-export const completeHookUpdate = defineUpdate<{ completed: true; member: string; hook: string; result: HookResult }, [HookCompletion]>('completeHook');
+export type { HookCompletion, HookResult } from './hook-messages';
 
 const key = (member: string, hook: string) => `${member}\n${hook}`;
 

@@ -193,11 +193,6 @@ export class NovaCompute implements ComputeProvider {
     return refs.networks[0]?.name ?? this.memberNetwork;
   }
 
-  async findVm(name: string): Promise<VmInfo | undefined> {
-    const sv = await this.server(name);
-    return sv ? this.toVmInfo(sv, await this.networkName()) : undefined;
-  }
-
   async cloneVm(name: string): Promise<VmInfo & { adopted: boolean }> {
     const refs = await this.resolveRefs();
     const netName = refs.networks[0]!.name;

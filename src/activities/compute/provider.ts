@@ -14,7 +14,6 @@ export interface VmInfo {
 }
 
 export interface ComputeProvider {
-  findVm(name: string): Promise<VmInfo | undefined>;
   /** Clones `name` from the template and powers it on; adopts a VM of that name if it exists. */
   cloneVm(name: string): Promise<VmInfo & { adopted: boolean }>;
   /** Waits until tools run and an IPv4 shows on the network; calls `progress` on each poll. */

@@ -99,13 +99,6 @@ export class VsphereCompute implements ComputeProvider {
     return props ? toVmInfo(ref.value, props, this.spec.network) : undefined;
   }
 
-  findVm(name: string): Promise<VmInfo | undefined> {
-    return this.guard(`find VM ${name}`, async () => {
-      const ref = await this.vmRef(name);
-      return ref ? this.info(ref) : undefined;
-    });
-  }
-
   cloneVm(name: string): Promise<VmInfo & { adopted: boolean }> {
     return this.guard(`clone ${name}`, async () => {
       const { template, folder, pool } = await this.resolveRefs();
