@@ -45,7 +45,7 @@ async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: n
       autoscaling: { pollInterval: POLL_S, reconcileInterval: '1h' },
     });
   const started = Date.now();
-  await inBatches(names, 25, (name) => applyCluster(client, { raw: raw(name), spec: parseClusterSpec(raw(name)) }));
+  await inBatches(names, 25, (name) => applyCluster(client, parseClusterSpec(raw(name))));
   const startS = (Date.now() - started) / 1000;
   const servers = temporalPids(readLabState(benchLabConfig({ profile }).dataDir!)!);
   const serverSeconds = () => servers.reduce((a, p) => a + treeCpuSeconds(p), 0);

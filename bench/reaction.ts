@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     metrics: [{ name: 'conns', source: { prometheus: { query: 'avg(haproxy_server_current_sessions{proxy="web",server=~"react-.*"})' } }, target: { value: 3 } }],
     autoscaling: { pollInterval: '5s', scaleOutCooldown: 0, scaleInCooldown: '10m', scaleInStabilization: 0 },
   });
-  await applyCluster(client, { raw, spec: parseClusterSpec(raw) });
+  await applyCluster(client, parseClusterSpec(raw));
   const results: number[] = [];
   for (let i = 0; i < trials; i++) {
     // Reset to one member with automatic decisions paused, so a reading from the last trial's load cannot act.

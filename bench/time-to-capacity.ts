@@ -31,7 +31,7 @@ runBench(async () => {
       loadBalancer: { healthCheck: { interval: '1s', rise: 1, fall: 2, timeout: '3m' } },
       autoscaling: { pollInterval: '2s', reconcileInterval: '2s' },
     });
-    await applyCluster(client, { raw, spec: parseClusterSpec(raw) });
+    await applyCluster(client, parseClusterSpec(raw));
     // Settled: one member, and the warm pool full and prepared (each warm VM cloned and booted once).
     for (const started = Date.now(); ; await sleep(1000)) {
       const st = await clusterStatus(client, name);

@@ -1,6 +1,6 @@
 // Typed calls to a cluster's autoscaler (start, update, query), shared by the CLI and the HTTP API.
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { LoadedSpec } from '../config/load';
+import type { ClusterSpec } from '../config/spec';
 import { loadSettings } from '../config/settings';
 import { completeHookUpdate, type HookCompletion } from '../workflows/hook-messages';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -62,9 +62,8 @@ async function update<R, A extends [unknown, ...unknown[]]>(client: Client, clus
   }
 }
 
-/** Starts the cluster's autoscaler, or applies the spec (as written) to the running one. */
-export async function applyCluster(client: Client, loaded: LoadedSpec, by?: string): Promise<{ started: boolean; changed: string[] }> {
-  const { spec, raw } = loaded;
+/** Starts the cluster's autoscaler, or applies the spec to the running one: parsed, the one form on the wire. */
+export async function applyCluster(client: Client, spec: ClusterSpec, by?: string): Promise<{ started: boolean; changed: string[] }> {
   const input: AutoscalerInput = { spec, searchAttributes: loadSettings().POOLPILOT_SEARCH_ATTRIBUTES !== 'off' };
   try {
     await client.workflow.start('autoscaler', {
@@ -78,7 +77,7 @@ export async function applyCluster(client: Client, loaded: LoadedSpec, by?: stri
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  const r = await update(client, spec.name, applySpecUpdate, raw, ...(by ? [{ by }] : []));
+  const r = await update(client, spec.name, applySpecUpdate, spec, ...(by ? [{ by }] : []));
   return { started: false, changed: r.changed };
 }
 

@@ -5,8 +5,9 @@ import { SPEC_LIMITS } from './limits';
 import { parseClusterSpec, SpecError, type ClusterSpec } from './spec';
 
 /**
- * The spec as written and as validated. The written form is what travels to a running autoscaler
- * (applySpec validates it there): parsing is not idempotent, as a bare number of seconds becomes milliseconds.
+ * The spec as written and as validated. Only the validated form travels (to the autoscaler, on start and on update);
+ * the written one is kept for edits before validation (the demo's overrides), as parsing is not idempotent: a bare
+ * number of seconds becomes milliseconds.
  */
 export interface LoadedSpec {
   raw: unknown;

@@ -120,7 +120,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
     worker = startWorker(state);
     o.log(`[demo] worker started (pid ${worker.pid}); log: ${path.join(state.config.dataDir, 'worker.log')}`);
     client = await connectClient({ address: lab.temporalAddress, namespace: lab.temporalNamespace, options: { address: lab.temporalAddress } });
-    const applied = await applyCluster(client, loaded);
+    const applied = await applyCluster(client, loaded.spec);
     const autoscalerId = workflowIds.autoscaler(spec.name);
     o.log(`[demo] ${applied.started ? 'started' : 'updated'} ${autoscalerId} — Temporal UI: ${uiLink(autoscalerId, lab.temporalUi)}`);
     o.log(`[demo] every scaling run: ${lab.temporalUi}/namespaces/default/workflows?query=${encodeURIComponent(`PoolpilotCluster="${spec.name}"`)}`);

@@ -130,12 +130,3 @@ export function forecastSeries(history: Series, o: ForecastOptions): ForecastRes
   return { ok: true, forecast: { startMs: history.startMs + n * stepMs, stepMs, values: out, error: smape(pairs), lagsDays } };
 }
 
-/** The highest forecast value in [fromMs, toMs], or undefined outside the forecast. */
-export function peakBetween(f: Pick<Forecast, 'startMs' | 'stepMs' | 'values'>, fromMs: number, toMs: number): number | undefined {
-  const a = Math.max(0, Math.floor((fromMs - f.startMs) / f.stepMs));
-  const b = Math.min(f.values.length - 1, Math.floor((toMs - f.startMs) / f.stepMs));
-  if (b < a) return undefined;
-  let peak = -Infinity;
-  for (let i = a; i <= b; i++) peak = Math.max(peak, f.values[i]!);
-  return peak;
-}

@@ -48,8 +48,8 @@ export interface LoopFacts {
   /** Members with a VM. */
   members: number;
   bounds: LoopBounds;
-  /** Failed runs' backoff per direction; absent: runs are never held (histories from before backoff). */
-  backoff?: Backoffs;
+  /** Failed runs' backoff per direction. */
+  backoff: Backoffs;
   deleting?: { scaleToZero: boolean; warmPool: boolean };
   queueHead?: QueuedRequest;
   look?: LookFacts;
@@ -97,7 +97,7 @@ const runKind = (target: number, n: number): RunKind | undefined => (target > n 
  * held (`gated` false): an operator who asks is watching, and that one attempt is what they asked for.
  */
 function hold(f: LoopFacts, n: number, now: number, kind: RunKind, target: number, gated: boolean): Entry | undefined {
-  if (!f.backoff || !gated) return undefined;
+  if (!gated) return undefined;
   const b = heldBack(f.backoff, kind, now);
   return b && { current: n, desired: target, action: 'hold', code: holdCode(b), reason: holdReason(kind, b, now, f.cluster), source: 'bounds' };
 }

@@ -5,6 +5,7 @@ import { admitAlarm, byToken, operatorRequestProblem, type RequestKind } from '.
 import {
   applySpecUpdate,
   deleteUpdate,
+  legacyApplySpecUpdate,
   pauseSignal,
   pauseUpdate,
   requestUpdate,
@@ -24,9 +25,9 @@ import { statusOf } from './autoscaler-status';
 type ClusterSpec = SpecModule.ClusterSpec;
 
 /**
- * The spec schema, loaded when a live spec is first applied. The worker evaluates a workflow's modules once per
- * workflow instance, and building the zod schemas costs several milliseconds each time: with a thousand clusters
- * that is seconds of worker time at every start or cache refill, for a validator most autoscalers never call.
+ * The spec schema, loaded only when a history's legacy applySpec (the spec as written) is replayed. The worker
+ * evaluates a workflow's modules once per workflow instance, and building the zod schemas costs several milliseconds
+ * each time: with a thousand clusters that is seconds of worker time at every start or cache refill.
  */
 let specModule: typeof SpecModule | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -120,28 +121,33 @@ export function installHandlers(a: Autoscaling): void {
     }
     return { paused };
   });
-  setHandler(
-    applySpecUpdate,
-    (raw: unknown, meta?: ApplyMeta) => {
-      const next = specSchema().clusterSpecSchema.parse(raw);
-      const changed = Object.keys(next).filter((k) => JSON.stringify(next[k as keyof ClusterSpec]) !== JSON.stringify(a.s.spec[k as keyof ClusterSpec]));
-      a.s.spec = next;
-      // A new spec may mend what failed (a template, a credential's name): try at once.
-      forgetFailures(a, 'spec applied');
-      a.wake = true;
-      const m = memberCount(a.s);
-      record(a, { current: m, desired: m, action: 'spec', code: 'SpecApplied', reason: `spec applied${byToken(meta?.by)}; changed: ${changed.join(', ') || 'nothing'}`, source: 'manual', ...(meta?.by ? { by: meta.by } : {}) });
-      return { applied: true as const, changed };
+  const applySpec = (next: ClusterSpec, meta?: ApplyMeta) => {
+    const changed = Object.keys(next).filter((k) => JSON.stringify(next[k as keyof ClusterSpec]) !== JSON.stringify(a.s.spec[k as keyof ClusterSpec]));
+    a.s.spec = next;
+    // A new spec may mend what failed (a template, a credential's name): try at once.
+    forgetFailures(a, 'spec applied');
+    a.wake = true;
+    const m = memberCount(a.s);
+    record(a, { current: m, desired: m, action: 'spec', code: 'SpecApplied', reason: `spec applied${byToken(meta?.by)}; changed: ${changed.join(', ') || 'nothing'}`, source: 'manual', ...(meta?.by ? { by: meta.by } : {}) });
+    return { applied: true as const, changed };
+  };
+  const otherCluster = (name: unknown) => (name !== a.cluster ? `spec is for cluster "${String(name)}", but this autoscaler runs "${a.cluster}"` : undefined);
+  // The spec arrives parsed (the client ran parseClusterSpec): only what this autoscaler alone knows is checked here.
+  setHandler(applySpecUpdate, applySpec, {
+    validator: (spec: ClusterSpec, _meta?: ApplyMeta) => {
+      const problem = otherCluster(spec?.name);
+      if (problem) throw new Error(problem);
     },
-    {
-      validator: (raw: unknown, _meta?: ApplyMeta) => {
-        const { clusterSpecSchema, formatIssues } = specSchema();
-        const r = clusterSpecSchema.safeParse(raw);
-        if (!r.success) throw new Error(`invalid cluster spec:\n  - ${formatIssues(r.error.issues).join('\n  - ')}`);
-        if (r.data.name !== a.cluster) throw new Error(`spec is for cluster "${r.data.name}", but this autoscaler runs "${a.cluster}"`);
-      },
+  });
+  setHandler(legacyApplySpecUpdate, (raw: unknown, meta?: ApplyMeta) => applySpec(specSchema().clusterSpecSchema.parse(raw), meta), {
+    validator: (raw: unknown, _meta?: ApplyMeta) => {
+      const { clusterSpecSchema, formatIssues } = specSchema();
+      const r = clusterSpecSchema.safeParse(raw);
+      if (!r.success) throw new Error(`invalid cluster spec:\n  - ${formatIssues(r.error.issues).join('\n  - ')}`);
+      const problem = otherCluster(r.data.name);
+      if (problem) throw new Error(problem);
     },
-  );
+  });
   setHandler(deleteUpdate, (req) => {
     a.deleting = { scaleToZero: !!req?.scaleToZero };
     if (req?.by) {

@@ -231,5 +231,14 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const requestUpdate = defineUpdate<RequestResult, [RequestInput]>('request');
 export const pauseUpdate = defineUpdate<{ paused: boolean }, [PauseRequest]>('setPaused');
-export const applySpecUpdate = defineUpdate<{ applied: true; changed: string[] }, [unknown, ApplyMeta?]>('applySpec');
+/**
+ * A spec for the running autoscaler, in the form it starts with: parsed (durations in ms), as every client sends it
+ * after parseClusterSpec. One form on the wire, parsed once, at the edge.
+ */
+export const applySpecUpdate = defineUpdate<{ applied: true; changed: string[] }, [ClusterSpec, ApplyMeta?]>('applyClusterSpec');
+/**
+ * The earlier update, which took the spec as written and parsed it here. Kept only so that histories that carry it
+ * replay (see patches.ts); no client sends it, and it goes with the deprecatePatch() calls.
+ */
+export const legacyApplySpecUpdate = defineUpdate<{ applied: true; changed: string[] }, [unknown, ApplyMeta?]>('applySpec');
 export const deleteUpdate = defineUpdate<{ deleting: true; members: number }, [DeleteRequest]>('delete');

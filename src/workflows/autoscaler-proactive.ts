@@ -1,12 +1,12 @@
 // Proactive scaling in the autoscaler: the schedules' bounds (with their openings and closings logged) and the
 // forecast, refreshed by an activity on its own schedule and turned into a floor for decide(). The backtest runs the
-// same ScheduleClock and forecastFloor.
+// same ScheduleClock and demandFloor.
 import { log } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
 import { emptyDemandWindow, MIN_SAMPLES, nowcast, observeDemand, SPREAD_READINGS, totalDemand } from '../policy/nowcast';
-import { demandFloor, forecastFloor, memberCapacity } from '../policy/proactive';
+import { demandFloor, memberCapacity } from '../policy/proactive';
 import { upcoming } from '../policy/schedules';
 import type { ForecastStatus, ScheduleStatus } from './autoscaler-messages';
 import { clock, memberCount, record, type Autoscaling } from './autoscaler-state';
@@ -120,10 +120,7 @@ export function observeForecastDemand(a: Autoscaling, readings: Record<string, M
   s.demand = observeDemand(s.demand ?? emptyDemandWindow(), now, Number(total.toPrecision(4)), { windowMs: windowOf(p) });
 }
 
-/**
- * The forecast's floor for decide() now, if a forecast is in use; in forecastOnly mode, what it would be. Runs begun
- * before the demand floor (not `a.demandFloor`) keep the seasonal forecast's peak as their floor.
- */
+/** The forecast's floor for decide() now, if a forecast is in use; in forecastOnly mode, what it would be. */
 export function forecastNow(a: Autoscaling, now: number): { members: number; text: string; only: boolean; leadsScaleIn?: boolean } | undefined {
   const { s } = a;
   const p = s.spec.prediction;
@@ -131,14 +128,10 @@ export function forecastNow(a: Autoscaling, now: number): { members: number; tex
   if (!p || !f?.values) return undefined;
   const metric = predictionMetric(s.spec);
   if (!metric?.target) return undefined;
-  if (a.demandFloor) {
-    const level = s.demand && nowcast(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: a.spreadEvidence ? SPREAD_READINGS : 0 });
-    if (!level) return undefined;
-    const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
-    return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin: marginOf(p), headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
-  }
-  const floor = forecastFloor({ startMs: f.startMs!, stepMs: f.stepMs!, values: f.values }, now, { timeToReadyMs: timeToReady(a), level: metric.target.value, headroom: p.headroom, unit: metric.name });
-  return floor && { ...floor, only: p.forecastOnly };
+  const level = s.demand && nowcast(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: SPREAD_READINGS });
+  if (!level) return undefined;
+  const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
+  return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin: marginOf(p), headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
 }
 
 export function scheduleStatus(a: Autoscaling, now: number): ScheduleStatus[] {
@@ -165,6 +158,6 @@ export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | nu
     nextRefresh: f ? new Date(f.nextRefresh).toISOString() : null,
     timeToReadyMs: timeToReady(a),
     members: floor?.members ?? null,
-    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values && a.demandFloor ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window${a.spreadEvidence ? `, and a spread from ${SPREAD_READINGS} readings' worth of demand` : ''}) before the demand floor applies` : null,
+    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window, and a spread from ${SPREAD_READINGS} readings' worth of demand) before the demand floor applies` : null,
   };
 }

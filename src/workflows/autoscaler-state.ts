@@ -24,14 +24,6 @@ export interface Autoscaling {
   warmFill?: { workflowId: string; count: number };
   /** The schedules' clock, for the spec it was made for. */
   clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
-  /** Whether this run's forecast floor is the demand floor (patched: runs begun before it keep the seasonal peak). */
-  demandFloor?: boolean;
-  /** Whether the demand floor waits for a spread from SPREAD_READINGS readings (patched, as above). */
-  spreadEvidence?: boolean;
-  /** Whether failed runs back off and permanent faults suspend (patched: runs begun before it retry at once). */
-  backoff?: boolean;
-  /** Whether reconcile keeps the pool whole while a scale-out runs (patched, as above). */
-  liveRepair?: boolean;
   /** What was last sent to the worker's metrics, and when (not state: a new run or worker sends again). */
   reported?: { key: string; at: number };
 }

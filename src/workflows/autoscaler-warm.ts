@@ -1,16 +1,19 @@
 // The autoscaler's warm pool: which warm VMs a scale-out takes, how many scale-in victims go back, and the refill —
 // a child workflow of its own, in the background, so scaling never waits for it.
 import { workflowIds } from '../config/names';
-import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
+import { deprecatePatch, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { PATCHES } from './patches';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { describeFailure } from './shared';
 import { warmPoolFill } from './warm-pool';
 
 const RETRY_AFTER_MS = 60_000;
 
-/** The warm pool is on for this cluster (runs begun before it never use it when replayed). */
+/** The warm pool is on for this cluster. */
 export function warmPoolOn(a: Autoscaling): boolean {
-  return (a.s.spec.warmPool?.size ?? 0) > 0 && patched('warm-pool');
+  if ((a.s.spec.warmPool?.size ?? 0) === 0) return false;
+  deprecatePatch(PATCHES.warmPool);
+  return true;
 }
 
 /** Warm VMs for a scale-out of `count`, readiest first; taken out of the list at once so none is taken twice. */

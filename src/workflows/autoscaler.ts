@@ -1,7 +1,7 @@
 // The autoscaler: one long-running workflow per cluster. Adopt → loop { read metrics → decide → act → record → sleep }.
 import { workflowIds } from '../config/names';
 import { computeOf } from '../config/compute';
-import { allHandlersFinished, CancellationScope, condition, continueAsNew, executeChild, isCancellation, log, ParentClosePolicy, patched, proxyLocalActivities, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, continueAsNew, deprecatePatch, executeChild, isCancellation, log, ParentClosePolicy, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { CLUSTER_KEY, OPERATION_KEY } from '../config/search-attributes';
 import type { DecisionSource } from '../policy/decision-log';
 import type { MetricReading } from '../policy/engine';
@@ -10,7 +10,6 @@ import { planReplacements, type ReplacementPlan } from '../policy/health';
 import { nextPollAt, pollPhase } from '../policy/schedule';
 import { afterFailure, nextRetryAt, type RunKind } from '../policy/backoff';
 import { FAILURE_BACKOFF_DEFAULTS } from '../config/limits';
-import type { Activities } from '../activities';
 import type { AutoscalerInput, RunRecord, RunResult } from './autoscaler-messages';
 import { installHandlers } from './autoscaler-handlers';
 import { reconcile } from './autoscaler-reconcile';
@@ -18,18 +17,14 @@ import { forecastNow, nextScheduleWake, observeForecastDemand, refreshForecast, 
 import { refillWarmPool, reuseCount, takeWarm } from './autoscaler-warm';
 import { boundsNow, memberCount, record, refreshConditions, reportMetrics, startState, type Autoscaling } from './autoscaler-state';
 import { metricsSink } from './metrics-sink';
+import { PATCHES } from './patches';
 import { scaleIn, type ScaleInResult } from './scale-in';
 import { scaleOut, type ScaleOutResult } from './scale-out';
-import { activitiesFor, describeFailure, faultOf } from './shared';
+import { activitiesFor, describeFailure, faultOf, localReads } from './shared';
 
 export * from './autoscaler-messages';
 
 const MAX_RUNS = 50;
-
-const readMetricsLocally = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: 1000, maximumAttempts: 2 },
-});
 
 /** The sentence for a run's result (derived from the data, never parsed back). */
 function outcomeText(r: ScaleOutResult | ScaleInResult): string {
@@ -76,8 +71,7 @@ async function runOperation(
     if (kind === 'scale-out') {
       const warm = takeWarm(a, count);
       const options = { ...common, args: [{ spec: s.spec, op, count, ...(warm.length ? { warm } : {}) }] as Parameters<typeof scaleOut> };
-      const out: ScaleOutResult = a.liveRepair ? await whileRepairing(a, op, async () => (await startChild(scaleOut, options)).result()) : await executeChild(scaleOut, options);
-      r = out;
+      r = await whileRepairing(a, op, async () => (await startChild(scaleOut, options)).result());
     } else {
       const reuse = reuseCount(a, count);
       r = await executeChild(scaleIn, { ...common, args: [{ spec: s.spec, op, ...(victims ? { victims } : { count }), ...(reuse ? { reuse: { count: reuse, op } } : {}) }] });
@@ -100,12 +94,10 @@ async function runOperation(
   a.current = undefined;
   metricsSink.runEnded(cluster, kind, result.status, (Date.parse(current.endedAt) - Date.parse(current.startedAt)) / 1000);
   s.policy.lastActionEnd = Date.now();
-  if (a.backoff) {
-    // Failures of this direction in a row wait longer each time; any success forgets them.
-    const { [kind]: prev, ...others } = s.backoff ?? {};
-    const settings = s.spec.autoscaling.failureBackoff ?? FAILURE_BACKOFF_DEFAULTS;
-    s.backoff = fault ? { ...others, [kind]: afterFailure(prev, fault, Date.now(), settings, Math.random()) } : others;
-  }
+  // Failures of this direction in a row wait longer each time; any success forgets them.
+  const { [kind]: prev, ...others } = s.backoff ?? {};
+  const settings = s.spec.autoscaling.failureBackoff ?? FAILURE_BACKOFF_DEFAULTS;
+  s.backoff = fault ? { ...others, [kind]: afterFailure(prev, fault, Date.now(), settings, Math.random()) } : others;
   await reconcile(a);
   refreshConditions(a);
   return r;
@@ -163,12 +155,8 @@ async function readMetrics(a: Autoscaling): Promise<Record<string, MetricReading
   if (s.spec.metrics.length === 0) return {};
   let readings: Record<string, MetricReading>;
   try {
-    // A local activity: a metric read is short and idempotent, and polls are this workflow's most frequent
-    // step, so it runs inside the workflow task instead of a round trip through the task queue.
-    // Histories from before the change keep the old path (patched).
-    readings = patched('local-metric-reads')
-      ? await readMetricsLocally.readMetrics({ spec: { name: cluster, metrics: s.spec.metrics, prometheus: s.spec.prometheus, loadBalancer: s.spec.loadBalancer } })
-      : await activitiesFor(s.spec).quick.readMetrics({ spec: s.spec });
+    deprecatePatch(PATCHES.localMetricReads);
+    readings = await localReads.readMetrics({ spec: { name: cluster, metrics: s.spec.metrics, prometheus: s.spec.prometheus, loadBalancer: s.spec.loadBalancer } });
   } catch (err) {
     const error = `metric read failed: ${describeFailure(err)}`;
     readings = Object.fromEntries(s.spec.metrics.map((m) => [m.name, { error }]));
@@ -194,14 +182,14 @@ async function emptyWarmPool(a: Autoscaling): Promise<void> {
 }
 
 /** The look before the policy: reconcile if due, the schedules' openings (logged) and health's plan. */
-async function lookAround(a: Autoscaling, proactive: boolean, healthReplacement: boolean): Promise<LookFacts> {
+async function lookAround(a: Autoscaling): Promise<LookFacts> {
   const { s } = a;
   if (Date.now() - s.lastReconcileAt >= s.spec.autoscaling.reconcileInterval) await reconcile(a);
   const now = Date.now();
   // A schedule window that opened asks for its size once, as an operator would.
-  const scheduleAsk = proactive ? watchSchedules(a, now) : undefined;
+  const scheduleAsk = watchSchedules(a, now);
   let replacement: LookFacts['replacement'];
-  if (healthReplacement && s.spec.health?.replace) {
+  if (s.spec.health?.replace) {
     const plan = planReplacements(s.unhealthy ?? {}, now, s.spec.health, s.replacements ?? []);
     s.replacements = plan.recent;
     replacement = { plan, gracePeriodMs: s.spec.health.gracePeriod, maxPerHour: s.spec.health.maxReplacementsPerHour };
@@ -210,7 +198,7 @@ async function lookAround(a: Autoscaling, proactive: boolean, healthReplacement:
 }
 
 /** The poll: the metrics, then the forecast (refreshed when due) and the demand it keeps. */
-async function pollMetrics(a: Autoscaling, proactive: boolean, members: number, dueAt: number | undefined): Promise<PollFacts> {
+async function pollMetrics(a: Autoscaling, members: number, dueAt: number | undefined): Promise<PollFacts> {
   const { s } = a;
   const readings = await readMetrics(a);
   if (dueAt !== undefined) {
@@ -219,10 +207,10 @@ async function pollMetrics(a: Autoscaling, proactive: boolean, members: number, 
     s.polls = [...(s.polls ?? []), { dueAt, lagMs }].slice(-20);
     metricsSink.poll(a.cluster, lagMs);
   }
-  if (proactive) await refreshForecast(a, Date.now());
-  if (a.demandFloor) observeForecastDemand(a, readings, members, Date.now());
+  await refreshForecast(a, Date.now());
+  observeForecastDemand(a, readings, members, Date.now());
   const now = Date.now();
-  const forecast = proactive && !s.paused && s.spec.metrics.length > 0 ? forecastNow(a, now) : undefined;
+  const forecast = !s.paused && s.spec.metrics.length > 0 ? forecastNow(a, now) : undefined;
   return { now, paused: s.paused, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, policy: s.policy, ...(forecast ? { forecast } : {}) };
 }
 
@@ -235,11 +223,9 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
   /** When the poll that a timed-out sleep leads to was due. */
   let pollDueAt: number | undefined;
 
-  // Failed runs back off (a permanent fault suspends its direction); runs begun before it retried at once, so a
-  // cluster without credentials started two runs a second. Asked before the first run, which it governs too.
-  a.backoff = patched('failed-run-backoff');
-  // And the pool's other members re-registered while a scale-out runs (runs begun before it waited for the run's end).
-  a.liveRepair = patched('pool-repaired-during-scale-out');
+  // Retired patches: each still marks where its patched() stood, so the histories of runs begun under patched() replay.
+  deprecatePatch(PATCHES.failedRunBackoff);
+  deprecatePatch(PATCHES.poolRepairedDuringScaleOut);
   if (!s.initialized) {
     await reconcile(a);
     const n = memberCount(s);
@@ -250,20 +236,11 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     if (target !== n) await runOperation(a, target > n ? 'scale-out' : 'scale-in', Math.abs(target - n), 'bounds', `initial capacity ${target}`, 'InitialCapacity');
   }
 
-  // The wake flag is cleared as each iteration starts, so a request, pause or delete that arrives while the
-  // iteration awaits (a metric read, a scaling run) ends the sleep below at once instead of waiting for the next
-  // poll. Runs begun before this change cleared it just before sleeping, and keep doing so when replayed.
-  const clearWakeEarly = patched('wake-cleared-at-iteration-start');
-  // Runs begun before health replacement never replace members when replayed.
-  const healthReplacement = patched('health-replacement');
-  // Likewise schedules and forecasts.
-  const proactive = patched('proactive-scaling');
-  // And the demand floor (the recent level plus a margin) in place of the seasonal forecast's peak.
-  a.demandFloor = proactive && patched('forecast-demand-floor');
-  // And the floor waiting for a spread measured from enough readings.
-  a.spreadEvidence = a.demandFloor && patched('demand-floor-spread-evidence');
+  for (const id of [PATCHES.wakeClearedAtIterationStart, PATCHES.healthReplacement, PATCHES.proactiveScaling, PATCHES.forecastDemandFloor, PATCHES.demandFloorSpreadEvidence]) deprecatePatch(id);
   for (;;) {
-    if (clearWakeEarly) a.wake = false;
+    // The wake flag is cleared as each iteration starts, so a request, pause or delete that arrives while the
+    // iteration awaits (a metric read, a scaling run) ends the sleep below at once instead of waiting for the next poll.
+    a.wake = false;
     // Read → decide → act → record. What the loop knows at the iteration's start (the queue's head, a delete) holds
     // for the whole iteration; a message that arrives meanwhile wakes the next one.
     let facts: LoopFacts = {
@@ -271,7 +248,7 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
       cluster,
       members: memberCount(s),
       bounds: boundsNow(a),
-      ...(a.backoff ? { backoff: s.backoff ?? {} } : {}),
+      backoff: s.backoff ?? {},
       ...(a.deleting ? { deleting: { scaleToZero: a.deleting.scaleToZero, warmPool: (s.spec.warmPool?.size ?? 0) > 0 } } : {}),
       ...(s.queue[0] ? { queueHead: s.queue[0] } : {}),
     };
@@ -283,9 +260,9 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
         s.policy = next.policy.state;
         s.lastDecisionCode = next.policy.code;
       }
-      if (next.step.kind === 'look') facts = { ...facts, look: await lookAround(a, proactive, healthReplacement) };
+      if (next.step.kind === 'look') facts = { ...facts, look: await lookAround(a) };
       else if (next.step.kind === 'poll') {
-        facts = { ...facts, poll: await pollMetrics(a, proactive, facts.look!.members, pollDueAt) };
+        facts = { ...facts, poll: await pollMetrics(a, facts.look!.members, pollDueAt) };
         pollDueAt = undefined;
       } else break;
       next = nextAction(facts);
@@ -324,13 +301,12 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
         await continueAsNew<typeof autoscaler>({ spec: s.spec, state: s, searchAttributes: s.searchAttributes });
       }
     }
-    if (!clearWakeEarly) a.wake = false;
     const interval = s.spec.autoscaling.pollInterval;
     const poll = nextPollAt(Date.now(), interval, pollPhase(cluster, interval));
     // A schedule window opens or closes at its minute, not at the next poll: the timer wakes for it.
-    const scheduled = proactive ? nextScheduleWake(a, Date.now()) : undefined;
+    const scheduled = nextScheduleWake(a, Date.now());
     // A direction held back by its backoff is looked at again when its retry is due.
-    const retry = a.backoff ? nextRetryAt(s.backoff, Date.now()) : undefined;
+    const retry = nextRetryAt(s.backoff, Date.now());
     const dueAt = Math.min(poll, scheduled ?? poll, retry ?? poll);
     const woken = await condition(() => a.wake, dueAt - Date.now());
     if (!woken) pollDueAt = dueAt;

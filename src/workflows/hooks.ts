@@ -1,10 +1,9 @@
 // Lifecycle hooks inside a scaling run: each hook of a transition in order, by an HTTP call or by an operator's
 // `poolpilot hook complete` (an update to the run), with a timeout and a default result.
-import { ApplicationFailure, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
 import { completeHookUpdate, type HookResult } from './hook-messages';
-import type { Activities } from '../activities';
 import type { ClusterSpec, HookSpec } from '../config/spec';
-import type { InstanceProgress, OperationProgress } from './shared';
+import { hookActivities, type InstanceProgress, type OperationProgress } from './shared';
 
 export type { HookCompletion, HookResult } from './hook-messages';
 
@@ -35,12 +34,7 @@ export function lifecycleHooks(spec: ClusterSpec, op: number, progress: Operatio
       const answered = await condition(() => completed.has(key(member, h.name)), h.timeout);
       return answered ? completed.get(key(member, h.name))! : h.default;
     }
-    const call = proxyActivities<Activities>({
-      startToCloseTimeout: h.timeout,
-      scheduleToCloseTimeout: h.timeout,
-      heartbeatTimeout: '10s',
-      retry: { initialInterval: 2000, backoffCoefficient: 2, maximumInterval: 30_000 },
-    });
+    const call = hookActivities(h.timeout);
     try {
       return await call.callLifecycleHook.executeWithOptions({ summary: `${transition} hook ${h.name} for ${member}` }, [
         { url: h.url, timeoutMs: Math.min(h.timeout, 30_000), payload: { cluster: spec.name, member, hook: h.name, transition, ip, op } },

@@ -1,6 +1,6 @@
 // What the scaling workflows share: activity options per spec, progress, bounded concurrency, failure text.
 import { computeOf, guestTimeoutOf, outageToleranceOf } from '../config/compute';
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ClusterSpec } from '../config/spec';
 
@@ -26,6 +26,17 @@ export function activitiesFor(spec: ClusterSpec) {
     health: proxyActivities<Activities>(wait(spec.loadBalancer.healthCheck.timeout)),
     drain: proxyActivities<Activities>(wait(spec.drainGracePeriod)),
   };
+}
+
+/**
+ * The metric read, a local activity: a read is short and idempotent, and polls are the autoscaler's most frequent
+ * step, so it runs inside the workflow task instead of a round trip through the task queue.
+ */
+export const localReads = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: 1000, maximumAttempts: 2 } });
+
+/** A lifecycle hook's HTTP call: bounded by the hook's own timeout, its whole budget, retries included. */
+export function hookActivities(timeoutMs: number) {
+  return proxyActivities<Activities>({ startToCloseTimeout: timeoutMs, scheduleToCloseTimeout: timeoutMs, heartbeatTimeout: '10s', retry: { ...BACKOFF, initialInterval: 2000 } });
 }
 
 export type InstanceStep =

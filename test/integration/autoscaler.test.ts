@@ -11,7 +11,7 @@ import { parseClusterSpec } from '../../src/config/spec';
 import { buildApi } from '../../src/client/api';
 import { TokenRegistry } from '../../src/config/tokens';
 import { applyCluster, clusterStatus, requestScale, setPaused, waitIdle } from '../../src/client/clusters';
-import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
+import { applySpecUpdate, type AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { backendServers, eventually, haproxy, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
 
 const run = promisify(execFile);
@@ -33,7 +33,7 @@ const raw = (over: Record<string, unknown> = {}) =>
     },
     ...over,
   });
-const apply = (r: Record<string, unknown>) => applyCluster(w.client, { raw: r, spec: parseClusterSpec(r) });
+const apply = (r: Record<string, unknown>) => applyCluster(w.client, parseClusterSpec(r));
 const status = () => clusterStatus(w.client, CLUSTER);
 const members = (st: AutoscalerStatus) => st.members.map((m) => m.name).sort();
 
@@ -90,15 +90,16 @@ test('an out-of-range or malformed request is rejected with a clear error and ch
   }).catch((e: { code: number; stderr: string }) => e);
   expect(cli).toMatchObject({ code: 2 });
   expect((cli as { stderr: string }).stderr.trim()).toMatch(/^poolpilot: .*scale-out by 10 would make 11 members, above max 4 of cluster auto/);
-  // A malformed live spec is refused by the autoscaler's validator, naming the wrong field.
+  // A malformed spec is refused before it leaves the client, naming the wrong fields.
+  expect(() => parseClusterSpec(raw({ min: 3, max: 2, provisioningConcurrency: 0 }))).toThrow(/min: min 3 is above max 2[\s\S]*provisioningConcurrency/);
+  // A valid spec of another cluster is refused by the autoscaler's validator.
   const refused = await w.client.workflow
     .getHandle(`autoscaler:${CLUSTER}`)
-    .executeUpdate('applySpec', { args: [raw({ min: 3, max: 2, provisioningConcurrency: 0 })] })
+    .executeUpdate(applySpecUpdate, { args: [parseClusterSpec(raw({ name: 'other' }))] })
     .catch((e: Error) => e);
   expect(refused).toBeInstanceOf(Error);
   const text = JSON.stringify((refused as Error & { cause?: Error }).cause?.message ?? (refused as Error).message);
-  expect(text).toMatch(/min: min 3 is above max 2/);
-  expect(text).toMatch(/provisioningConcurrency/);
+  expect(text).toMatch(/spec is for cluster \\"other\\", but this autoscaler runs \\"auto\\"/);
   const after = await status();
   expect(after.runs).toHaveLength(before.runs.length);
   expect(members(after)).toEqual(members(before));

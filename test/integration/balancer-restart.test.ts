@@ -31,7 +31,7 @@ afterAll(async () => {
 
 // A long reconcile interval: only a repair made for the run (or after it) can bring members back within 30 s.
 const raw = (over: Record<string, unknown> = {}) => rawSpecFor(CLUSTER, { min: 1, max: 6, metrics: [], autoscaling: { reconcileInterval: '10m', scaleOutCooldown: 0, scaleInCooldown: 0 }, ...over });
-const apply = (r: Record<string, unknown>) => applyCluster(client, { raw: r, spec: parseClusterSpec(r) });
+const apply = (r: Record<string, unknown>) => applyCluster(client, parseClusterSpec(r));
 
 /** Kills HAProxy and starts it again as `lab up` does; resolves when the new one serves its socket. */
 async function restartHaproxy(): Promise<number> {

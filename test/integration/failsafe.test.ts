@@ -109,7 +109,7 @@ test(`without its credential, or with a wrong password, a min-1 cluster makes on
   const wrongPassword = { username: e.vsphereUsername, password: 'not-the-password' };
   const appliedAt = Date.now();
   const first = workerWith({ wrong: wrongPassword, wrong2: wrongPassword }, 'failsafe-worker-1');
-  for (const raw of specs) await applyCluster(client, { raw, spec: parseClusterSpec(raw) });
+  for (const raw of specs) await applyCluster(client, parseClusterSpec(raw));
 
   // Watch until the probes have come round twice: three runs of the short-cap clusters.
   await eventually('three runs of fsnocred and of fsbadpw', 120_000, async () => ((await scaleOutRuns('fsnocred')).length >= 3 && (await scaleOutRuns('fsbadpw')).length >= 3 ? true : undefined), 1000);

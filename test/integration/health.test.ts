@@ -22,7 +22,7 @@ beforeAll(async () => {
     health: { gracePeriod: '2s', maxReplacementsPerHour: 2 },
     autoscaling: { pollInterval: '1s', reconcileInterval: '1s' },
   });
-  await applyCluster(w.client, { raw, spec: parseClusterSpec(raw) });
+  await applyCluster(w.client, parseClusterSpec(raw));
   await eventually('two members', 60_000, async () => (await waitIdle(w.client, CLUSTER)).current === 2 || undefined);
 });
 afterAll(async () => {

@@ -71,7 +71,7 @@ test("a worker's /metrics after real runs: cluster size, runs by outcome, step d
     metrics: [{ name: 'conns', source: { prometheus: { query: `avg(haproxy_server_current_sessions{proxy="web",server=~"${CLUSTER}-.*"}) or vector(0)` } }, target: { value: 50 } }],
     autoscaling: { pollInterval: '1s', reconcileInterval: '2s', scaleOutCooldown: '0s', scaleInCooldown: '60s', scaleInStabilization: '60s' },
   });
-  await applyCluster(client, { raw, spec: parseClusterSpec(raw) });
+  await applyCluster(client, parseClusterSpec(raw));
   await eventually('the first member', 60_000, async () => ((await waitIdle(client, CLUSTER)).current === 1 ? true : undefined));
   await requestScale(client, CLUSTER, 'scale-out', 1, 'test');
   expect((await waitIdle(client, CLUSTER, 60_000)).current).toBe(2);

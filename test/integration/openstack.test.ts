@@ -257,7 +257,7 @@ describe('scaling Nova servers behind an Octavia pool through the workflows', ()
 
   test('a server gone to ERROR is replaced by the autoscaler: a new member joins, the broken one is drained and deleted', async () => {
     const raw = rawOpenstackSpecFor('osheal', { min: 1, max: 2, metrics: [], health: { gracePeriod: '2s' }, autoscaling: { pollInterval: '1s', reconcileInterval: '2s' } });
-    await applyCluster(w.client, { raw, spec: parseClusterSpec(raw) });
+    await applyCluster(w.client, parseClusterSpec(raw));
     try {
       const first = await eventually('one member serving', 120_000, () => {
         const s = marked('osheal-').filter((x) => x.status === 'ACTIVE');

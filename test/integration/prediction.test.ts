@@ -74,7 +74,7 @@ test('with a trusted forecast, the demand floor follows live load and leads the 
     autoscaling: { pollInterval: '1s', tolerance: 0.1, scaleOutCooldown: '2s', scaleInCooldown: '2s', scaleInStabilization: '10m', reconcileInterval: '5s' },
     prediction: { query: HISTORY, history: '30h', step: '5m', horizon: '1h', refresh: '1h', window: '15s', margin: 2, maxError: 0.5, timeToReady: '1m' },
   });
-  await applyCluster(w.client, { raw, spec: parseClusterSpec(raw) });
+  await applyCluster(w.client, parseClusterSpec(raw));
   const idle = await eventually('one member and the forecast in use', 90_000, async () => {
     const st = await waitIdle(w.client, CLUSTER);
     return st.current === 1 && st.forecast?.state === 'in use' ? st : undefined;

@@ -27,7 +27,7 @@ test('a schedule raises min and the pool grows at the scheduled minute', async (
     autoscaling: { pollInterval: '5m', reconcileInterval: '5m' },
     schedules: [{ name: 'at-test', cron, timezone: 'UTC', until: '10m', min: 2 }],
   });
-  await applyCluster(w.client, { raw, spec: parseClusterSpec(raw) });
+  await applyCluster(w.client, parseClusterSpec(raw));
   const before = await eventually('one member', 60_000, async () => {
     const st = await waitIdle(w.client, CLUSTER);
     return st.current === 1 ? st : undefined;

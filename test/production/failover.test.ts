@@ -85,7 +85,7 @@ test('the Temporal server killed and started again during an autoscaler\'s life:
   process.env.POOLPILOT_TASK_QUEUE = queue;
   spawnWorkerProcess(queue, 'restart-worker', spawned);
   const raw = rawSpecFor('prest', { min: 1, max: 4, metrics: [], autoscaling: { pollInterval: '1s', reconcileInterval: '2s', scaleOutCooldown: '0s', scaleInCooldown: '0s' } });
-  await applyCluster(client, { raw, spec: parseClusterSpec(raw) });
+  await applyCluster(client, parseClusterSpec(raw));
   await eventually('the first member', 90_000, async () => ((await waitIdle(client, 'prest')).current === 1 ? true : undefined));
   const before = await clusterStatus(client, 'prest');
 

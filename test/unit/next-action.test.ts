@@ -47,7 +47,6 @@ const cases: [string, LoopFacts, string, string | undefined, string[]][] = [
   ['forecast only: shown beside the hold, not applied', { ...base, look: look(), poll: poll(100, { forecast: { members: 6, text: 'forecast 6', only: true } }) }, 'sleep', undefined, ['ForecastOnly']],
   ['holds before the poll are not logged again with its answer', { ...base, backoff: backingOff('scale-out'), look: look({ scheduleAsk: { name: 'day', desired: 6 } }), poll: poll(100) }, 'sleep', undefined, ['WithinTolerance']],
   ['the policy held by its direction backoff', { ...base, backoff: backingOff('scale-out'), look: look(), poll: poll(212) }, 'sleep', undefined, ['BackingOff']],
-  ['histories from before backoff are never held', { ...base, backoff: undefined, queueHead: alarm }, 'run', 'scale-out 2 AlarmTaken', []],
 ];
 
 test.each(cases)('%s', (_name, facts, step, run, codes) => {

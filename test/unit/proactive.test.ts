@@ -1,10 +1,10 @@
 // Schedules (cron windows, time zones, DST, overlaps) and forecasts (seasonal cycles, no look-ahead, set-aside reasons).
 import { clusterSpecSchema, scheduleSchema } from '../../src/config/spec';
 import { TraceForecaster, type PredictionUnderTest } from '../../src/policy/backtest';
-import { forecastSeries, peakBetween, smape } from '../../src/policy/forecast';
+import { forecastSeries, smape } from '../../src/policy/forecast';
 import { decide, initialPolicyState } from '../../src/policy/engine';
 import { emptyDemandWindow, nowcast, observeDemand, SPREAD_READINGS, totalDemand } from '../../src/policy/nowcast';
-import { demandFloor, forecastFloor, ScheduleClock } from '../../src/policy/proactive';
+import { demandFloor, ScheduleClock } from '../../src/policy/proactive';
 import { autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { lastFiring, nextScheduleChange, openWindows, scheduledBounds, type ScheduleSpec } from '../../src/policy/schedules';
 
@@ -131,14 +131,6 @@ describe('forecasts', () => {
     const v = history(8 * perDay).map((x, i) => (i >= 7 * perDay ? x * (i % 2 ? 3 : 0.2) : x));
     const r = forecastSeries({ startMs: 0, stepMs: STEP, values: v }, { horizonMs: H });
     expect(r.ok && r.forecast.error).toBeGreaterThan(0.5);
-  });
-  test('peaks and floors', () => {
-    const f = { startMs: 0, stepMs: STEP, values: [10, 50, 30, 20] };
-    expect(peakBetween(f, 0, STEP)).toBe(50);
-    expect(peakBetween(f, 2 * STEP, 10 * STEP)).toBe(30);
-    expect(peakBetween(f, 5 * STEP, 6 * STEP)).toBeUndefined();
-    // Members asked for now serve after 5 minutes: the floor covers the peak up to then and one step more.
-    expect(forecastFloor(f, 0, { timeToReadyMs: STEP, level: 20, headroom: 0.1 })).toMatchObject({ members: 3 });
   });
   test('no look-ahead: a forecast at t is the same whatever the trace holds from t on', () => {
     const minutes = 20 * 1440;

@@ -1,0 +1,116 @@
+// `poolpilot cluster …` and `hook complete`: a cluster's autoscaler, through its typed messages.
+import { loadClusterSpecFile } from '../config/load';
+import { applyCluster, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
+import { formatHistory, formatStatus, table } from '../client/format';
+import { uiLink, workflowIds } from '../client/operations';
+import { UsageError } from './errors';
+import { count } from './options';
+import type { Cli } from './runtime';
+
+/** The cluster group (apply, list, status, history, scale, pause, resume, delete) and hook complete. */
+export function clusterCommands({ program, withSession }: Cli): void {
+  const cluster = program.command('cluster').description("clusters' autoscalers: apply, list, status, scale, pause, resume, history, delete");
+  cluster
+    .command('apply')
+    .description("start a cluster's autoscaler, or apply the spec to the running one")
+    .requiredOption('-f, --file <file>', 'the cluster spec (YAML or JSON)')
+    .action((o: { file: string }) =>
+      withSession(async (s) => {
+        const loaded = loadClusterSpecFile(o.file);
+        const r = await applyCluster(await s.temporal(), loaded.spec);
+        const id = workflowIds.autoscaler(loaded.spec.name);
+        console.log(r.started ? `started ${id}` : `updated ${id}; changed: ${r.changed.join(', ') || 'nothing'}`);
+        const link = uiLink(id, s.ctx.uiBase);
+        if (link) console.log(`Temporal UI: ${link}`);
+      })(),
+    );
+  cluster
+    .command('list')
+    .description('running clusters')
+    .option('--json', 'as JSON')
+    .action((o: { json?: boolean }) =>
+      withSession(async (s) => {
+        const all = await listClusters(await s.temporal());
+        if (o.json) console.log(JSON.stringify(all, null, 2));
+        else console.log(all.length ? table(['CLUSTER', 'PHASE', 'MEMBERS', 'DESIRED', 'MIN', 'MAX', 'OPERATION'], all.map((st) => [st.cluster, st.phase, String(st.current), String(st.desired), String(st.min), String(st.max), st.currentOperation ?? '-'])) : '(no clusters)');
+      })(),
+    );
+  cluster
+    .command('status <name>')
+    .description('phase, conditions, members, metrics and recent decisions')
+    .option('--json', 'as JSON')
+    .action((name: string, o: { json?: boolean }) =>
+      withSession(async (s) => {
+        const st = await clusterStatus(await s.temporal(), name);
+        console.log(o.json ? JSON.stringify(st, null, 2) : formatStatus(st));
+      })(),
+    );
+  cluster
+    .command('history <name>')
+    .description('scaling runs and the decision log')
+    .option('--json', 'as JSON')
+    .action((name: string, o: { json?: boolean }) =>
+      withSession(async (s) => {
+        const st = await clusterStatus(await s.temporal(), name);
+        if (o.json) return void console.log(JSON.stringify({ runs: st.runs, decisions: st.decisions }, null, 2));
+        console.log(formatHistory(st));
+        const link = uiLink(workflowIds.autoscaler(name), s.ctx.uiBase);
+        if (link) console.log(`\nevery run in the Temporal UI: ${link.replace(/\/workflows\/.*/, '/workflows')}?query=${encodeURIComponent(`PoolpilotCluster="${name}"`)}`);
+      })(),
+    );
+  cluster
+    .command('scale <name>')
+    .description('queue an operator request: --out N, --in N or --desired N')
+    .option('--out <n>', 'add N members', count('--out'))
+    .option('--in <n>', 'remove N members', count('--in'))
+    .option('--desired <n>', 'go to N members', count('--desired', 0))
+    .action((name: string, o: { out?: number; in?: number; desired?: number }) =>
+      withSession(async (s) => {
+        const given = (['out', 'in', 'desired'] as const).filter((k) => o[k] !== undefined);
+        if (given.length !== 1) throw new UsageError('give exactly one of --out N, --in N, --desired N');
+        const key = given[0]!;
+        const kind = key === 'out' ? 'scale-out' : key === 'in' ? 'scale-in' : 'set-desired';
+        const r = await requestScale(await s.temporal(), name, kind, o[key]!, 'cli');
+        console.log(`accepted: ${kind} ${r.n}; ${r.position ? `${r.position} request(s) ahead; ` : ''}cluster ${name} will have ${r.projected} member(s)`);
+      })(),
+    );
+  for (const verb of ['pause', 'resume'] as const) {
+    cluster
+      .command(`${verb} <name>`)
+      .description(verb === 'pause' ? 'pause automatic decisions (operator requests still run)' : 'resume automatic decisions')
+      .action((name: string) =>
+        withSession(async (s) => {
+          await setPaused(await s.temporal(), name, verb === 'pause');
+          console.log(`${name}: automatic decisions ${verb === 'pause' ? 'paused (manual requests still run)' : 'resumed'}`);
+        })(),
+      );
+  }
+  cluster
+    .command('delete <name>')
+    .description("end a cluster's autoscaler; its members keep running unless --scale-to-zero")
+    .option('--scale-to-zero', 'remove every member first')
+    .action((name: string, o: { scaleToZero?: boolean }) =>
+      withSession(async (s) => {
+        const r = await deleteCluster(await s.temporal(), name, { scaleToZero: !!o.scaleToZero });
+        console.log(
+          o.scaleToZero
+            ? `deleting ${name}: scaling its ${r.members} member(s) to zero, then the autoscaler ends`
+            : `deleted the autoscaler of ${name}; its ${r.members} member(s) keep running unmanaged (apply the spec again to manage them, or use --scale-to-zero)`,
+        );
+      })(),
+    );
+
+  program
+    .command('hook')
+    .description('lifecycle hooks that wait for an operator')
+    .command('complete <cluster> <member> <hook> <result>')
+    .description('let a member waiting for a hook go on (CONTINUE) or be undone (ABANDON)')
+    .option('--run <workflowId>', "the run (default: the cluster's current operation)")
+    .action((cluster: string, member: string, hook: string, result: string, o: { run?: string }) =>
+      withSession(async (s) => {
+        if (result !== 'CONTINUE' && result !== 'ABANDON') throw new UsageError(`the result must be CONTINUE or ABANDON, not "${result}"`);
+        const r = await completeHook(await s.temporal(), cluster, { member, hook, result }, o.run);
+        console.log(`${r.run}: hook ${hook} of ${member} completed with ${result}`);
+      })(),
+    );
+}

@@ -1,0 +1,26 @@
+// The workflows' patch ids, one place for each. Every one is retired: its old branch is gone and deprecatePatch()
+// stands where patched() stood, so the histories of runs begun under patched() (which carry its marker) still replay.
+// An autoscaler continues as new every `continueAsNewAfter` iterations and a scaling run lasts minutes, so a day after
+// a release every running history is the new code's. In the release after this one the deprecatePatch() calls go too
+// (Temporal's patching guide, step 3): by then no running history carries a marker that is not deprecated, and the
+// replay histories are the ones recorded with deprecatePatch() (markers flagged deprecated, which replay skips).
+export const PATCHES = {
+  /** Failed runs back off and a permanent fault suspends its direction (before it, a broken cluster ran two runs a second). */
+  failedRunBackoff: 'failed-run-backoff',
+  /** The pool's other members are re-registered while a scale-out runs (before it, only after the run's end). */
+  poolRepairedDuringScaleOut: 'pool-repaired-during-scale-out',
+  /** The wake flag is cleared as each iteration starts, not just before the sleep. */
+  wakeClearedAtIterationStart: 'wake-cleared-at-iteration-start',
+  /** Broken members are replaced. */
+  healthReplacement: 'health-replacement',
+  /** Schedules and forecasts. */
+  proactiveScaling: 'proactive-scaling',
+  /** The demand floor (recent level plus a margin) in place of the seasonal forecast's peak. */
+  forecastDemandFloor: 'forecast-demand-floor',
+  /** The demand floor waits for a spread measured from enough readings. */
+  demandFloorSpreadEvidence: 'demand-floor-spread-evidence',
+  /** Metrics are read by a local activity. */
+  localMetricReads: 'local-metric-reads',
+  /** The warm pool. */
+  warmPool: 'warm-pool',
+} as const;
