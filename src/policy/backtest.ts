@@ -8,8 +8,8 @@
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
 import { forecastSeries, smape, type Forecast } from './forecast';
-import { emptyDemandWindow, nowcast, observeDemand, SPREAD_READINGS, totalDemand, type DemandWindow } from './nowcast';
-import { demandFloor, ScheduleClock } from './proactive';
+import { demandFloor, type DemandWindow, emptyDemandWindow, observeDemand, recentDemand, SPREAD_READINGS, totalDemand } from './prediction';
+import { ScheduleClock } from './schedules';
 import type { ScheduleSpec } from './schedules';
 
 export interface DemandTrace {
@@ -304,7 +304,7 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
     if (p) {
       const nc = { windowMs: p.windowMs, minSpreadReadings: SPREAD_READINGS };
       demand = observeDemand(demand, t, totalDemand(policy.metric, reading, ready) ?? NaN, nc);
-      const level = f && !p.forecastOnly ? nowcast(demand, t, nc) : undefined;
+      const level = f && !p.forecastOnly ? recentDemand(demand, t, nc) : undefined;
       if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: p.margin, headroom: p.headroom });
     }
     const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings: { [policy.metric.name]: reading }, state, forecast: floor }, { explain: false });

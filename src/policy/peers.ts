@@ -1,6 +1,6 @@
 // The policies poolpilot is compared with, written as specs of its own engine, and a whole backtest run over them.
 import { autoscalingSchema, metricSchema, type AutoscalingSpec, type ClusterSpec, type MetricSpec } from '../config/spec';
-import { memberCapacity } from './proactive';
+import { memberCapacity } from './prediction';
 import { oracle, relativeToOracle, simulate, type DemandTrace, type PolicyUnderTest, type PoolModel, type PredictionUnderTest, type Simulation } from './backtest';
 
 export const PEERS = ['fixed-step', 'hpa', 'aws', 'oracle'] as const;
@@ -111,10 +111,10 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
     margin: p.margin,
     capacity: memberCapacity(level, spec.autoscaling.tolerance),
   };
-  const proactive = spec.schedules.length > 0 || !!prediction;
+  const aheadOfDemand = spec.schedules.length > 0 || !!prediction;
   const policies = [simulate(trace, model, { ...reactive, schedules: spec.schedules, prediction })];
   // The gain of schedules and prediction, visible in one run: the same spec without them.
-  if (proactive) policies.push(simulate(trace, model, { ...reactive, name: 'spec-reactive-only' }));
+  if (aheadOfDemand) policies.push(simulate(trace, model, { ...reactive, name: 'spec-reactive-only' }));
   let theOracle: Simulation | undefined;
   for (const peer of o.compare) {
     if (peer === 'oracle') policies.push((theOracle = oracle(trace, model, bounds)));

@@ -124,3 +124,29 @@ export function upcoming(schedules: readonly ScheduleSpec[], now: number, count 
     return { name: s.name, next };
   });
 }
+
+export interface ScheduleView {
+  open: OpenWindow[];
+  bounds: ScheduledBounds;
+  /** When a window next opens or closes (ms). */
+  nextChange?: number;
+}
+
+/** The schedules' state at `now`, recomputed only when a window has opened or closed since the last call. */
+export class ScheduleClock {
+  private view?: ScheduleView;
+  private at = -Infinity;
+  constructor(
+    private readonly schedules: readonly ScheduleSpec[],
+    private readonly spec: { min: number; max: number },
+  ) {}
+
+  read(now: number): ScheduleView {
+    if (!this.view || now < this.at || (this.view.nextChange !== undefined && now >= this.view.nextChange)) {
+      const open = openWindows(this.schedules, now);
+      this.view = { open, bounds: scheduledBounds(this.spec, open), nextChange: nextScheduleChange(this.schedules, now) };
+      this.at = now;
+    }
+    return this.view;
+  }
+}

@@ -8,7 +8,7 @@ import type { MetricReading, PolicyState } from '../policy/engine';
 import type { AlarmDropCode, QueuedRequest, RequestKind, RequestOrigin } from '../policy/requests';
 import type { UnhealthyMark } from '../policy/health';
 import type { Member, MemberSummary } from '../policy/inventory';
-import type { DemandWindow } from '../policy/nowcast';
+import type { DemandWindow } from '../policy/prediction';
 import type { Backoffs, BackoffState, RunKind } from '../policy/backoff';
 
 export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin, MemberSummary };

@@ -3,7 +3,7 @@ import { log } from '@temporalio/workflow';
 import { deriveConditions, phaseOf, type ClusterFacts } from '../policy/conditions';
 import { appendDecision, repeatsLast, type DecisionRecord } from '../policy/decision-log';
 import { cooldownRemaining, initialPolicyState } from '../policy/engine';
-import { ScheduleClock, type ScheduleView } from '../policy/proactive';
+import { ScheduleClock, type ScheduleView } from '../policy/schedules';
 import { projectedSize } from '../policy/requests';
 import { fromSummary, type Member, type MemberSummary } from '../policy/inventory';
 import type { AutoscalerInput, AutoscalerState, DeleteRequest, RunRecord } from './autoscaler-messages';

@@ -3,7 +3,8 @@ import { workflowInfo } from '@temporalio/workflow';
 import { deriveConditions, phaseOf } from '../policy/conditions';
 import { summarize } from '../policy/inventory';
 import type { AutoscalerStatus } from './autoscaler-messages';
-import { forecastStatus, scheduleStatus } from './autoscaler-proactive';
+import { forecastStatus } from './autoscaler-prediction';
+import { scheduleStatus } from './autoscaler-schedules';
 import { boundsNow, clusterFacts, projected, type Autoscaling } from './autoscaler-state';
 
 export function statusOf(a: Autoscaling): AutoscalerStatus {

@@ -7,13 +7,14 @@ import type { DecisionSource } from '../policy/decision-log';
 import type { MetricReading } from '../policy/engine';
 import { nextAction, type LookFacts, type LoopFacts, type PollFacts, type Run } from '../policy/next-action';
 import { planReplacements, type ReplacementPlan } from '../policy/health';
-import { nextPollAt, pollPhase } from '../policy/schedule';
+import { nextPollAt, pollPhase } from '../policy/poll-timing';
 import { afterFailure, nextRetryAt, type RunKind } from '../policy/backoff';
 import { FAILURE_BACKOFF_DEFAULTS } from '../config/limits';
 import type { AutoscalerInput, RunRecord, RunResult } from './autoscaler-messages';
 import { installHandlers } from './autoscaler-handlers';
 import { reconcile } from './autoscaler-reconcile';
-import { forecastNow, nextScheduleWake, observeForecastDemand, refreshForecast, watchSchedules } from './autoscaler-proactive';
+import { demandFloorNow, observeDemandReading, refreshForecast } from './autoscaler-prediction';
+import { nextScheduleWake, watchSchedules } from './autoscaler-schedules';
 import { refillWarmPool, reuseCount, takeWarm } from './autoscaler-warm';
 import { boundsNow, memberCount, record, refreshConditions, reportMetrics, startState, type Autoscaling } from './autoscaler-state';
 import { metricsSink } from './metrics-sink';
@@ -208,9 +209,9 @@ async function pollMetrics(a: Autoscaling, members: number, dueAt: number | unde
     metricsSink.poll(a.cluster, lagMs);
   }
   await refreshForecast(a, Date.now());
-  observeForecastDemand(a, readings, members, Date.now());
+  observeDemandReading(a, readings, members, Date.now());
   const now = Date.now();
-  const forecast = !s.paused && s.spec.metrics.length > 0 ? forecastNow(a, now) : undefined;
+  const forecast = !s.paused && s.spec.metrics.length > 0 ? demandFloorNow(a, now) : undefined;
   return { now, paused: s.paused, metrics: s.spec.metrics, autoscaling: s.spec.autoscaling, readings, policy: s.policy, ...(forecast ? { forecast } : {}) };
 }
 

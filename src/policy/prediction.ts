@@ -1,5 +1,9 @@
-// The demand a member asked for now will meet: the pool's recent level plus a margin for how far demand strays from
-// that level minute to minute — a quantile, not a mean, because capacity must cover the busy minutes.
+// Prediction, as the autoscaler and the backtest both apply it. The words, used the same way in code, docs and status:
+// - the *recent demand*: the pool's level over the last window, and how far a reading strays from it (its spread);
+// - the *demand floor*: the members that cover the recent level plus `margin` spreads, the demand a member asked for
+//   now will meet (a quantile, not a mean, because capacity must cover the busy minutes);
+// - the *forecast*: the seasonal model of the metric's history (src/policy/forecast.ts); its fit on the last day
+//   decides whether prediction is trusted, and its state shows as `forecast` in the status.
 //
 // Why the recent level and not the seasonal forecast: a member is ready minutes after it is asked for, and over
 // minutes the best guide to demand is what it is now. Measured on the NASA trace (3 minutes to ready), the seasonal
@@ -26,7 +30,7 @@ export interface DemandWindow {
   at?: number;
 }
 
-export interface NowcastOptions {
+export interface DemandWindowOptions {
   /** The recent window whose mean is the level (ms). */
   windowMs: number;
   /** Half-life of the pooled spread (ms); default one day. */
@@ -41,7 +45,7 @@ export interface NowcastOptions {
   minSpreadReadings?: number;
 }
 
-export interface Nowcast {
+export interface RecentDemand {
   /** Mean demand over the window. */
   level: number;
   /** Standard deviation of a reading around that level: √(dispersion × level). */
@@ -72,7 +76,7 @@ function meanOf(points: [number, number][]): number {
  * runs at every poll of every backtest step) and returns it; a reading at or before the last, or a value that is not
  * a finite number ≥ 0, changes nothing.
  */
-export function observeDemand(w: DemandWindow, at: number, value: number, o: NowcastOptions): DemandWindow {
+export function observeDemand(w: DemandWindow, at: number, value: number, o: DemandWindowOptions): DemandWindow {
   if (!Number.isFinite(value) || value < 0) return w;
   const last = w.points[w.points.length - 1];
   if (last && at <= last[0]) return w;
@@ -95,7 +99,7 @@ export function observeDemand(w: DemandWindow, at: number, value: number, o: Now
  * half of it, with a spread measured from `minSpreadReadings` readings' worth of demand at that level (so a fresh
  * start, or readings stopped for longer than the window, wait).
  */
-export function nowcast(w: DemandWindow, now: number, o: NowcastOptions): Nowcast | undefined {
+export function recentDemand(w: DemandWindow, now: number, o: DemandWindowOptions): RecentDemand | undefined {
   let from = 0;
   while (from < w.points.length && w.points[from]![0] <= now - o.windowMs) from++;
   const points = from ? w.points.slice(from) : w.points;
@@ -110,4 +114,37 @@ export function nowcast(w: DemandWindow, now: number, o: NowcastOptions): Nowcas
 export function totalDemand(metric: MetricSpec, reading: MetricReading, members: number): number | undefined {
   if (reading.value === undefined || !Number.isFinite(reading.value)) return undefined;
   return metric.target && !metric.target.perMember ? reading.value : reading.value * members;
+}
+
+const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+const num = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+/** What a member carries before a target tracker scales out: the target × (1 + tolerance). */
+export const memberCapacity = (target: number, tolerance: number): number => target * (1 + tolerance);
+
+export interface DemandFloorOptions {
+  /** From a scale-out to the member serving (ms): for the sentence, the level is what such a member meets. */
+  timeToReadyMs: number;
+  /** Demand one member carries before the reactive policy scales out: the target × (1 + tolerance). */
+  capacity: number;
+  /** Standard deviations of demand above its recent level to cover. */
+  margin: number;
+  /** Extra capacity over that (fraction). */
+  headroom: number;
+  unit?: string;
+}
+
+/**
+ * The members that cover the demand expected one time-to-ready from now: the recent level plus `margin` standard
+ * deviations of a reading around it, over what a member carries. It leads scale-in too (decide() scales in to it
+ * without waiting out stabilization, never below the reactive recommendation): it already looks past the noise that
+ * stabilization waits out.
+ */
+export function demandFloor(nc: RecentDemand, now: number, o: DemandFloorOptions): { members: number; text: string; leadsScaleIn: true } {
+  const demand = (nc.level + o.margin * nc.sigma) * (1 + o.headroom);
+  const members = Math.max(0, Math.ceil(demand / o.capacity - 1e-9));
+  const u = o.unit ? ` ${o.unit}` : '';
+  const head = o.headroom ? `, ${Math.round(o.headroom * 100)}% headroom` : '';
+  const text = `forecast ${num(demand)}${u} at ${hhmm(now + o.timeToReadyMs)} (+${Math.round(o.timeToReadyMs / 60_000)} min time-to-ready): level ${num(nc.level)} over ${nc.samples} readings + ${o.margin}σ (σ ${num(nc.sigma)})${head}, ${num(o.capacity)} per member → ${members}`;
+  return { members, text, leadsScaleIn: true };
 }

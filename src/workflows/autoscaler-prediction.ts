@@ -1,51 +1,17 @@
-// Proactive scaling in the autoscaler: the schedules' bounds (with their openings and closings logged) and the
-// forecast, refreshed by an activity on its own schedule and turned into a floor for decide(). The backtest runs the
-// same ScheduleClock and demandFloor.
+// Prediction in the autoscaler: the seasonal forecast, refreshed by an activity on its own schedule, decides whether
+// prediction is trusted; the recent demand, kept from each poll's reading, gives the demand floor for decide(). The
+// backtest runs the same recentDemand and demandFloor (src/policy/prediction.ts).
 import { log } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { emptyDemandWindow, MIN_SAMPLES, nowcast, observeDemand, SPREAD_READINGS, totalDemand } from '../policy/nowcast';
-import { demandFloor, memberCapacity } from '../policy/proactive';
-import { upcoming } from '../policy/schedules';
-import type { ForecastStatus, ScheduleStatus } from './autoscaler-messages';
-import { clock, memberCount, record, type Autoscaling } from './autoscaler-state';
+import { demandFloor, emptyDemandWindow, memberCapacity, MIN_SAMPLES, observeDemand, recentDemand, SPREAD_READINGS, totalDemand } from '../policy/prediction';
+import type { ForecastStatus } from './autoscaler-messages';
+import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
 
 const DEFAULT_TIME_TO_READY = 300_000;
 const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
-
-/**
- * Logs windows that opened or closed since the last look, and returns a size a newly opened window asks for once
- * (its `desired`), if any; remembers both in state, so they survive continue-as-new.
- */
-export function watchSchedules(a: Autoscaling, now: number): { desired: number; name: string } | undefined {
-  const { s } = a;
-  if (!s.spec.schedules?.length && !s.openSchedules?.length) return undefined;
-  const view = clock(a).read(now);
-  const keys = view.open.map((w) => `${w.name}@${w.openedAt}`);
-  const before = new Set(s.openSchedules ?? []);
-  const n = memberCount(s);
-  for (const w of view.open) {
-    if (before.has(`${w.name}@${w.openedAt}`)) continue;
-    const sets = [w.min !== undefined ? `min ${w.min}` : '', w.max !== undefined ? `max ${w.max}` : '', w.desired !== undefined ? `desired ${w.desired}` : ''].filter(Boolean).join(', ');
-    record(a, { current: n, desired: n, action: 'schedule', code: 'ScheduleOpened', reason: `schedule ${w.name} opened: ${sets} until ${w.closesAt === Infinity ? 'its next firing' : `${new Date(w.closesAt).toISOString().slice(0, 16)}Z`}; bounds now [${view.bounds.min}, ${view.bounds.max}]`, source: 'schedule' });
-  }
-  for (const k of before) {
-    if (keys.includes(k)) continue;
-    record(a, { current: n, desired: n, action: 'schedule', code: 'ScheduleClosed', reason: `schedule ${k.split('@')[0]} closed; bounds now [${view.bounds.min}, ${view.bounds.max}]`, source: 'schedule' });
-  }
-  s.openSchedules = keys;
-  const fresh = view.open.find((w) => w.desired !== undefined && !(s.schedulesApplied ?? []).includes(`${w.name}@${w.openedAt}`));
-  if (!fresh) return undefined;
-  s.schedulesApplied = [...(s.schedulesApplied ?? []), `${fresh.name}@${fresh.openedAt}`].slice(-20);
-  return { desired: Math.min(Math.max(fresh.desired!, view.bounds.min), view.bounds.max), name: fresh.name };
-}
-
-/** When the autoscaler must next look at its schedules (a window opens or closes), if any. */
-export function nextScheduleWake(a: Autoscaling, now: number): number | undefined {
-  return a.s.spec.schedules?.length ? clock(a).read(now).nextChange : undefined;
-}
 
 /** The metric prediction reads: the named one, else the first with a target. */
 function predictionMetric(spec: ClusterSpec) {
@@ -109,7 +75,7 @@ const marginOf = (p: NonNullable<ClusterSpec['prediction']>) => (p.margin as num
  * Keeps the prediction metric's reading, as the pool's total demand, in the recent window the demand floor starts
  * from (values to 4 significant digits: the window is state). A failed reading adds nothing.
  */
-export function observeForecastDemand(a: Autoscaling, readings: Record<string, MetricReading>, members: number, now: number): void {
+export function observeDemandReading(a: Autoscaling, readings: Record<string, MetricReading>, members: number, now: number): void {
   const { s } = a;
   const p = s.spec.prediction;
   const metric = p && predictionMetric(s.spec);
@@ -120,28 +86,18 @@ export function observeForecastDemand(a: Autoscaling, readings: Record<string, M
   s.demand = observeDemand(s.demand ?? emptyDemandWindow(), now, Number(total.toPrecision(4)), { windowMs: windowOf(p) });
 }
 
-/** The forecast's floor for decide() now, if a forecast is in use; in forecastOnly mode, what it would be. */
-export function forecastNow(a: Autoscaling, now: number): { members: number; text: string; only: boolean; leadsScaleIn?: boolean } | undefined {
+/** The demand floor for decide() now, while the forecast is trusted; in forecastOnly mode, what it would be. */
+export function demandFloorNow(a: Autoscaling, now: number): { members: number; text: string; only: boolean; leadsScaleIn?: boolean } | undefined {
   const { s } = a;
   const p = s.spec.prediction;
   const f = s.forecast;
   if (!p || !f?.values) return undefined;
   const metric = predictionMetric(s.spec);
   if (!metric?.target) return undefined;
-  const level = s.demand && nowcast(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: SPREAD_READINGS });
+  const level = s.demand && recentDemand(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: SPREAD_READINGS });
   if (!level) return undefined;
   const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
   return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin: marginOf(p), headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
-}
-
-export function scheduleStatus(a: Autoscaling, now: number): ScheduleStatus[] {
-  const schedules = a.s.spec.schedules ?? [];
-  if (!schedules.length) return [];
-  const open = clock(a).read(now).open;
-  return upcoming(schedules, now).map(({ name, next }) => {
-    const w = open.find((o) => o.name === name);
-    return { name, open: !!w, ...(w ? { openedAt: new Date(w.openedAt).toISOString(), closesAt: w.closesAt === Infinity ? null : new Date(w.closesAt).toISOString() } : {}), next: next.map((t) => new Date(t).toISOString()) };
-  });
 }
 
 export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | null {
@@ -149,7 +105,7 @@ export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | nu
   const p = s.spec.prediction;
   if (!p) return null;
   const f = s.forecast;
-  const floor = forecastNow(a, now);
+  const floor = demandFloorNow(a, now);
   return {
     state: !f ? 'pending' : f.reason ? 'set aside' : p.forecastOnly ? 'forecast only' : 'in use',
     reason: f?.reason ?? null,

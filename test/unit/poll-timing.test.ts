@@ -1,5 +1,5 @@
 // The poll schedule: a fixed-rate grid per cluster, offset by a phase from the cluster's name.
-import { nextPollAt, pollPhase } from '../../src/policy/schedule';
+import { nextPollAt, pollPhase } from '../../src/policy/poll-timing';
 
 const I = 10_000;
 

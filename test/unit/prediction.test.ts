@@ -3,8 +3,8 @@ import { clusterSpecSchema, scheduleSchema } from '../../src/config/spec';
 import { TraceForecaster, type PredictionUnderTest } from '../../src/policy/backtest';
 import { forecastSeries, smape } from '../../src/policy/forecast';
 import { decide, initialPolicyState } from '../../src/policy/engine';
-import { emptyDemandWindow, nowcast, observeDemand, SPREAD_READINGS, totalDemand } from '../../src/policy/nowcast';
-import { demandFloor, ScheduleClock } from '../../src/policy/proactive';
+import { demandFloor, emptyDemandWindow, observeDemand, recentDemand, SPREAD_READINGS, totalDemand } from '../../src/policy/prediction';
+import { ScheduleClock } from '../../src/policy/schedules';
 import { autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { lastFiring, nextScheduleChange, openWindows, scheduledBounds, type ScheduleSpec } from '../../src/policy/schedules';
 
@@ -160,13 +160,13 @@ describe('the demand floor: recent level plus a pooled margin', () => {
     ['readings spanning less than half the window', Array(10).fill(100), 10 * M],
     ['readings older than the window (the loop stopped reading)', Array(40).fill(100), 200 * M],
   ])('no level from %s', (_why, values, now) => {
-    expect(nowcast(fed(values as number[]), now as number, o)).toBeUndefined();
+    expect(recentDemand(fed(values as number[]), now as number, o)).toBeUndefined();
   });
 
   test('the level is the window mean; the spread is pooled from each reading against the level before it', () => {
     // Alternating 90/110 for an hour: the level of the last 30 minutes is 100, and each reading strays about 10.
     const w = fed(Array.from({ length: 60 }, (_, i) => (i % 2 ? 110 : 90)));
-    const nc = nowcast(w, 59 * M, o)!;
+    const nc = recentDemand(w, 59 * M, o)!;
     expect(nc.samples).toBe(30);
     expect(nc.level).toBeCloseTo(100, 6);
     expect(nc.sigma).toBeGreaterThan(9);
@@ -177,10 +177,10 @@ describe('the demand floor: recent level plus a pooled margin', () => {
 
   test('a steady demand has no spread; the old spread decays with a one-day half-life', () => {
     const w = fed([...Array.from({ length: 60 }, (_, i) => (i % 2 ? 150 : 50)), ...Array(60).fill(100)]);
-    const before = nowcast(w, 119 * M, o)!.sigma;
+    const before = recentDemand(w, 119 * M, o)!.sigma;
     expect(before).toBeGreaterThan(30);
     for (let i = 120; i < 120 + 2 * 1440; i++) observeDemand(w, i * M, 100, o);
-    const after = nowcast(w, (120 + 2 * 1440 - 1) * M, o)!;
+    const after = recentDemand(w, (120 + 2 * 1440 - 1) * M, o)!;
     expect(after.level).toBe(100);
     // Two days of steady readings: the spread's sums weigh the old noise about a quarter, against two days of zeros.
     expect(after.sigma).toBeLessThan(before / 4);
@@ -193,7 +193,7 @@ describe('the demand floor: recent level plus a pooled margin', () => {
     const w = emptyDemandWindow();
     const levels = values.map((v, i) => {
       observeDemand(w, i * M, v, wait);
-      return nowcast(w, i * M, wait);
+      return recentDemand(w, i * M, wait);
     });
     // Idle: no spread measured yet (the floor needs some demand), as without the option.
     expect(levels[59]).toBeUndefined();
@@ -202,11 +202,11 @@ describe('the demand floor: recent level plus a pooled margin', () => {
     expect(first).toBeGreaterThan(60 + SPREAD_READINGS);
     expect(levels.slice(first).every((l) => l !== undefined)).toBe(true);
     // Without it, the level comes as soon as the window allows, with the ramp's spread far above the noise (none).
-    expect(nowcast(w, 119 * M, o)!.sigma).toBeGreaterThan(30);
+    expect(recentDemand(w, 119 * M, o)!.sigma).toBeGreaterThan(30);
     const early = emptyDemandWindow();
     values.slice(0, 75).forEach((v, i) => observeDemand(early, i * M, v, o));
-    expect(nowcast(early, 74 * M, o)!.sigma).toBeGreaterThan(50);
-    expect(nowcast(early, 74 * M, wait)).toBeUndefined();
+    expect(recentDemand(early, 74 * M, o)!.sigma).toBeGreaterThan(50);
+    expect(recentDemand(early, 74 * M, wait)).toBeUndefined();
   });
 
   test('bad readings and readings out of order change nothing', () => {
