@@ -6,7 +6,7 @@ import { parseClusterSpec } from '../src/config/spec';
 import { applyCluster } from '../src/client/clusters';
 import { workflowIds } from '../src/client/operations';
 import { rawLabSpec } from '../src/lab/session';
-import type { AutoscalerStatus } from '../src/workflows/autoscaler-messages';
+import { statusQuery, type AutoscalerStatus } from '../src/workflows/autoscaler-messages';
 import type { WorkerMetrics } from '../src/telemetry/metrics';
 import { benchLabConfig, benchProfiles, benchSession, pct, runBench, temporalPids, type Profile } from './bench-lab';
 
@@ -65,7 +65,7 @@ async function round(client: Client, lab: Parameters<typeof rawLabSpec>[0], n: n
   const after = new Map<string, AutoscalerStatus>();
   await inBatches(names, 50, async (name) => {
     try {
-      after.set(name, await client.workflow.getHandle(workflowIds.autoscaler(name)).query<AutoscalerStatus>('status'));
+      after.set(name, await client.workflow.getHandle(workflowIds.autoscaler(name)).query(statusQuery));
     } catch {
       // An overloaded worker cannot answer in time: that is a finding, counted below, not a crash.
     }

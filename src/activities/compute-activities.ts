@@ -1,6 +1,7 @@
 // The compute activities: a member's server through the spec's cloud provider (vSphere or Nova), whichever it is.
 import { Context } from '@temporalio/activity';
 import { cloudOfRequest, guestTimeoutOf } from '../config/compute';
+import { vmNamePrefix } from '../config/names';
 import type { VmInfo } from './compute/provider';
 import type { ActivityKit, ListRequest, VmRequest } from './kit';
 
@@ -43,7 +44,7 @@ export function computeActivities({ compute, log }: ActivityKit) {
     },
 
     async listVms(req: ListRequest): Promise<VmInfo[]> {
-      return compute(req).listVms(`${req.cluster}-`);
+      return compute(req).listVms(vmNamePrefix(req.cluster));
     },
   };
 }

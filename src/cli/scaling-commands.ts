@@ -30,7 +30,7 @@ async function resolveCluster(ref: string, session: Session): Promise<ClusterSpe
       /* not running: fall through */
     }
   }
-  throw new UsageError(`unknown cluster "${ref}": no spec file of that name and no running autoscaler:${ref}`);
+  throw new UsageError(`unknown cluster "${ref}": no spec file of that name and no running ${workflowIds.autoscaler(ref)}`);
 }
 
 /** The failure type of a standalone run refused for its input. */
@@ -56,7 +56,7 @@ async function scaleByHand(session: Session, kind: 'scale-out' | 'scale-in', o: 
     if (victims?.length) throw new UsageError(`cluster ${spec.name} is managed by its autoscaler; use --count (it picks victims by ${spec.deletionPolicy})`);
     if (o.count === undefined) throw new UsageError('--count N is required');
     const r = await requestScale(client, spec.name, kind, o.count, 'cli');
-    console.log(`accepted by autoscaler:${spec.name}: ${kind} ${r.n}; it will have ${r.projected} member(s) (poolpilot cluster status ${spec.name})`);
+    console.log(`accepted by ${workflowIds.autoscaler(spec.name)}: ${kind} ${r.n}; it will have ${r.projected} member(s) (poolpilot cluster status ${spec.name})`);
     return 0;
   }
   if (kind === 'scale-in' && !victims?.length && o.count === undefined) throw new UsageError('scale-in needs --count N or --victims a,b');

@@ -2,6 +2,7 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ClusterSpec } from '../config/spec';
 import { loadSettings } from '../config/settings';
+import type { autoscaler } from '../workflows/autoscaler';
 import { completeHookUpdate, type HookCompletion } from '../workflows/hook-messages';
 import type { UpdateDefinition } from '@temporalio/common';
 import {
@@ -45,7 +46,7 @@ export async function runningAutoscaler(client: Client, cluster: string) {
     const d = await handle.describe();
     if (d.status.name !== 'RUNNING') throw new ClusterRequestError(`unknown cluster "${cluster}": its autoscaler is ${d.status.name.toLowerCase()} (poolpilot cluster apply -f FILE starts it again)`, 404);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ClusterRequestError(`unknown cluster "${cluster}": no autoscaler:${cluster} runs (poolpilot cluster apply -f FILE starts one)`, 404);
+    if (err instanceof WorkflowNotFoundError) throw new ClusterRequestError(`unknown cluster "${cluster}": no ${workflowIds.autoscaler(cluster)} runs (poolpilot cluster apply -f FILE starts one)`, 404);
     throw err;
   }
   return handle;
@@ -66,7 +67,7 @@ async function update<R, A extends [unknown, ...unknown[]]>(client: Client, clus
 export async function applyCluster(client: Client, spec: ClusterSpec, by?: string): Promise<{ started: boolean; changed: string[] }> {
   const input: AutoscalerInput = { spec, searchAttributes: loadSettings().POOLPILOT_SEARCH_ATTRIBUTES !== 'off' };
   try {
-    await client.workflow.start('autoscaler', {
+    await client.workflow.start<typeof autoscaler>('autoscaler', {
       args: [input],
       taskQueue: loadSettings().POOLPILOT_TASK_QUEUE,
       workflowId: workflowIds.autoscaler(spec.name),

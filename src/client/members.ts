@@ -2,6 +2,7 @@
 import { computes } from '../activities/compute';
 import { keystoneSessions } from '../activities/keystone';
 import { computeOf } from '../config/compute';
+import { vmNamePrefix } from '../config/names';
 import { credentialResolver } from '../activities/credentials';
 import { balancers } from '../activities/loadbalancer';
 import type { ClusterSpec } from '../config/spec';
@@ -20,7 +21,7 @@ export async function readMembers(spec: ClusterSpec, credentialsFile: string | u
   const cloud = computes(credentials, keystone);
   try {
     const lb = balancers(credentials, undefined, keystone)(spec.loadBalancer);
-    const [vms, pool] = await Promise.all([cloud(computeOf(spec), spec.name).listVms(`${spec.name}-`), lb.listMembers()]);
+    const [vms, pool] = await Promise.all([cloud(computeOf(spec), spec.name).listVms(vmNamePrefix(spec.name)), lb.listMembers()]);
     const byName = new Map(pool.map((p) => [p.name, p]));
     return joinInventory(spec.name, vms, pool).map((m) => ({
       ...(({ ip, tools: _tools, ...rest }) => ({ ...rest, ip: ip ?? null }))(summarize(m)),

@@ -7,7 +7,7 @@ import type { ClusterSpec } from '../config/spec';
 import { loadSettings } from '../config/settings';
 import type { ScaleInInput, ScaleInResult } from '../workflows/scale-in';
 import type { ScaleOutInput, ScaleOutResult } from '../workflows/scale-out';
-import type { OperationProgress } from '../workflows/shared';
+import { progressQuery, type OperationProgress } from '../workflows/run-messages';
 
 
 export { workflowIds };
@@ -59,7 +59,7 @@ export async function follow<R = ScaleOutResult | ScaleInResult>(
   const watcher = (async () => {
     while (!done) {
       try {
-        const p = await handle.query<OperationProgress>('progress');
+        const p = await handle.query(progressQuery);
         const key = JSON.stringify(p);
         if (key !== last) {
           last = key;

@@ -11,9 +11,12 @@ export const workflowIds = {
   run: (kind: 'scale-out' | 'scale-in', cluster: string, op: number) => (kind === 'scale-out' ? workflowIds.scaleOut(cluster, op) : workflowIds.scaleIn(cluster, op)),
 };
 
+/** What every VM name of a cluster (member or warm) begins with: the listing's filter. */
+export const vmNamePrefix = (cluster: string): string => `${cluster}-`;
+
 /** A member's name: `<cluster>-<op>-<i>`. */
 export function memberName(cluster: string, op: number, index: number): string {
-  return `${cluster}-${op}-${index}`;
+  return `${vmNamePrefix(cluster)}${op}-${index}`;
 }
 
 export function parseMemberName(cluster: string, name: string): { op: number; index: number } | undefined {
@@ -23,7 +26,7 @@ export function parseMemberName(cluster: string, name: string): { op: number; in
 
 /** A warm VM's name: `<cluster>-w<op>-<i>`, never a member's `<cluster>-<op>-<i>`, so never served. */
 export function warmName(cluster: string, op: number, index: number): string {
-  return `${cluster}-w${op}-${index}`;
+  return `${vmNamePrefix(cluster)}w${op}-${index}`;
 }
 
 export function parseWarmName(cluster: string, name: string): { op: number; index: number } | undefined {

@@ -13,7 +13,7 @@ import { applyCluster, clusterStatus } from '../client/clusters';
 import { connectClient } from '../temporal/connection';
 import { uiLink, workflowIds } from '../client/operations';
 import type { AutoscalerStatus } from '../workflows/autoscaler-messages';
-import type { OperationProgress } from '../workflows/shared';
+import { progressQuery } from '../workflows/run-messages';
 import { endpoints, labDown, labUp, labWorkerEnv, type LabConfigInput, type LabState } from './lab';
 import { renderReport, type Sample, type ScenarioReport } from './report';
 import { ensureTools } from './tools';
@@ -190,7 +190,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioReport> {
       // Members still being built: the running scale-out's own progress.
       let joining = 0;
       if (status?.phase === 'PENDING_SCALE_OUT' && status.currentOperation) {
-        const p = await client.workflow.getHandle(status.currentOperation).query<OperationProgress>('progress').catch(() => undefined);
+        const p = await client.workflow.getHandle(status.currentOperation).query(progressQuery).catch(() => undefined);
         joining = p?.instances.filter((i) => !['joined', 'failed'].includes(i.step)).length ?? 0;
       }
       const users = loadStop ? 0 : last.users;

@@ -1,6 +1,6 @@
 // What the scaling workflows share: activity options per spec, progress, bounded concurrency, failure text.
 import { computeOf, guestTimeoutOf, outageToleranceOf } from '../config/compute';
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, defineQuery, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ClusterSpec } from '../config/spec';
 
@@ -39,44 +39,7 @@ export function hookActivities(timeoutMs: number) {
   return proxyActivities<Activities>({ startToCloseTimeout: timeoutMs, scheduleToCloseTimeout: timeoutMs, heartbeatTimeout: '10s', retry: { ...BACKOFF, initialInterval: 2000 } });
 }
 
-export type InstanceStep =
-  | 'pending'
-  | 'taking-warm'
-  | 'cloning'
-  | 'waiting-for-guest'
-  | 'adding-to-pool'
-  | 'waiting-healthy'
-  | 'joined'
-  | 'draining'
-  | 'removing-from-pool'
-  | 'powering-off'
-  | 'destroying'
-  | 'waiting-hook'
-  | 'removed'
-  | 'returned-to-warm-pool'
-  | 'powering-off-warm'
-  | 'warm'
-  | 'compensating'
-  | 'failed';
-
-export interface InstanceProgress {
-  name: string;
-  step: InstanceStep;
-  ip?: string;
-  error?: string;
-  /** The lifecycle hook it waits for now, and the results of those done ("name: CONTINUE"). */
-  hook?: string;
-  hooks?: string[];
-}
-
-export interface OperationProgress {
-  kind: 'scale-out' | 'scale-in' | 'warm-pool';
-  cluster: string;
-  op: number;
-  instances: InstanceProgress[];
-}
-
-export const progressQuery = defineQuery<OperationProgress>('progress');
+export * from './run-messages';
 
 /** Runs `fn` over `items`, at most `limit` at once, keeping the results in order. */
 export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
