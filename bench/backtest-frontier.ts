@@ -1,4 +1,4 @@
-// Policy quality: the trade-off prediction.margin sets, on the README's backtest (NASA 1995 × 6.5, max 80, clone 60 s,
+// Policy quality: the trade-off a fixed prediction.margin sets (the objective's calibration set aside), on the README's backtest (NASA 1995 × 6.5, max 80, clone 60 s,
 // boot 2 m), beside the peers. Two families, each swept over the margin: examples/web-predictive.yaml as written and
 // the same spec with the HPA's scale-in timing (5 m stabilization, no cooldowns). Prints each point's
 // under-provisioned minutes and member-hours; for each peer, the fewest under-provisioned minutes either family
@@ -95,7 +95,7 @@ runBench(async () => {
   ];
   const swept = families.map((f) =>
     margins.map((margin): Point => {
-      const r = runBacktest(trace, { ...spec, autoscaling: f.autoscaling, prediction: { ...spec.prediction!, margin } }, { ...options, compare: [] });
+      const r = runBacktest(trace, { ...spec, autoscaling: f.autoscaling, prediction: { ...spec.prediction!, objective: undefined, margin } }, { ...options, compare: [] });
       const s = r.policies[0]!.scores;
       return { label: `${f.label}, margin ${margin}`, under: s.underProvisionedMinutes, mh: s.memberHours };
     }),
@@ -103,7 +103,7 @@ runBench(async () => {
   const sweep = swept.flat();
 
   const cap = first.model.capacityPerMember;
-  console.log(`NASA 1995 × 6.5, ${(trace.values.length / 1440).toFixed(1)} days; ${cap} per member, ${(first.model.timeToReadyMs / 60_000).toFixed(1)} min to ready; spec examples/web-predictive.yaml (its margin ${spec.prediction.margin}); ${sweep.length + 1} backtests in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`NASA 1995 × 6.5, ${(trace.values.length / 1440).toFixed(1)} days; ${cap} per member, ${(first.model.timeToReadyMs / 60_000).toFixed(1)} min to ready; spec examples/web-predictive.yaml (its objective ${spec.prediction.objective ? `${spec.prediction.objective.underProvisioned * 100}%` : 'default'}; here fixed margins); ${sweep.length + 1} backtests in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const row = (p: Point) => `  ${p.label.padEnd(26)} ${fmt(p.under).padStart(7)} ${fmt(p.mh).padStart(7)}`;
   console.log(`  ${'policy'.padEnd(26)} ${'under'.padStart(7)} ${'mh'.padStart(7)}   (under-provisioned minutes, member-hours)`);
   for (const p of peers) console.log(row(p));

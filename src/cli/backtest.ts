@@ -8,9 +8,11 @@ import { loadClusterSpec } from '../config/load';
 import type { ClusterSpec } from '../config/spec';
 import { parseTraceCsv, TraceError } from '../config/trace';
 import type { DemandTrace, Simulation } from '../policy/backtest';
-import { BacktestInputError, PEERS, runBacktest, type BacktestResult, type PeerName } from '../policy/peers';
+import { BacktestInputError, PEERS, runBacktest, type BacktestResult, type PeerName, type SweepPoint } from '../policy/peers';
 import { table } from '../client/format';
 import { renderBacktestChart } from './backtest-chart';
+import { runSweep } from './backtest-sweep';
+import { formatShare, parseShare, shareProblem } from '../config/share';
 import { UsageError } from './errors';
 
 export interface BacktestCliOptions {
@@ -35,6 +37,8 @@ export interface BacktestCliOptions {
   step: number;
   json?: boolean;
   out?: string;
+  objective?: number;
+  sweepObjective?: number[];
 }
 
 const durationArg = (flag: string) => (v: string) => {
@@ -50,6 +54,16 @@ const numberArg = (flag: string, least = 0) => (v: string) => {
 const countArg = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number, not "${v}"`);
   return Number(v);
+};
+const shareArg = (flag: string) => (v: string) => {
+  const problem = shareProblem(v);
+  if (problem) throw new UsageError(`${flag}: ${problem}`);
+  return parseShare(v)!;
+};
+const sharesArg = (flag: string) => (v: string) => {
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean).map(shareArg(flag));
+  if (list.length === 0) throw new UsageError(`${flag} needs a list such as 0.5%,1%,2%,5%,10%`);
+  return [...new Set(list)];
 };
 const peersArg = (v: string): PeerName[] => {
   const names = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -134,6 +148,14 @@ export function formatBacktest(r: BacktestResult, source: string): string {
   ].join('\n');
 }
 
+/** The sweep beside the peers: each objective's point on the spec's frontier, then each peer's point. */
+export function formatSweep(points: SweepPoint[], r: BacktestResult): string {
+  const head = ['POLICY', 'OBJECTIVE', 'UNDER MIN', 'TIME UNDER %', 'MEMBER-H', 'VS ORACLE'];
+  const row = (name: string, objective: string, s: Simulation['scores']) => [name, objective, fmt(s.underProvisionedMinutes, 0), fmt(s.timeshareUnder, 2), fmt(s.memberHours, 0), fmt(s.memberHoursVsOracle, 2)];
+  const rows = [...points.map((p) => row(p.spec.name, formatShare(p.objective), p.spec.scores)), ...r.policies.filter((p) => p.name !== 'spec').map((p) => row(p.name, '-', p.scores))];
+  return table(head, rows);
+}
+
 /** The JSON other tools read: documented in the README; names are stable. */
 export function backtestJson(r: BacktestResult, source: string, trace: DemandTrace) {
   return {
@@ -145,6 +167,8 @@ export function backtestJson(r: BacktestResult, source: string, trace: DemandTra
 
 export async function runBacktestCommand(o: BacktestCliOptions): Promise<number> {
   const spec = loadClusterSpec(o.cluster);
+  const objectiveFlag = o.objective !== undefined ? '--objective' : o.sweepObjective ? '--sweep-objective' : undefined;
+  if (objectiveFlag && !spec.prediction) throw new UsageError(`${objectiveFlag}: cluster ${spec.name} has no prediction block, whose demand floor an objective calibrates`);
   if (!o.trace === !o.prometheus) throw new UsageError('give the demand as --trace CSV or as --prometheus URL --from T --to T');
   let trace: DemandTrace;
   let source: string;
@@ -172,9 +196,20 @@ export async function runBacktestCommand(o: BacktestCliOptions): Promise<number>
     min: o.min,
     max: o.max,
     compare: o.compare,
+    objective: o.objective,
   });
-  const json = backtestJson(result, source, trace);
-  console.log(o.json ? JSON.stringify(json, null, 2) : formatBacktest(result, source));
+  const json: ReturnType<typeof backtestJson> & { sweep?: { objective: number; name: string }[] } = backtestJson(result, source, trace);
+  let sweep: SweepPoint[] | undefined;
+  if (o.sweepObjective) {
+    const options = { metric: o.metric, capacityPerMember: o.capacityPerMember, cloneMs: o.clone, bootMs: o.boot, drainMs: o.drain, min: o.min, max: o.max, compare: [] };
+    sweep = await runSweep({ trace, spec, options, objectives: o.sweepObjective });
+    json.sweep = sweep.map((p) => ({ objective: p.objective, name: p.spec.name, ...p.spec.scores }));
+  }
+  if (o.json) console.log(JSON.stringify(json, null, 2));
+  else {
+    console.log(formatBacktest(result, source));
+    if (sweep) console.log(`\nthe spec's frontier (--sweep-objective), beside the peers:\n\n${formatSweep(sweep, result)}`);
+  }
   if (o.out) {
     mkdirSync(o.out, { recursive: true });
     writeFileSync(path.join(o.out, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);
@@ -207,6 +242,8 @@ export function backtestCommand(program: Command, setExit: (code: number) => voi
     .option('--min <n>', "override the spec's min", countArg('--min'))
     .option('--max <n>', "override the spec's max", countArg('--max'))
     .addOption(new Option('--compare <list>', `peers to compare with: ${PEERS.join(',')}`).argParser(peersArg).default([...PEERS], PEERS.join(',')))
+    .option('--objective <share>', "the share of time under-provisioned the spec's prediction aims at, over the spec's own (e.g. 1%)", shareArg('--objective'))
+    .option('--sweep-objective <list>', 'score the spec at each objective too (e.g. 0.5%,1%,2%,5%,10%), in parallel, beside the peers', sharesArg('--sweep-objective'))
     .option('--json', 'print {"policies": [...]} as JSON')
     .option('--out <dir>', 'write backtest.json and backtest.svg (demand and each policy’s ready capacity) there')
     .action(async (o: BacktestCliOptions) => setExit(await runBacktestCommand(o)));

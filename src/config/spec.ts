@@ -1,6 +1,7 @@
 // The cluster spec (pure: workflows bundle it): one zod schema is the source of truth for fields, defaults and types.
 import { z } from 'zod';
 import { duration } from './duration';
+import { share } from './share';
 import { balancerOf } from './balancer';
 import { DEMAND_WINDOW_MIN_READINGS, FAILURE_BACKOFF_DEFAULTS, SPEC_LIMITS, structureProblem } from './limits';
 
@@ -418,8 +419,17 @@ export const predictionSchema = z
     timeToReady: duration.optional(),
     /** The recent readings whose mean is the level the demand floor starts from. */
     window: duration.default(1_800_000),
-    /** Standard deviations of demand over that level the floor covers (the spread is pooled over about a day). */
-    margin: z.number().min(0).max(6).default(2),
+    /**
+     * What the operator wants: the share of time with less ready capacity than demand ("1%"). The floor's margin is
+     * calibrated online from this cluster's own outcomes to meet it (src/policy/prediction.ts). Default 2% when no
+     * margin is given.
+     */
+    objective: z.object({ underProvisioned: share }).strict().optional(),
+    /**
+     * A fixed margin instead: standard deviations of demand over the level the floor covers (the spread pooled over
+     * about a day). Specs from before objectives carry it (margin 2 was the default); with it, nothing is calibrated.
+     */
+    margin: z.number().min(0).max(6).optional(),
     /** Extra capacity over the forecast, as a fraction. */
     headroom: z.number().min(0).max(2).default(0),
     /** A forecast whose error (sMAPE) on the last day is above this is set aside. */
@@ -427,7 +437,21 @@ export const predictionSchema = z
     /** Record what the forecast would do, without acting on it. */
     forecastOnly: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.objective && p.margin !== undefined) ctx.addIssue({ code: 'custom', path: ['margin'], message: 'give objective or margin, not both: a fixed margin is not calibrated to an objective' });
+  });
+
+/**
+ * The objective when the spec gives neither an objective nor a fixed margin: 2% of the time short, the figure the
+ * peers' defaults reach on real traces at best (AWS target tracking: 2–5% on NASA 1995, WorldCup 1998, Twitter 2018).
+ */
+export const DEFAULT_OBJECTIVE = 0.02;
+
+/** The share of time under-provisioned the prediction aims at, or undefined when the spec fixes a margin instead. */
+export function objectiveOf(p: { objective?: { underProvisioned: number }; margin?: number }): number | undefined {
+  return p.objective?.underProvisioned ?? (p.margin === undefined ? DEFAULT_OBJECTIVE : undefined);
+}
 
 export const clusterSpecSchema = z
   .object({

@@ -8,7 +8,7 @@
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
 import { forecastSeries, smape, type Forecast } from './forecast';
-import { demandFloor, type DemandWindow, emptyDemandWindow, observeDemand, recentDemand, SPREAD_READINGS, totalDemand } from './prediction';
+import { demandFloor, emptyDemandWindow, marginNow, observePoll, type PredictionMemory, totalDemand } from './prediction';
 import { ScheduleClock } from './schedules';
 import type { ScheduleSpec } from './schedules';
 
@@ -34,7 +34,9 @@ export interface PredictionUnderTest {
   timeToReadyMs: number;
   /** The recent window whose level the demand floor starts from (ms). */
   windowMs: number;
-  /** Standard deviations of demand over that level the floor covers. */
+  /** The share of time under-provisioned the floor's margin is calibrated to; undefined: the fixed margin. */
+  objective?: number;
+  /** Standard deviations of demand over that level the floor covers, when no objective calibrates it. */
   margin: number;
   /** Demand a member carries before the reactive policy scales out (target × (1 + tolerance)). */
   capacity: number;
@@ -162,6 +164,20 @@ class Tally {
   }
 }
 
+/**
+ * The demand a poll at `t` reads: the mean over the step before it, (t − step, t], as a one-step rate does (Prometheus'
+ * rate(…[1m]) at t). Never the step under way: its end lies in the future.
+ */
+export function demandBefore(trace: DemandTrace, t: number): number {
+  const { stepMs, values } = trace;
+  const s = Math.floor(t / stepMs);
+  const into = t - s * stepMs;
+  const cur = values[Math.min(s, values.length - 1)]!;
+  if (s === 0) return values[0]!;
+  const prev = values[s - 1]!;
+  return into === 0 ? prev : prev + ((cur - prev) * into) / stepMs;
+}
+
 /** What the metric reads with `ready` members serving `demand`: the value the autoscaler would poll. */
 export function metricReading(metric: MetricSpec, demand: number, ready: number): MetricReading {
   const total = metric.target !== undefined && !metric.target.perMember;
@@ -185,11 +201,21 @@ export function peakBuckets(trace: DemandTrace, stepMs: number): Float64Array {
   return out;
 }
 
-/** Forecasts made over a trace from its own past only: at each refresh, the whole buckets before that moment. */
+/**
+ * The forecasts of one trace under one set of prediction settings, made once and shared by every simulation of it (a
+ * sweep runs the same trace many times): the forecast made at refresh k, from the whole buckets before k × refresh.
+ */
+const forecastCache = new WeakMap<ArrayLike<number>, Map<string, (Forecast | null)[]>>();
+
+/**
+ * Forecasts made over a trace from its own past only: at each refresh (every `refreshMs` from the trace's start, as
+ * the autoscaler refreshes on its own clock), from the whole buckets before that moment.
+ */
 export class TraceForecaster {
   private readonly series: Float64Array;
   private readonly stepMs: number;
-  private nextRefresh = 0;
+  private readonly made: (Forecast | null)[];
+  private refresh = -1;
   current?: Forecast;
   private readonly pairs: [number, number][] = [];
   used = 0;
@@ -201,21 +227,34 @@ export class TraceForecaster {
   ) {
     this.stepMs = Math.max(trace.stepMs, Math.round(p.stepMs / trace.stepMs) * trace.stepMs);
     this.series = peakBuckets(trace, this.stepMs);
+    let byTrace = forecastCache.get(trace.values);
+    if (!byTrace) forecastCache.set(trace.values, (byTrace = new Map()));
+    const key = [this.stepMs, p.historyMs, p.horizonMs, p.refreshMs, p.maxError].join();
+    let made = byTrace.get(key);
+    if (!made) byTrace.set(key, (made = []));
+    this.made = made;
   }
 
-  /** The forecast in force at `t` (ms from the trace's start), refreshed on its schedule; undefined when set aside. */
+  private make(k: number): Forecast | null {
+    const t = k * this.p.refreshMs;
+    const end = Math.floor(t / this.stepMs);
+    const from = Math.max(0, end - Math.round(this.p.historyMs / this.stepMs));
+    const r = forecastSeries({ startMs: from * this.stepMs, stepMs: this.stepMs, values: this.series.subarray(from, end) }, { horizonMs: this.p.horizonMs });
+    return r.ok && r.forecast.error <= this.p.maxError ? r.forecast : null;
+  }
+
+  /** The forecast in force at `t` (ms from the trace's start); undefined when set aside. */
   at(t: number): Forecast | undefined {
-    if (t >= this.nextRefresh) {
-      this.nextRefresh = t + this.p.refreshMs;
-      const end = Math.floor(t / this.stepMs);
-      const from = Math.max(0, end - Math.round(this.p.historyMs / this.stepMs));
-      const r = forecastSeries({ startMs: from * this.stepMs, stepMs: this.stepMs, values: this.series.subarray(from, end) }, { horizonMs: this.p.horizonMs });
-      this.current = r.ok && r.forecast.error <= this.p.maxError ? r.forecast : undefined;
+    const k = Math.floor(t / this.p.refreshMs);
+    if (k !== this.refresh) {
+      this.refresh = k;
+      if (this.made[k] === undefined) this.made[k] = this.make(k);
+      this.current = this.made[k] ?? undefined;
       // Scored against what came in the period it serves, once that is known.
       if (this.current) {
         const first = Math.round(this.current.startMs / this.stepMs);
-        const last = Math.min(this.series.length, Math.floor((t + this.p.refreshMs) / this.stepMs));
-        for (let k = first; k < last && k - first < this.current.values.length; k++) this.pairs.push([this.current.values[k - first]!, this.series[k]!]);
+        const last = Math.min(this.series.length, Math.floor(((k + 1) * this.p.refreshMs) / this.stepMs));
+        for (let j = first; j < last && j - first < this.current.values.length; j++) this.pairs.push([this.current.values[j - first]!, this.series[j]!]);
       }
     }
     this.polls++;
@@ -243,8 +282,8 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
   /** Windows whose `desired` was applied already: by name and opening time. */
   const applied = new Set<string>();
   let state: PolicyState = initialPolicyState();
-  /** The readings the loop took, for the demand floor (as the workflow keeps them: only at the polls it decides). */
-  let demand: DemandWindow = emptyDemandWindow();
+  /** The readings the loop took and the calibration, for the demand floor (as the workflow keeps them: only at the polls it decides). */
+  let memory: PredictionMemory = { demand: emptyDemandWindow() };
   let ready = Math.min(Math.max(policy.initial ?? policy.min, policy.min), policy.max);
   let billed = ready;
   /** The run under way: the loop decides nothing until it ends, when `ready` and `billed` change by these. */
@@ -297,15 +336,14 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
       continue;
     }
     const p = policy.prediction;
-    const now = values[Math.min(Math.floor(t / stepMs), values.length - 1)]!;
-    const reading = metricReading(policy.metric, now, ready);
+    const reading = metricReading(policy.metric, demandBefore(trace, t), ready);
     const f = forecaster?.at(t);
     let floor: ReturnType<typeof demandFloor> | undefined;
     if (p) {
-      const nc = { windowMs: p.windowMs, minSpreadReadings: SPREAD_READINGS };
-      demand = observeDemand(demand, t, totalDemand(policy.metric, reading, ready) ?? NaN, nc);
-      const level = f && !p.forecastOnly ? recentDemand(demand, t, nc) : undefined;
-      if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: p.margin, headroom: p.headroom });
+      const obs = { windowMs: p.windowMs, objective: p.objective, pollMs: poll, capacity: p.capacity, acting: !!f && !p.forecastOnly, horizonMs: p.timeToReadyMs };
+      const { memory: next, level } = observePoll(memory, t, totalDemand(policy.metric, reading, ready), ready, obs);
+      memory = next;
+      if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: marginNow(memory, p.margin), headroom: p.headroom, explain: false });
     }
     const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings: { [policy.metric.name]: reading }, state, forecast: floor }, { explain: false });
     state = d.state;

@@ -1,5 +1,5 @@
 // The policies poolpilot is compared with, written as specs of its own engine, and a whole backtest run over them.
-import { autoscalingSchema, metricSchema, type AutoscalingSpec, type ClusterSpec, type MetricSpec } from '../config/spec';
+import { autoscalingSchema, metricSchema, objectiveOf, type AutoscalingSpec, type ClusterSpec, type MetricSpec } from '../config/spec';
 import { memberCapacity } from './prediction';
 import { oracle, relativeToOracle, simulate, type DemandTrace, type PolicyUnderTest, type PoolModel, type PredictionUnderTest, type Simulation } from './backtest';
 
@@ -66,6 +66,10 @@ export interface BacktestOptions {
   min?: number;
   max?: number;
   compare: PeerName[];
+  /** The share of time under-provisioned the spec's prediction aims at, over the spec's own (--objective). */
+  objective?: number;
+  /** Score the spec alone (a sweep's point): no spec-reactive-only. */
+  specOnly?: boolean;
 }
 
 export interface BacktestResult {
@@ -108,13 +112,14 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
     forecastOnly: p.forecastOnly,
     timeToReadyMs: p.timeToReady ?? model.timeToReadyMs,
     windowMs: p.window,
-    margin: p.margin,
+    objective: o.objective ?? objectiveOf(p),
+    margin: p.margin ?? 0,
     capacity: memberCapacity(level, spec.autoscaling.tolerance),
   };
   const aheadOfDemand = spec.schedules.length > 0 || !!prediction;
   const policies = [simulate(trace, model, { ...reactive, schedules: spec.schedules, prediction })];
   // The gain of schedules and prediction, visible in one run: the same spec without them.
-  if (aheadOfDemand) policies.push(simulate(trace, model, { ...reactive, name: 'spec-reactive-only' }));
+  if (aheadOfDemand && !o.specOnly) policies.push(simulate(trace, model, { ...reactive, name: 'spec-reactive-only' }));
   let theOracle: Simulation | undefined;
   for (const peer of o.compare) {
     if (peer === 'oracle') policies.push((theOracle = oracle(trace, model, bounds)));
@@ -122,4 +127,21 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
   }
   relativeToOracle(policies, theOracle ?? oracle(trace, model, bounds));
   return { model, metric: metric.name, bounds, policies };
+}
+
+export interface SweepPoint {
+  objective: number;
+  spec: Simulation;
+}
+
+/**
+ * The spec at each objective, against the one oracle of the trace (so each point equals a single run with
+ * `objective` set). The peers do not depend on the objective: runBacktest scores them once, beside the sweep.
+ */
+export function sweepObjectives(trace: DemandTrace, spec: ClusterSpec, o: BacktestOptions, objectives: number[]): SweepPoint[] {
+  if (!spec.prediction) throw new BacktestInputError(`cluster ${spec.name} has no prediction: an objective calibrates the prediction's demand floor, so there is nothing to sweep`);
+  return objectives.map((objective) => {
+    const r = runBacktest(trace, spec, { ...o, compare: [], specOnly: true, objective });
+    return { objective, spec: { ...r.policies[0]!, name: `spec @ ${+(objective * 100).toPrecision(3)}%` } };
+  });
 }

@@ -132,6 +132,8 @@ export interface DemandFloorOptions {
   /** Extra capacity over that (fraction). */
   headroom: number;
   unit?: string;
+  /** Write the sentence (default); the backtest's hot loop does not read it. */
+  explain?: boolean;
 }
 
 /**
@@ -143,8 +145,193 @@ export interface DemandFloorOptions {
 export function demandFloor(nc: RecentDemand, now: number, o: DemandFloorOptions): { members: number; text: string; leadsScaleIn: true } {
   const demand = (nc.level + o.margin * nc.sigma) * (1 + o.headroom);
   const members = Math.max(0, Math.ceil(demand / o.capacity - 1e-9));
+  if (o.explain === false) return { members, text: '', leadsScaleIn: true };
   const u = o.unit ? ` ${o.unit}` : '';
   const head = o.headroom ? `, ${Math.round(o.headroom * 100)}% headroom` : '';
-  const text = `forecast ${num(demand)}${u} at ${hhmm(now + o.timeToReadyMs)} (+${Math.round(o.timeToReadyMs / 60_000)} min time-to-ready): level ${num(nc.level)} over ${nc.samples} readings + ${o.margin}σ (σ ${num(nc.sigma)})${head}, ${num(o.capacity)} per member → ${members}`;
+  const text = `forecast ${num(demand)}${u} at ${hhmm(now + o.timeToReadyMs)} (+${Math.round(o.timeToReadyMs / 60_000)} min time-to-ready): level ${num(nc.level)} over ${nc.samples} readings + ${+o.margin.toFixed(2)}σ (σ ${num(nc.sigma)})${head}, ${num(o.capacity)} per member → ${members}`;
   return { members, text, leadsScaleIn: true };
 }
+
+// The objective: the share of time the operator accepts with less ready capacity than demand (e.g. 0.01). The
+// margin of the demand floor, in spreads, is then not a constant: it is a quantile of this cluster's own prediction
+// errors, and the level of that quantile is steered by the pool's own outcomes, as adaptive conformal inference does
+// (Gibbs & Candès, "Adaptive Conformal Inference Under Distribution Shift", 2021). Two loops:
+// - scores: each poll's level and spread are a prediction of the demand one time-to-ready ahead (a member asked for
+//   now serves then, and one let go now is missed until then); when that time has passed, the highest reading in it,
+//   in spreads above the level, is the prediction's score. Scores go into a decaying histogram, so the margin is an
+//   empirical quantile of real errors — ramps, bursts and heavy tails included — not a Gaussian guess.
+// - the level: the quantile is taken at 1 − α, and α moves by `ALPHA_RATE × (objective − short)` per poll's worth
+//   of time, where `short` is whether the pool was short over the stretch. So the pool's long-run share of time
+//   short converges to the objective, whatever the reactive policy, the cooldowns or the runs add to the predictor's
+//   own misses. A slow rate: a burst that leaves the pool short for minutes moves α a little, and the histogram's
+//   shape, not a swing of the margin, carries the tails.
+
+/** ACI's step on α, per poll's worth of time (see above). */
+export const ALPHA_RATE = 0.0005;
+/**
+ * α's bounds: above 0 (α ≤ 0 asks for the histogram's top, whatever it holds), and below 1, since a pool is short
+ * less often than its predictor misses (the reactive policy and whole members cover some misses), a loose objective
+ * needs quantiles below the median.
+ */
+export const ALPHA_BOUNDS = [0.0002, 0.98] as const;
+/** The score histogram: bins of SCORE_BIN spreads from SCORE_RANGE[0]; scores beyond fall into the end bins. */
+export const SCORE_RANGE = [-4, 16] as const;
+const SCORE_BIN = 0.25;
+const BINS = (SCORE_RANGE[1] - SCORE_RANGE[0]) / SCORE_BIN;
+/** Half-life of a score's weight: about a week, so a weekly cycle is in it and last month's traffic is not. */
+const SCORE_HALF_LIFE_MS = 7 * 86_400_000;
+/** Polls' worth of scores the histogram holds before its quantile replaces the Gaussian one. */
+const MIN_SCORE_WEIGHT = 240;
+/** The most polls' worth one stretch counts for (a gap in the readings must not swing α). */
+const MAX_STRETCH_POLLS = 20;
+
+export interface Calibration {
+  /** ACI's α: the quantile of the scores the floor covers is 1 − α. */
+  alpha: number;
+  /** The decaying histogram of scores: each bin's weight, in polls. Full precision: rounding would stall a sum. */
+  bins: number[];
+  /** Its total weight, and when it was last decayed (ms). */
+  weight: number;
+  decayedAt?: number;
+  /** Predictions awaiting their outcome: [made at (ms), level, spread, highest reading since]. */
+  pending: [number, number, number, number][];
+  /**
+   * Whether the floor has acted yet. From then on every stretch moves α, the floor's or not: the objective is the
+   * pool's share of time short over all time, so stretches the floor could not help (the forecast set aside) are
+   * made up while it acts. Before it, nothing counts: a new cluster's first day is not held against it.
+   */
+  engaged?: boolean;
+  /** The last outcome: when (ms), the pool's total demand, the members then ready. */
+  at?: number;
+  total?: number;
+  members?: number;
+}
+
+/** Φ⁻¹(p) (Acklam's rational approximation, error < 1.2e-9): the margin while too few scores are known. */
+export function normalQuantile(p: number): number {
+  const a = [-39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472, 2.50662827745924];
+  const b = [-54.4760987982241, 161.585836858041, -155.698979859887, 66.8013118877197, -13.2806815528857];
+  const c = [-0.00778489400243029, -0.322396458041136, -2.40075827716184, -2.54973253934373, 4.37466414146497, 2.93816398269878];
+  const d = [0.00778469570904146, 0.32246712907004, 2.445134137143, 3.75440866190742];
+  const lo = 0.02425;
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  if (p < lo || p > 1 - lo) {
+    const q = Math.sqrt(-2 * Math.log(p < lo ? p : 1 - p));
+    const x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return p < lo ? x : -x;
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+const clampAlpha = (a: number) => Math.min(Math.max(a, ALPHA_BOUNDS[0]), ALPHA_BOUNDS[1]);
+
+/** Where the calibration starts: α at the objective, no scores. */
+export const initialCalibration = (objective: number): Calibration => ({ alpha: clampAlpha(objective), bins: new Array<number>(BINS).fill(0), weight: 0, pending: [] });
+
+/** The margin the floor covers now, in spreads: the scores' quantile at 1 − α (the Gaussian one until enough are known). */
+export function calibratedMargin(c: Calibration): number {
+  const p = 1 - c.alpha;
+  if (c.weight < MIN_SCORE_WEIGHT) return normalQuantile(p);
+  const want = p * c.weight;
+  let sum = 0;
+  for (let i = 0; i < BINS; i++) {
+    const w = c.bins[i]!;
+    if (sum + w >= want && w > 0) return SCORE_RANGE[0] + (i + (want - sum) / w) * SCORE_BIN;
+    sum += w;
+  }
+  return SCORE_RANGE[1];
+}
+
+export interface CalibrationOptions {
+  objective: number;
+  pollMs: number;
+  /** Demand one member carries. */
+  capacity: number;
+  /** How far ahead the floor's level predicts: the time to ready (ms). */
+  horizonMs: number;
+}
+
+const sig4 = (x: number) => (x === 0 ? 0 : Number(x.toPrecision(4)));
+
+/** Adds one score (one poll's weight), decaying the histogram to `at` first. Updates `c` in place. */
+function addScore(c: Calibration, at: number, score: number): void {
+  if (c.decayedAt !== undefined && at > c.decayedAt) {
+    const k = Math.pow(2, -(at - c.decayedAt) / SCORE_HALF_LIFE_MS);
+    for (let i = 0; i < BINS; i++) c.bins[i] = c.bins[i]! * k;
+    c.weight *= k;
+  }
+  c.decayedAt = at;
+  const i = Math.min(Math.max(Math.floor((score - SCORE_RANGE[0]) / SCORE_BIN), 0), BINS - 1);
+  c.bins[i] = c.bins[i]! + 1;
+  c.weight += 1;
+}
+
+/**
+ * One reading of the pool's total demand at `at`, with `members` ready and the recent demand (`level`, undefined
+ * while the window is not ready): settles the predictions one horizon old into scores, keeps this poll's as a
+ * prediction, and, once the floor has acted (`acting` now or before: `engaged`), moves α by the stretch since the
+ * last reading. The stretch is short by the share of its two ends whose demand was above the supply that held over
+ * it: the fewer of the two member counts (a scale-out's members serve only at its end; a scale-in's stop at its
+ * start). Pure: returns a new Calibration.
+ */
+export function calibrate(prev: Calibration, at: number, total: number, members: number, level: RecentDemand | undefined, acting: boolean, o: CalibrationOptions): Calibration {
+  const c: Calibration = { ...prev, bins: prev.bins.slice(), pending: [] };
+  const polls = (ms: number) => Math.min(ms / o.pollMs, MAX_STRETCH_POLLS);
+  for (const p of prev.pending) {
+    const highest = Math.max(p[3], total);
+    if (at - p[0] >= o.horizonMs) addScore(c, at, p[2] > 0 ? (highest - p[1]) / p[2] : 0);
+    else c.pending.push([p[0], p[1], p[2], highest]);
+  }
+  if (level) c.pending.push([at, sig4(level.level), sig4(level.sigma), total]);
+  if (acting) c.engaged = true;
+  if (c.engaged && prev.at !== undefined && prev.total !== undefined && prev.members !== undefined && at > prev.at) {
+    const supply = Math.min(prev.members, members) * o.capacity + 1e-9;
+    const short = ((prev.total > supply ? 1 : 0) + (total > supply ? 1 : 0)) / 2;
+    c.alpha = clampAlpha(c.alpha + ALPHA_RATE * polls(at - prev.at) * (o.objective - short));
+  }
+  return c.engaged ? { ...c, at, total, members } : c;
+}
+
+/** What prediction keeps between polls: the recent readings and, with an objective, the calibration. */
+export interface PredictionMemory {
+  demand: DemandWindow;
+  calibration?: Calibration;
+}
+
+export interface PollObservation {
+  /** The recent readings' window. */
+  windowMs: number;
+  /** The objective (share of time under-provisioned), or undefined for a fixed margin. */
+  objective?: number;
+  pollMs: number;
+  /** Demand one member carries. */
+  capacity: number;
+  /** Whether the demand floor acts now (the forecast is trusted and not forecastOnly). */
+  acting: boolean;
+  /** How far ahead the floor predicts: the time to ready (ms). */
+  horizonMs: number;
+}
+
+/**
+ * One poll, as the autoscaler and the backtest both take it: the reading of the pool's total demand (undefined when
+ * it failed) goes into the recent window and, with an objective, into the calibration (a score for the prediction
+ * one horizon old, the outcome against what the `members` ready members carry). Returns the memory and the recent
+ * demand the floor starts from (undefined while the floor does not act or the window is not ready).
+ */
+export function observePoll(m: PredictionMemory, at: number, total: number | undefined, members: number, o: PollObservation): { memory: PredictionMemory; level?: RecentDemand } {
+  const demand = total === undefined ? m.demand : observeDemand(m.demand, at, total, { windowMs: o.windowMs });
+  const recent = total === undefined ? undefined : recentDemand(demand, at, { windowMs: o.windowMs, minSpreadReadings: SPREAD_READINGS });
+  const level = o.acting ? recent : undefined;
+  let calibration = m.calibration;
+  if (o.objective !== undefined) {
+    calibration ??= initialCalibration(o.objective);
+    if (total !== undefined) calibration = calibrate(calibration, at, total, members, recent, !!level, { objective: o.objective, pollMs: o.pollMs, capacity: o.capacity, horizonMs: o.horizonMs });
+  }
+  return { memory: calibration ? { demand, calibration } : { demand }, ...(level ? { level } : {}) };
+}
+
+/** The margin the floor covers now: the calibrated one with an objective, else the spec's fixed margin. */
+export const marginNow = (m: PredictionMemory, fixed: number): number => (m.calibration ? calibratedMargin(m.calibration) : fixed);

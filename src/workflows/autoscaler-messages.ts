@@ -8,7 +8,7 @@ import type { MetricReading, PolicyState } from '../policy/engine';
 import type { AlarmDropCode, QueuedRequest, RequestKind, RequestOrigin } from '../policy/requests';
 import type { UnhealthyMark } from '../policy/health';
 import type { Member, MemberSummary } from '../policy/inventory';
-import type { DemandWindow } from '../policy/prediction';
+import type { Calibration, DemandWindow } from '../policy/prediction';
 import type { Backoffs, BackoffState, RunKind } from '../policy/backoff';
 
 export type { Condition, Phase, DecisionRecord, RequestKind, RequestOrigin, MemberSummary };
@@ -77,6 +77,8 @@ export interface AutoscalerState {
   forecast?: ForecastState;
   /** The prediction metric's recent readings (the demand floor's window) and its pooled spread. */
   demand?: DemandWindow;
+  /** With an objective: the floor's margin as calibrated from this cluster's outcomes (carried over continue-as-new). */
+  calibration?: Calibration;
   /** The cluster's warm VMs at the last reconcile, readiest first. */
   warm?: WarmVm[];
   /** After a failed refill, the next is not tried before this (ms). */
@@ -125,6 +127,11 @@ export interface ForecastStatus {
   /** Members the forecast wants now, and why. */
   members: number | null;
   text: string | null;
+  /**
+   * With an objective: the share of time short it aims at, the quantile level it covers now (1 − α, steered by the
+   * pool's outcomes), the margin that gives in spreads, and the scores (polls' worth, decayed) the margin rests on.
+   */
+  objective?: { underProvisioned: number; quantile: number; margin: number; scores: number } | null;
 }
 
 export interface AutoscalerInput {

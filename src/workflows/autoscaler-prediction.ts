@@ -2,10 +2,10 @@
 // prediction is trusted; the recent demand, kept from each poll's reading, gives the demand floor for decide(). The
 // backtest runs the same recentDemand and demandFloor (src/policy/prediction.ts).
 import { log } from '@temporalio/workflow';
-import type { ClusterSpec } from '../config/spec';
+import { objectiveOf, type ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { demandFloor, emptyDemandWindow, memberCapacity, MIN_SAMPLES, observeDemand, recentDemand, SPREAD_READINGS, totalDemand } from '../policy/prediction';
+import { calibratedMargin, demandFloor, emptyDemandWindow, marginNow, memberCapacity, MIN_SAMPLES, observePoll, recentDemand, SPREAD_READINGS, totalDemand } from '../policy/prediction';
 import type { ForecastStatus } from './autoscaler-messages';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
@@ -67,13 +67,18 @@ export async function refreshForecast(a: Autoscaling, now: number): Promise<void
   }
 }
 
-// Specs kept in the state of runs begun before the demand floor lack its two settings.
+// Specs kept in the state of runs begun before the demand floor lack its two settings; those begun before objectives
+// carry margin 2 (then the default), and keep it: nothing in their history is calibrated.
 const windowOf = (p: NonNullable<ClusterSpec['prediction']>) => (p.window as number | undefined) ?? 1_800_000;
-const marginOf = (p: NonNullable<ClusterSpec['prediction']>) => (p.margin as number | undefined) ?? 2;
+const FIXED_MARGIN_OF_OLD_SPECS = 2;
+const marginOf = (p: NonNullable<ClusterSpec['prediction']>) => p.margin ?? FIXED_MARGIN_OF_OLD_SPECS;
+/** Whether the demand floor acts now: the forecast is trusted and the spec does not only record it. */
+const floorActs = (a: Autoscaling) => !!a.s.forecast?.values && !a.s.spec.prediction?.forecastOnly;
 
 /**
  * Keeps the prediction metric's reading, as the pool's total demand, in the recent window the demand floor starts
- * from (values to 4 significant digits: the window is state). A failed reading adds nothing.
+ * from (values to 4 significant digits: the window is state), and, with an objective, its outcome in the
+ * calibration (observePoll, as the backtest does). A failed reading adds nothing.
  */
 export function observeDemandReading(a: Autoscaling, readings: Record<string, MetricReading>, members: number, now: number): void {
   const { s } = a;
@@ -81,9 +86,16 @@ export function observeDemandReading(a: Autoscaling, readings: Record<string, Me
   const metric = p && predictionMetric(s.spec);
   if (!p || !metric?.target) return;
   const r = readings[metric.name];
-  const total = r && totalDemand(metric, r, members);
-  if (total === undefined) return;
-  s.demand = observeDemand(s.demand ?? emptyDemandWindow(), now, Number(total.toPrecision(4)), { windowMs: windowOf(p) });
+  const raw = r && totalDemand(metric, r, members);
+  const total = raw === undefined ? undefined : Number(raw.toPrecision(4));
+  const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
+  const objective = objectiveOf(p);
+  const memory = { demand: s.demand ?? emptyDemandWindow(), ...(s.calibration ? { calibration: s.calibration } : {}) };
+  const { memory: next } = observePoll(memory, now, total, members, { windowMs: windowOf(p), objective, pollMs: s.spec.autoscaling.pollInterval, capacity, acting: floorActs(a), horizonMs: timeToReady(a) });
+  s.demand = next.demand;
+  // A spec changed to a fixed margin drops the calibration; one changed to another objective keeps it (it adapts).
+  if (next.calibration) s.calibration = next.calibration;
+  else delete s.calibration;
 }
 
 /** The demand floor for decide() now, while the forecast is trusted; in forecastOnly mode, what it would be. */
@@ -97,7 +109,15 @@ export function demandFloorNow(a: Autoscaling, now: number): { members: number; 
   const level = s.demand && recentDemand(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: SPREAD_READINGS });
   if (!level) return undefined;
   const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
-  return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin: marginOf(p), headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
+  const margin = marginNow({ demand: s.demand!, ...(s.calibration ? { calibration: s.calibration } : {}) }, marginOf(p));
+  return { ...demandFloor(level, now, { timeToReadyMs: timeToReady(a), capacity, margin, headroom: p.headroom, unit: metric.name }), only: p.forecastOnly };
+}
+
+function objectiveNow(a: Autoscaling): ForecastStatus['objective'] {
+  const objective = a.s.spec.prediction && objectiveOf(a.s.spec.prediction);
+  const c = a.s.calibration;
+  if (objective === undefined || !c) return null;
+  return { underProvisioned: objective, quantile: 1 - c.alpha, margin: calibratedMargin(c), scores: Math.round(c.weight) };
 }
 
 export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | null {
@@ -114,6 +134,7 @@ export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | nu
     nextRefresh: f ? new Date(f.nextRefresh).toISOString() : null,
     timeToReadyMs: timeToReady(a),
     members: floor?.members ?? null,
+    objective: objectiveNow(a),
     text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window, and a spread from ${SPREAD_READINGS} readings' worth of demand) before the demand floor applies` : null,
   };
 }

@@ -36,21 +36,22 @@ describe("a policy through the autoscaler's decide()", () => {
     metric: metricSchema.parse({ name: 'rpm', source: { haproxy: {} }, target: { value: 4, perMember: false } }),
     autoscaling: autoscalingSchema.parse({ pollInterval: 60, tolerance: 0, scaleOutCooldown: 0, scaleInCooldown: 0, scaleInStabilization: 0 }),
   };
-  // t=0 holds 1; t=1m sees 12 → 3 members, ready at 2m (the member is billed from 1m); t=3m sees 4 → back to 1 at once.
-  const sim = simulate(trace([4, 12, 12, 4]), { capacityPerMember: 4, timeToReadyMs: MIN, drainMs: 0 }, policy);
-  test('the scale-out is late by its time-to-ready: one minute under', () => expect(sim.scores.underProvisionedMinutes).toBe(1));
-  test('shortfall (12 − 4) / 12 for one of four minutes: 16.7 %', () => expect(sim.scores.accuracyUnder).toBeCloseTo((100 * (8 / 12)) / 4, 6));
-  test('billed from the decision: (1 + 3 + 3 + 1) member-minutes', () => expect(sim.scores.memberHours).toBeCloseTo(8 / 60, 10));
-  test('actions as decided', () => expect(sim.actions).toEqual([{ atMs: MIN, from: 1, to: 3 }, { atMs: 3 * MIN, from: 3, to: 1 }]));
-  test('ready members per step', () => expect(Array.from(sim.ready)).toEqual([1, 1, 3, 1]));
+  // A poll reads the minute before it (as rate(…[1m]) does). t=0 and t=1m read 4 and hold 1; t=2m reads minute 1's 12
+  // → 3 members, ready at 3m (billed from 2m); t=3m reads 12 and holds; t=4m reads 4 → back to 1 at once.
+  const sim = simulate(trace([4, 12, 12, 4, 4]), { capacityPerMember: 4, timeToReadyMs: MIN, drainMs: 0 }, policy);
+  test('the scale-out is late by one reading and its time-to-ready: two minutes under', () => expect(sim.scores.underProvisionedMinutes).toBe(2));
+  test('shortfall (12 − 4) / 12 for two of five minutes: 26.7 %', () => expect(sim.scores.accuracyUnder).toBeCloseTo((100 * (8 / 12) * 2) / 5, 6));
+  test('billed from the decision: (1 + 1 + 3 + 3 + 1) member-minutes', () => expect(sim.scores.memberHours).toBeCloseTo(9 / 60, 10));
+  test('actions as decided', () => expect(sim.actions).toEqual([{ atMs: 2 * MIN, from: 1, to: 3 }, { atMs: 4 * MIN, from: 3, to: 1 }]));
+  test('ready members per step', () => expect(Array.from(sim.ready)).toEqual([1, 1, 1, 3, 1]));
 
   test('the loop decides nothing while a run is under way, and cooldowns count from its end', () => {
-    const slow = simulate(trace([4, 40, 40, 40, 40, 40]), { capacityPerMember: 4, timeToReadyMs: 2 * MIN, drainMs: 0 }, {
+    const slow = simulate(trace([4, 40, 40, 40, 40, 40, 40]), { capacityPerMember: 4, timeToReadyMs: 2 * MIN, drainMs: 0 }, {
       ...policy,
       autoscaling: { ...policy.autoscaling, maxStepOut: 2, scaleOutCooldown: MIN },
     });
-    // 1m: 1 → 3 (ready at 3m); cooldown to 4m; 4m: 3 → 5 (ready at 6m, after the trace).
-    expect(slow.actions).toEqual([{ atMs: MIN, from: 1, to: 3 }, { atMs: 4 * MIN, from: 3, to: 5 }]);
+    // 2m (reading minute 1): 1 → 3 (ready at 4m); cooldown to 5m; 5m: 3 → 5 (ready at 7m, after the trace).
+    expect(slow.actions).toEqual([{ atMs: 2 * MIN, from: 1, to: 3 }, { atMs: 5 * MIN, from: 3, to: 5 }]);
   });
 
   test('per-member metrics read demand over ready members; none ready reads nothing', () => {

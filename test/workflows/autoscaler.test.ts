@@ -256,7 +256,8 @@ test('the live autoscaler and the backtest make the same decisions from the same
     return (await idle(handle)).runs.slice(1).map((r) => (r.kind === 'scale-out' ? r.count : -r.count));
   });
   const as = autoscalingSchema.parse({ ...fast, ...autoscaling });
-  const sim = simulate({ stepMs: 10_000, values: demand }, { capacityPerMember: 10, timeToReadyMs: 300, drainMs: 300 }, { name: 'spec', min: 1, max: 5, metric: spec('x', { metrics: [metric] }).metrics[0]!, autoscaling: as });
+  // In 1 s steps: each backtest poll (every 1 s) reads the whole step before it, a value as the live read gives it.
+  const sim = simulate({ stepMs: 1000, values: demand.flatMap((d) => Array<number>(10).fill(d)) }, { capacityPerMember: 10, timeToReadyMs: 300, drainMs: 300 }, { name: 'spec', min: 1, max: 5, metric: spec('x', { metrics: [metric] }).metrics[0]!, autoscaling: as });
   // 5 → 1 member; 35 → 4 (+2, +1); 12 → 2 (−1, −1); 3 → 1 (−1).
   expect(sim.actions.map((a) => a.to - a.from)).toEqual([2, 1, -1, -1, -1]);
   expect(live).toEqual(sim.actions.map((a) => a.to - a.from));
