@@ -9,7 +9,11 @@ import type { BacktestResult } from '../policy/peers';
 const WIDTH = 1200;
 const HEIGHT = 420;
 const PAD = { left: 50, right: 200, top: 20, bottom: 40 };
-const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2'];
+/** One colour per policy in every chart of a backtest; others (none today) take the spare ones by position. */
+const POLICY_COLORS: Record<string, string> = { spec: '#d62728', 'spec-reactive-only': '#ff7f0e', 'fixed-step': '#9467bd', hpa: '#1f77b4', aws: '#2ca02c', oracle: '#111111' };
+const SPARE = ['#8c564b', '#e377c2', '#17becf'];
+export const DEMAND_COLOR = '#999';
+export const policyColor = (name: string, i = 0): string => POLICY_COLORS[name] ?? SPARE[i % SPARE.length]!;
 
 function buckets(values: ArrayLike<number>, n: number, scale = 1): number[] {
   const size = Math.max(1, Math.ceil(values.length / n));
@@ -22,14 +26,14 @@ function buckets(values: ArrayLike<number>, n: number, scale = 1): number[] {
   return out;
 }
 
-const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+export const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 
 export function renderBacktestChart(trace: DemandTrace, r: BacktestResult): string {
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const series = [
-    { name: 'demand (members needed)', points: buckets(trace.values, plotW, 1 / r.model.capacityPerMember), color: '#999', width: 1 },
-    ...r.policies.map((p, i) => ({ name: p.name, points: buckets(p.ready, plotW), color: COLORS[i % COLORS.length]!, width: 1.2 })),
+    { name: 'demand (members needed)', points: buckets(trace.values, plotW, 1 / r.model.capacityPerMember), color: DEMAND_COLOR, width: 1 },
+    ...r.policies.map((p, i) => ({ name: p.name, points: buckets(p.ready, plotW), color: policyColor(p.name, i), width: 1.2 })),
   ];
   const top = Math.max(1, ...series.flatMap((s) => s.points)) * 1.05;
   const x = (i: number, n: number) => PAD.left + (n > 1 ? (i / (n - 1)) * plotW : 0);

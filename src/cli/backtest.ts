@@ -11,6 +11,7 @@ import type { DemandTrace, Simulation } from '../policy/backtest';
 import { BacktestInputError, PEERS, runBacktest, type BacktestResult, type PeerName, type SweepPoint } from '../policy/peers';
 import { table } from '../client/format';
 import { renderBacktestChart } from './backtest-chart';
+import { renderFrontierChart } from './backtest-frontier-chart';
 import { runSweep } from './backtest-sweep';
 import { formatShare, parseShare, shareProblem } from '../config/share';
 import { UsageError } from './errors';
@@ -214,7 +215,8 @@ export async function runBacktestCommand(o: BacktestCliOptions): Promise<number>
     mkdirSync(o.out, { recursive: true });
     writeFileSync(path.join(o.out, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);
     writeFileSync(path.join(o.out, 'backtest.svg'), renderBacktestChart(trace, result));
-    if (!o.json) console.log(`\nwrote ${path.join(o.out, 'backtest.json')} and ${path.join(o.out, 'backtest.svg')}`);
+    writeFileSync(path.join(o.out, 'backtest-frontier.svg'), renderFrontierChart({ trace, result, ...(sweep ? { sweep } : {}), spec: spec.name, source }));
+    if (!o.json) console.log(`\nwrote ${['backtest.json', 'backtest.svg', 'backtest-frontier.svg'].map((f) => path.join(o.out!, f)).join(', ')}`);
   }
   return 0;
 }
@@ -245,6 +247,6 @@ export function backtestCommand(program: Command, setExit: (code: number) => voi
     .option('--objective <share>', "the share of time under-provisioned the spec's prediction aims at, over the spec's own (e.g. 1%)", shareArg('--objective'))
     .option('--sweep-objective <list>', 'score the spec at each objective too (e.g. 0.5%,1%,2%,5%,10%), in parallel, beside the peers', sharesArg('--sweep-objective'))
     .option('--json', 'print {"policies": [...]} as JSON')
-    .option('--out <dir>', 'write backtest.json and backtest.svg (demand and each policy’s ready capacity) there')
+    .option('--out <dir>', 'write there backtest.json, backtest.svg (demand and each policy’s ready capacity) and backtest-frontier.svg (member-hours against time under-provisioned, the sweep as a line; the busiest day zoomed in)')
     .action(async (o: BacktestCliOptions) => setExit(await runBacktestCommand(o)));
 }

@@ -340,7 +340,7 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
     const f = forecaster?.at(t);
     let floor: ReturnType<typeof demandFloor> | undefined;
     if (p) {
-      const obs = { windowMs: p.windowMs, objective: p.objective, pollMs: poll, capacity: p.capacity, acting: !!f && !p.forecastOnly, horizonMs: p.timeToReadyMs };
+      const obs = { windowMs: p.windowMs, objective: p.objective, pollMs: poll, capacity: p.capacity, acting: !!f && !p.forecastOnly, horizonMs: p.timeToReadyMs, readingMs: stepMs };
       const { memory: next, level } = observePoll(memory, t, totalDemand(policy.metric, reading, ready), ready, obs);
       memory = next;
       if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: marginNow(memory, p.margin), headroom: p.headroom, explain: false });

@@ -1,14 +1,15 @@
 // Prediction in the autoscaler: the seasonal forecast, refreshed by an activity on its own schedule, decides whether
 // prediction is trusted; the recent demand, kept from each poll's reading, gives the demand floor for decide(). The
 // backtest runs the same recentDemand and demandFloor (src/policy/prediction.ts).
-import { log } from '@temporalio/workflow';
+import { log, patched } from '@temporalio/workflow';
 import { objectiveOf, type ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { calibratedMargin, demandFloor, emptyDemandWindow, marginNow, memberCapacity, MIN_SAMPLES, observePoll, recentDemand, SPREAD_READINGS, totalDemand } from '../policy/prediction';
+import { calibratedMargin, demandFloor, emptyDemandWindow, marginNow, memberCapacity, MIN_SAMPLES, observePoll, recentDemand, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
 import type { ForecastStatus } from './autoscaler-messages';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
+import { PATCHES } from './patches';
 
 const DEFAULT_TIME_TO_READY = 300_000;
 const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
@@ -91,7 +92,9 @@ export function observeDemandReading(a: Autoscaling, readings: Record<string, Me
   const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
   const objective = objectiveOf(p);
   const memory = { demand: s.demand ?? emptyDemandWindow(), ...(s.calibration ? { calibration: s.calibration } : {}) };
-  const { memory: next } = observePoll(memory, now, total, members, { windowMs: windowOf(p), objective, pollMs: s.spec.autoscaling.pollInterval, capacity, acting: floorActs(a), horizonMs: timeToReady(a) });
+  // In the loop, never in a query: patched() writes a marker.
+  a.trendShare ??= patched(PATCHES.demandTrend) ? TREND_SHARE : 0;
+  const { memory: next } = observePoll(memory, now, total, members, { windowMs: windowOf(p), objective, pollMs: s.spec.autoscaling.pollInterval, capacity, acting: floorActs(a), horizonMs: timeToReady(a), trendShare: a.trendShare });
   s.demand = next.demand;
   // A spec changed to a fixed margin drops the calibration; one changed to another objective keeps it (it adapts).
   if (next.calibration) s.calibration = next.calibration;
@@ -106,7 +109,7 @@ export function demandFloorNow(a: Autoscaling, now: number): { members: number; 
   if (!p || !f?.values) return undefined;
   const metric = predictionMetric(s.spec);
   if (!metric?.target) return undefined;
-  const level = s.demand && recentDemand(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: SPREAD_READINGS });
+  const level = s.demand && recentDemand(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: SPREAD_READINGS, trendShare: a.trendShare ?? 0 });
   if (!level) return undefined;
   const capacity = memberCapacity(metric.target.value, s.spec.autoscaling.tolerance);
   const margin = marginNow({ demand: s.demand!, ...(s.calibration ? { calibration: s.calibration } : {}) }, marginOf(p));

@@ -24,6 +24,8 @@ export interface Autoscaling {
   warmFill?: { workflowId: string; count: number };
   /** The schedules' clock, for the spec it was made for. */
   clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
+  /** The share of the demand window's trend its level carries (patches.ts, demandTrend): set by the loop, read by queries. */
+  trendShare?: number;
   /** What was last sent to the worker's metrics, and when (not state: a new run or worker sends again). */
   reported?: { key: string; at: number };
 }

@@ -1,4 +1,4 @@
-// The workflows' patch ids, one place for each. Every one is retired: its old branch is gone and deprecatePatch()
+// The workflows' patch ids, one place for each. All but `demandTrend` are retired: its old branch is gone and deprecatePatch()
 // stands where patched() stood, so the histories of runs begun under patched() (which carry its marker) still replay.
 // An autoscaler continues as new every `continueAsNewAfter` iterations and a scaling run lasts minutes, so a day after
 // a release every running history is the new code's. In the release after this one the deprecatePatch() calls go too
@@ -23,4 +23,9 @@ export const PATCHES = {
   localMetricReads: 'local-metric-reads',
   /** The warm pool. */
   warmPool: 'warm-pool',
+  /**
+   * Live: the demand floor's level carries half the window's trend to now (before it, the window's mean). Specs with
+   * an objective calibrate their margin; those from before objectives carry `margin: 2` and are unchanged by that.
+   */
+  demandTrend: 'demand-trend',
 } as const;

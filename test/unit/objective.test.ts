@@ -51,7 +51,8 @@ describe('the objective in the spec', () => {
 });
 
 describe('the calibration (a quantile of its own scores, its level steered by the outcome)', () => {
-  const o = { objective: 0.05, pollMs: 15_000, capacity: 10, horizonMs: 60_000 };
+  // Readings averaged over one poll (15 s), so each reading speaks for its own stretch; the minute-long case below.
+  const o = { objective: 0.05, pollMs: 15_000, capacity: 10, horizonMs: 60_000, readingMs: 15_000 };
   const level = (l: number, sigma: number): RecentDemand => ({ level: l, sigma, dispersion: (sigma * sigma) / l, samples: 30 });
   test('starts with α at the objective and, with too few scores, the Gaussian quantile', () => {
     expect(initialCalibration(0.05).alpha).toBe(0.05);
@@ -84,19 +85,31 @@ describe('the calibration (a quantile of its own scores, its level steered by th
     expect(calibratedMargin({ ...c, alpha: 0.05 })).toBeGreaterThanOrEqual(4);
     expect(calibratedMargin({ ...c, alpha: 0.05 })).toBeLessThan(4.25);
   });
-  test('a stretch short at both ends lowers α by rate × polls × (1 − objective); a covered one raises it by rate × objective', () => {
+  test('short time lowers α by rate × (1 − objective) per poll of it; covered time raises it by rate × objective', () => {
     let c = calibrate(initialCalibration(0.05), 0, 35, 3, undefined, true, o);
+    // 30 s, short at both ends: the last reading's 15 s and the 15 s between that no reading covers, both short.
     c = calibrate(c, 30_000, 35, 3, undefined, true, o);
     expect(c.alpha).toBeCloseTo(0.05 - ALPHA_RATE * 2 * 0.95, 12);
-    const half = calibrate(c, 45_000, 25, 3, undefined, true, o);
-    expect(half.alpha).toBeCloseTo(c.alpha + ALPHA_RATE * (0.05 - 0.5), 12);
-    const up = calibrate(half, 60_000, 25, 3, undefined, true, o);
-    expect(up.alpha).toBeCloseTo(half.alpha + ALPHA_RATE * 0.05, 12);
+    const covered = calibrate(c, 45_000, 25, 3, undefined, true, o);
+    expect(covered.alpha).toBeCloseTo(c.alpha + ALPHA_RATE * 0.05, 12);
+    // A long stretch short at one end only: its uncovered middle counts half.
+    const mixed = calibrate(covered, 105_000, 35, 3, undefined, true, o);
+    expect(mixed.alpha).toBeCloseTo(covered.alpha + (ALPHA_RATE * (0.05 * 60_000 - 15_000 - 45_000 / 2)) / 15_000, 12);
+  });
+  test('a reading speaks for the span it averages: a short one-minute rate marks that minute, once', () => {
+    const m = { ...o, readingMs: 60_000 };
+    const start = calibrate(initialCalibration(0.05), 0, 5, 3, undefined, true, m);
+    const first = calibrate(start, 15_000, 35, 3, undefined, true, m);
+    // The whole minute before it is short (60 s), though only 15 s passed since the last reading.
+    expect(first.alpha).toBeCloseTo(0.05 + (ALPHA_RATE * (0.05 * 15_000 - 60_000)) / 15_000, 12);
+    // The next short reading adds only what the last did not cover: 15 s.
+    const second = calibrate(first, 30_000, 35, 3, undefined, true, m);
+    expect(second.alpha).toBeCloseTo(first.alpha + ALPHA_RATE * (0.05 - 1), 12);
   });
   test('a scale-out stretch is judged by the members it had, not those it brought', () => {
     const start = calibrate(initialCalibration(0.05), 0, 35, 3, undefined, true, o);
     expect(calibrate(start, 15_000, 35, 4, undefined, true, o).alpha).toBeCloseTo(0.05 - ALPHA_RATE * 0.95, 12);
-    expect(calibrate(start, 15_000, 25, 4, undefined, true, o).alpha).toBeCloseTo(0.05 + ALPHA_RATE * (0.05 - 0.5), 12);
+    expect(calibrate(start, 15_000, 25, 4, undefined, true, o).alpha).toBeCloseTo(0.05 + ALPHA_RATE * 0.05, 12);
   });
   test('α stays within its bounds', () => {
     let c = initialCalibration(0.05);
@@ -113,7 +126,7 @@ describe('the calibration (a quantile of its own scores, its level steered by th
     expect(after.alpha).toBeCloseTo(acted.alpha - ALPHA_RATE * 0.95, 12);
   });
   test('observePoll gives no level while the floor does not act, and keeps the calibration', () => {
-    const m = observePoll({ demand: emptyDemandWindow(), calibration: initialCalibration(0.05) }, 15_000, 50, 1, { windowMs: 1_800_000, objective: 0.05, pollMs: 15_000, capacity: 10, acting: false, horizonMs: 180_000 });
+    const m = observePoll({ demand: emptyDemandWindow(), calibration: initialCalibration(0.05) }, 15_000, 50, 1, { windowMs: 1_800_000, objective: 0.05, pollMs: 15_000, capacity: 10, acting: false, horizonMs: 180_000, readingMs: 60_000 });
     expect(m.memory.calibration!.alpha).toBe(0.05);
     expect(m.level).toBeUndefined();
   });

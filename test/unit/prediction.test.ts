@@ -3,7 +3,7 @@ import { clusterSpecSchema, scheduleSchema } from '../../src/config/spec';
 import { TraceForecaster, type PredictionUnderTest } from '../../src/policy/backtest';
 import { forecastSeries, smape } from '../../src/policy/forecast';
 import { decide, initialPolicyState } from '../../src/policy/engine';
-import { demandFloor, emptyDemandWindow, observeDemand, recentDemand, SPREAD_READINGS, totalDemand } from '../../src/policy/prediction';
+import { demandFloor, emptyDemandWindow, observeDemand, recentDemand, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../../src/policy/prediction';
 import { ScheduleClock } from '../../src/policy/schedules';
 import { autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { lastFiring, nextScheduleChange, openWindows, scheduledBounds, type ScheduleSpec } from '../../src/policy/schedules';
@@ -148,12 +148,26 @@ describe('forecasts', () => {
 describe('the demand floor: recent level plus a pooled margin', () => {
   const M = 60_000;
   const o = { windowMs: 30 * M };
+  /** The form before the trend (patches.ts, demandTrend): the mean, and the spread around it. */
+  const meanForm = { ...o, trendShare: 0 };
   /** A window fed `values` one a minute from minute 0. */
-  const fed = (values: number[]) => {
+  const fed = (values: number[], opts: { windowMs: number; trendShare?: number } = o) => {
     const w = emptyDemandWindow();
-    values.forEach((v, i) => observeDemand(w, i * M, v, o));
+    values.forEach((v, i) => observeDemand(w, i * M, v, opts));
     return w;
   };
+
+  test('on a ramp, the level is the mean moved by half the trend to now, and a ramp is not counted as noise', () => {
+    // 100 + 1 a minute for an hour: the last 30 minutes' mean is 144.5 at their mean time (minute 44.5); half the trend
+    // carried to minute 59 adds 7.25. The spread, measured around the trend line, is nil; around the mean it is wide.
+    const ramp = Array.from({ length: 60 }, (_, i) => 100 + i);
+    const nc = recentDemand(fed(ramp), 59 * M, o)!;
+    expect(nc.level).toBeCloseTo(151.75, 6);
+    expect(nc.sigma).toBeCloseTo(0, 6);
+    expect(recentDemand(fed(ramp, meanForm), 59 * M, meanForm)!.level).toBeCloseTo(144.5, 6);
+    expect(recentDemand(fed(ramp, meanForm), 59 * M, meanForm)!.sigma).toBeGreaterThan(1);
+    expect(TREND_SHARE).toBe(0.5);
+  });
 
   test.each([
     ['too few readings', [100, 100, 100], 3 * M],
@@ -163,10 +177,10 @@ describe('the demand floor: recent level plus a pooled margin', () => {
     expect(recentDemand(fed(values as number[]), now as number, o)).toBeUndefined();
   });
 
-  test('the level is the window mean; the spread is pooled from each reading against the level before it', () => {
+  test('without a trend share (runs begun before it), the level is the window mean; the spread is pooled from each reading against the level before it', () => {
     // Alternating 90/110 for an hour: the level of the last 30 minutes is 100, and each reading strays about 10.
-    const w = fed(Array.from({ length: 60 }, (_, i) => (i % 2 ? 110 : 90)));
-    const nc = recentDemand(w, 59 * M, o)!;
+    const w = fed(Array.from({ length: 60 }, (_, i) => (i % 2 ? 110 : 90)), meanForm);
+    const nc = recentDemand(w, 59 * M, meanForm)!;
     expect(nc.samples).toBe(30);
     expect(nc.level).toBeCloseTo(100, 6);
     expect(nc.sigma).toBeGreaterThan(9);
@@ -187,7 +201,7 @@ describe('the demand floor: recent level plus a pooled margin', () => {
   });
 
   test("with minSpreadReadings, no level until the spread rests on that many readings' worth of demand", () => {
-    const wait = { ...o, minSpreadReadings: SPREAD_READINGS };
+    const wait = { ...meanForm, minSpreadReadings: SPREAD_READINGS };
     // An hour idle, then a step to 150: idle readings carry no demand, so the ramp would be the whole spread.
     const values = [...Array(60).fill(0), ...Array(60).fill(150)];
     const w = emptyDemandWindow();
@@ -202,10 +216,10 @@ describe('the demand floor: recent level plus a pooled margin', () => {
     expect(first).toBeGreaterThan(60 + SPREAD_READINGS);
     expect(levels.slice(first).every((l) => l !== undefined)).toBe(true);
     // Without it, the level comes as soon as the window allows, with the ramp's spread far above the noise (none).
-    expect(recentDemand(w, 119 * M, o)!.sigma).toBeGreaterThan(30);
+    expect(recentDemand(w, 119 * M, meanForm)!.sigma).toBeGreaterThan(30);
     const early = emptyDemandWindow();
-    values.slice(0, 75).forEach((v, i) => observeDemand(early, i * M, v, o));
-    expect(recentDemand(early, 74 * M, o)!.sigma).toBeGreaterThan(50);
+    values.slice(0, 75).forEach((v, i) => observeDemand(early, i * M, v, meanForm));
+    expect(recentDemand(early, 74 * M, meanForm)!.sigma).toBeGreaterThan(50);
     expect(recentDemand(early, 74 * M, wait)).toBeUndefined();
   });
 
