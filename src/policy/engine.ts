@@ -142,11 +142,25 @@ export interface DecideOptions {
   explain?: boolean;
 }
 
+/** The recommendations after `since`: they are kept oldest first, so a slice from the first (a loop: per poll). */
+function recentRecommendations(r: PolicyState['recommendations'], since: number): PolicyState['recommendations'] {
+  let i = 0;
+  while (i < r.length && r[i]!.at <= since) i++;
+  return r.slice(i);
+}
+
+/** A copy of the threshold timers (decide() never changes its input); a plain loop: the backtest calls this per poll. */
+function copyTimers(t: PolicyState['thresholds']): PolicyState['thresholds'] {
+  const out: PolicyState['thresholds'] = {};
+  for (const k in t) out[k] = { ...t[k] };
+  return out;
+}
+
 export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
   const { now, current, min, max, metrics, autoscaling: as, readings } = input;
   const state: PolicyState = {
-    thresholds: Object.fromEntries(Object.entries(input.state.thresholds).map(([k, v]) => [k, { ...v }])),
-    recommendations: input.state.recommendations.filter((r) => now - r.at < as.scaleInStabilization),
+    thresholds: copyTimers(input.state.thresholds),
+    recommendations: recentRecommendations(input.state.recommendations, now - as.scaleInStabilization),
     metricFailures: input.state.metricFailures,
     lastActionEnd: input.state.lastActionEnd,
   };

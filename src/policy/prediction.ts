@@ -68,19 +68,29 @@ export const TREND_SHARE = 0.5;
 /** Readings' worth of demand the pooled spread rests on before the demand floor applies (about √(2/30) ≈ 26% error). */
 export const SPREAD_READINGS = 30;
 
-/** The readings' mean moved by `share` of their least-squares trend from their mean time to `now`, at least 0. */
-function alongTrend(points: [number, number][], now: number, share: number): number {
-  const mean = meanOf(points);
-  let tc = 0;
-  for (const [t] of points) tc += t;
-  tc /= points.length;
-  let sxy = 0;
-  let sxx = 0;
-  for (const [t, v] of points) {
-    sxy += (t - tc) * (v - mean);
-    sxx += (t - tc) ** 2;
+/**
+ * The readings' mean, and that mean moved by `share` of their least-squares trend from their mean time to `now` (at
+ * least 0). One pass, times taken from the last reading so their squares stay small: it runs twice a poll.
+ */
+function alongTrend(points: [number, number][], now: number, share: number): { mean: number; level: number } {
+  const n = points.length;
+  const t0 = points[n - 1]![0];
+  let st = 0;
+  let sv = 0;
+  let stt = 0;
+  let stv = 0;
+  for (let i = 0; i < n; i++) {
+    const t = points[i]![0] - t0;
+    const v = points[i]![1];
+    st += t;
+    sv += v;
+    stt += t * t;
+    stv += t * v;
   }
-  return Math.max(0, mean + share * (sxx > 0 ? sxy / sxx : 0) * (now - tc));
+  const mean = sv / n;
+  const sxx = stt - (st * st) / n;
+  const slope = sxx > 0 ? (stv - (st * sv) / n) / sxx : 0;
+  return { mean, level: Math.max(0, mean + share * slope * (now - t0 - st / n)) };
 }
 
 function meanOf(points: [number, number][]): number {
@@ -105,7 +115,7 @@ export function observeDemand(w: DemandWindow, at: number, value: number, o: Dem
   if (w.points.length >= MIN_SAMPLES) {
     // Measured around the window's trend line (with a trend share; before it, around the mean): a ramp is not noise,
     // and counting it as noise kept the margin wide for a day after each steep rise or fall.
-    const m = (o.trendShare ?? TREND_SHARE) > 0 ? alongTrend(w.points, at, 1) : meanOf(w.points);
+    const m = (o.trendShare ?? TREND_SHARE) > 0 ? alongTrend(w.points, at, 1).level : meanOf(w.points);
     const decay = w.at === undefined ? 1 : Math.pow(2, -(at - w.at) / (o.halfLifeMs ?? DAY));
     w.rr = w.rr * decay + (value - m) ** 2;
     w.level = w.level * decay + m;
@@ -125,13 +135,12 @@ export function recentDemand(w: DemandWindow, now: number, o: DemandWindowOption
   while (from < w.points.length && w.points[from]![0] <= now - o.windowMs) from++;
   const points = from ? w.points.slice(from) : w.points;
   if (points.length < MIN_SAMPLES || points[points.length - 1]![0] - points[0]![0] < o.windowMs / 2 || !(w.level > 0)) return undefined;
-  const mean = meanOf(points);
+  const { mean, level } = alongTrend(points, now, o.trendShare ?? TREND_SHARE);
   if (o.minSpreadReadings && !(w.level >= o.minSpreadReadings * mean)) return undefined;
   const dispersion = w.rr / w.level;
   // Half of the window's least-squares trend, carried from the readings' mean time to now: the mean alone lags a ramp
   // by half the window; the whole trend overshoots on a noisy slope. Half was the better trade on all three public
   // traces the backtest was judged on (NASA 1995, WorldCup 1998, Twitter), at every peer's shortfall.
-  const level = alongTrend(points, now, o.trendShare ?? TREND_SHARE);
   return { level, sigma: Math.sqrt(dispersion * mean), dispersion, samples: points.length };
 }
 
@@ -285,8 +294,6 @@ export interface CalibrationOptions {
   readingMs: number;
 }
 
-const sig4 = (x: number) => (x === 0 ? 0 : Number(x.toPrecision(4)));
-
 /** Adds one score (one poll's weight), decaying the histogram to `at` first. Updates `c` in place. */
 function addScore(c: Calibration, at: number, score: number): void {
   if (c.decayedAt !== undefined && at > c.decayedAt) {
@@ -308,17 +315,19 @@ function addScore(c: Calibration, at: number, score: number): void {
  * it), so a short one marks that span short, counted once however many readings overlap it; the middle of a stretch
  * longer than that (a run, during which the loop does not read) counts by both ends. Short is demand above the
  * supply that held: the fewer of the two member counts (a scale-out's members serve only at its end; a scale-in's
- * stop at its start). Pure: returns a new Calibration.
+ * stop at its start). Updates `c` in place (it runs at every poll of every backtest step) and returns it.
  */
-export function calibrate(prev: Calibration, at: number, total: number, members: number, level: RecentDemand | undefined, acting: boolean, o: CalibrationOptions): Calibration {
-  const c: Calibration = { ...prev, bins: prev.bins.slice(), pending: [] };
-  for (const p of prev.pending) {
-    const highest = Math.max(p[3], total);
-    if (at - p[0] >= o.horizonMs) addScore(c, at, p[2] > 0 ? (highest - p[1]) / p[2] : 0);
-    else c.pending.push([p[0], p[1], p[2], highest]);
+export function calibrate(c: Calibration, at: number, total: number, members: number, level: RecentDemand | undefined, acting: boolean, o: CalibrationOptions): Calibration {
+  let kept = 0;
+  for (const p of c.pending) {
+    p[3] = Math.max(p[3], total);
+    if (at - p[0] >= o.horizonMs) addScore(c, at, p[2] > 0 ? (p[3] - p[1]) / p[2] : 0);
+    else c.pending[kept++] = p;
   }
-  if (level) c.pending.push([at, sig4(level.level), sig4(level.sigma), total]);
+  c.pending.length = kept;
+  if (level) c.pending.push([at, level.level, level.sigma, total]);
   if (acting) c.engaged = true;
+  const prev = { at: c.at, total: c.total, members: c.members };
   if (c.engaged && prev.at !== undefined && prev.total !== undefined && prev.members !== undefined && at > prev.at) {
     const supply = Math.min(prev.members, members) * o.capacity + 1e-9;
     const span = o.readingMs;
@@ -332,7 +341,8 @@ export function calibrate(prev: Calibration, at: number, total: number, members:
     const weight = Math.min(1, (MAX_STRETCH_POLLS * o.pollMs) / stretch);
     c.alpha = clampAlpha(c.alpha + (ALPHA_RATE * weight * (o.objective * stretch - shortMs)) / o.pollMs);
   }
-  return c.engaged ? { ...c, at, total, members } : c;
+  if (c.engaged) Object.assign(c, { at, total, members });
+  return c;
 }
 
 /** What prediction keeps between polls: the recent readings and, with an objective, the calibration. */

@@ -5,10 +5,11 @@ import { loadClusterSpec } from '../../src/config/load';
 import { parseShare, shareProblem } from '../../src/config/share';
 import { clusterSpecSchema, DEFAULT_OBJECTIVE, objectiveOf, predictionSchema, autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { demandBefore, simulate, type DemandTrace, type PolicyUnderTest } from '../../src/policy/backtest';
-import { ALPHA_BOUNDS, ALPHA_RATE, calibrate, calibratedMargin, emptyDemandWindow, initialCalibration, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
+import { ALPHA_BOUNDS, ALPHA_RATE, calibrate as calibrateInPlace, calibratedMargin, type Calibration, emptyDemandWindow, initialCalibration, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
 import { runBacktest, sweepObjectives } from '../../src/policy/peers';
 
 const MIN = 60_000;
+type Tail<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
 const DAY = 86_400_000;
 
 describe('shares of time', () => {
@@ -53,6 +54,8 @@ describe('the objective in the spec', () => {
 describe('the calibration (a quantile of its own scores, its level steered by the outcome)', () => {
   // Readings averaged over one poll (15 s), so each reading speaks for its own stretch; the minute-long case below.
   const o = { objective: 0.05, pollMs: 15_000, capacity: 10, horizonMs: 60_000, readingMs: 15_000 };
+  // calibrate() updates in place (a hot loop); these cases compare before and after, so each step takes a copy.
+  const calibrate = (c: Calibration, ...rest: Tail<Parameters<typeof calibrateInPlace>>) => calibrateInPlace(structuredClone(c), ...rest);
   const level = (l: number, sigma: number): RecentDemand => ({ level: l, sigma, dispersion: (sigma * sigma) / l, samples: 30 });
   test('starts with α at the objective and, with too few scores, the Gaussian quantile', () => {
     expect(initialCalibration(0.05).alpha).toBe(0.05);
