@@ -1,4 +1,4 @@
-// The workflows' patch ids, one place for each. All but `demandTrend` are retired: its old branch is gone and deprecatePatch()
+// The workflows' patch ids, one place for each. All but `demandTrend` are retired: the old branch is gone and deprecatePatch()
 // stands where patched() stood, so the histories of runs begun under patched() (which carry its marker) still replay.
 // An autoscaler continues as new every `continueAsNewAfter` iterations and a scaling run lasts minutes, so a day after
 // a release every running history is the new code's. In the release after this one the deprecatePatch() calls go too
