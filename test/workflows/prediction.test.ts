@@ -61,9 +61,11 @@ test('while the forecast fits, the demand floor raises the pool over the reactiv
   world.forecast = forecastOf(200);
   const { handle, taskQueue } = await start({ prediction: { timeToReady: '2m', window: '20s' } });
   await withWorker(local.env, world, taskQueue, async () => {
-    const st = await until('5 members', 180_000, async () => {
+    // The status' floor is computed at the query from the readings in the window; on a stalled worker the window can
+    // hold too few for a moment, so wait for a status that shows both the pool and the floor.
+    const st = await until('5 members, the floor showing', 180_000, async () => {
       const s = await status(handle);
-      return s.current === 5 && !s.currentOperation ? s : undefined;
+      return s.current === 5 && !s.currentOperation && s.forecast?.members != null ? s : undefined;
     });
     const d = st.decisions.find((x) => x.code === 'Forecast')!;
     expect(d.source).toBe('forecast');
