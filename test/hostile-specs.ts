@@ -19,7 +19,7 @@ export function hostileTexts(valid: Plain): [string, string, RegExp][] {
   const json = JSON.stringify(valid);
   return [
     ['truncated JSON', json.slice(0, Math.floor(json.length / 2)), /not valid YAML or JSON/],
-    ['a YAML duplicate key', 'name: a\nname: b\n', /not valid YAML or JSON/],
+    ['a YAML duplicate key', 'name: a\nname: b\n', /duplicate key "name" at line 2: a key may appear once in each map/],
     ['20,000 levels of flow lists', `name: deep\nmin: ${nestedFlow(20_000)}\n`, /nested more than 32 levels deep/],
     ['20,000 levels of JSON maps (80 KB)', `{"name":"deep","vsphere":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_001)}`, /nested more than 32 levels deep/],
     ['an alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n`, /not valid YAML or JSON|more than 20000 values/],
@@ -45,17 +45,21 @@ export function hostileValues(valid: Plain): [string, unknown, RegExp][] {
     ['min as a string', { ...valid, min: '1' }, /min: /],
     ['max below min', { ...valid, min: 3, max: 1 }, /min: min 3 is above max 1/],
     ['vsphere as a number', { ...valid, vsphere: 5 }, /vsphere: /],
-    ['an unknown vsphere field', { ...valid, vsphere: { ...vs, pasword: 'x' } }, /vsphere: .*pasword/],
+    ['an unknown vsphere field', { ...valid, vsphere: { ...vs, pasword: 'x' } }, /vsphere: unknown key "pasword"/],
     ['a loadBalancer of two kinds', { ...valid, loadBalancer: { ...lb, avi: { controller: 'https://127.0.0.1:1', credentialRef: 'a', pool: 'p' } } }, /loadBalancer/],
     ['metrics as a map', { ...valid, metrics: { a: 1 } }, /metrics: /],
     ['a metric target that is not a number', { ...valid, metrics: [{ name: 'm', source: { haproxy: {} }, target: { value: 'lots' } }] }, /metrics\.0\.target\.value: /],
-    ['a negative poll interval', { ...valid, autoscaling: { pollInterval: -5 } }, /autoscaling\.pollInterval: /],
+    ['a negative poll interval', { ...valid, autoscaling: { pollInterval: -5 } }, /autoscaling\.pollInterval: -5 is negative: a duration is 0 or more/],
+    ['a negative duration as text', { ...valid, autoscaling: { scaleOutCooldown: '-5s' } }, /autoscaling\.scaleOutCooldown: "-5s" is negative: a duration is 0 or more/],
+    ['a duration that is not one', { ...valid, autoscaling: { scaleOutCooldown: 'soon' } }, /autoscaling\.scaleOutCooldown: "soon" is not a duration/],
+    ['a missing required field', Object.fromEntries(Object.entries(valid).filter(([k]) => k !== 'name')), /name: required/],
+    ['a misspelt field', { ...Object.fromEntries(Object.entries(valid).filter(([k]) => k !== 'min')), mni: 1 }, /unknown key "mni" \(did you mean "min"\?\)/],
     ['a backoff above its cap', { ...valid, autoscaling: { failureBackoff: { initial: '10m', max: '1m' } } }, /autoscaling\.failureBackoff\.initial: initial must be at least 1s and at most max/],
     ['health as a list', { ...valid, health: [] }, /health: /],
     ['a negative warm pool', { ...valid, warmPool: { size: -1 } }, /warmPool\.size: /],
     ['a hook with spaces in its name', { ...valid, hooks: [{ ...hook, name: 'a b' }] }, /hooks\.0\.name: must be a short name/],
     ['a schedule without a cron', { ...valid, schedules: [{ name: 's', min: 1 }] }, /schedules\.0\.cron: /],
     ['prediction as a number', { ...valid, prediction: 7 }, /prediction: /],
-    ['an unknown top-level field', { ...valid, replicas: 3 }, /replicas/],
+    ['an unknown top-level field', { ...valid, replicas: 3 }, /\(top level\): unknown key "replicas"$/m],
   ];
 }

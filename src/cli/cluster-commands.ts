@@ -1,26 +1,57 @@
 // `poolpilot cluster …` and `hook complete`: a cluster's autoscaler, through its typed messages.
 import { loadClusterSpecFile } from '../config/load';
-import { applyCluster, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
+import { balancerOf, poolLabel } from '../config/balancer';
+import { computeOf, sourceOf } from '../config/compute';
+import { specDiff, type SpecChange } from '../config/spec-diff';
+import { applyCluster, runningSpec, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
 import { formatHistory, formatStatus, table } from '../client/format';
 import { uiLink, workflowIds } from '../client/operations';
 import { UsageError } from './errors';
 import { count } from './options';
 import type { Cli } from './runtime';
 
+/** One line per changed field: `  autoscaling.scaleOutCooldown: 60000 → 30000`. */
+function formatChanges(changes: SpecChange[]): string {
+  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  return changes.map((c) => `  ${c.path}: ${show(c.from)} → ${show(c.to)}`).join('\n');
+}
+
 /** The cluster group (apply, list, status, history, scale, pause, resume, delete) and hook complete. */
 export function clusterCommands({ program, withSession }: Cli): void {
   const cluster = program.command('cluster').description("clusters' autoscalers: apply, list, status, scale, pause, resume, history, delete");
   cluster
+    .command('validate')
+    .description('check a cluster spec offline: the same checks as apply, connecting to nothing')
+    .requiredOption('-f, --file <file>', 'the cluster spec (YAML or JSON)')
+    .option('--json', 'as JSON: the spec as parsed (defaults filled in, durations in ms)')
+    .action((o: { file: string; json?: boolean }) => {
+      const { spec } = loadClusterSpecFile(o.file);
+      if (o.json) return void console.log(JSON.stringify({ file: o.file, valid: true, cluster: spec.name, spec }, null, 2));
+      const cloud = computeOf(spec);
+      console.log(`${o.file}: a valid spec of cluster ${spec.name}: ${spec.min}..${spec.max} members from ${cloud.kind} ${sourceOf(cloud)}, ${balancerOf(spec.loadBalancer).kind} ${poolLabel(spec.loadBalancer)}`);
+    });
+  cluster
     .command('apply')
     .description("start a cluster's autoscaler, or apply the spec to the running one")
     .requiredOption('-f, --file <file>', 'the cluster spec (YAML or JSON)')
-    .action((o: { file: string }) =>
+    .option('--dry-run', 'validate, then show what would change in the running autoscaler, changing nothing')
+    .option('--json', 'as JSON')
+    .action((o: { file: string; dryRun?: boolean; json?: boolean }) =>
       withSession(async (s) => {
-        const loaded = loadClusterSpecFile(o.file);
-        const r = await applyCluster(await s.temporal(), loaded.spec);
-        const id = workflowIds.autoscaler(loaded.spec.name);
-        console.log(r.started ? `started ${id}` : `updated ${id}; changed: ${r.changed.join(', ') || 'nothing'}`);
+        const { spec } = loadClusterSpecFile(o.file);
+        const id = workflowIds.autoscaler(spec.name);
+        if (o.dryRun) {
+          const running = await runningSpec(await s.temporal(), spec.name);
+          const changes = running ? specDiff(running, spec) : [];
+          if (o.json) return void console.log(JSON.stringify({ cluster: spec.name, workflowId: id, dryRun: true, wouldStart: !running, changes }, null, 2));
+          if (!running) return void console.log(`dry run: would start ${id} (no autoscaler of ${spec.name} runs); nothing changed`);
+          console.log(changes.length ? `dry run: applying ${o.file} to ${id} would change ${changes.length} field(s); nothing changed:\n${formatChanges(changes)}` : `dry run: ${id} already runs this spec; nothing would change`);
+          return;
+        }
+        const r = await applyCluster(await s.temporal(), spec);
         const link = uiLink(id, s.ctx.uiBase);
+        if (o.json) return void console.log(JSON.stringify({ cluster: spec.name, workflowId: id, started: r.started, changed: r.changed, ui: link ?? null }, null, 2));
+        console.log(r.started ? `started ${id}` : `updated ${id}; changed: ${r.changed.join(', ') || 'nothing'}`);
         if (link) console.log(`Temporal UI: ${link}`);
       })(),
     );

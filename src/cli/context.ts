@@ -28,7 +28,7 @@ export function commandContext(lab: boolean | string | undefined, env: NodeJS.Pr
   // Explicit Temporal settings still win over the lab's address.
   const explicit = env.TEMPORAL_ADDRESS || env.TEMPORAL_PROFILE;
   return {
-    target: temporalTarget(explicit ? {} : { address: e.temporalAddress, namespace: e.temporalNamespace }, env),
+    target: temporalTarget(explicit ? {} : { address: e.temporalAddress, namespace: e.temporalNamespace, source: `the lab's, from ${dir}` }, env),
     credentialsFile: settings.POOLPILOT_CREDENTIALS_FILE ?? e.credentialsFile,
     uiBase: settings.POOLPILOT_TEMPORAL_UI ?? e.temporalUi,
     lab: e,

@@ -1,5 +1,6 @@
 // The `poolpilot` command line (commander): lab, worker, scaling by hand, members, clusters, API, backtest, demo.
 // Each command group is a file of its own; this one puts them together and runs them.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_LAB_DIR, PROJECT_ROOT } from '../config/settings';
@@ -11,9 +12,13 @@ import { cliRuntime } from './runtime';
 import { scalingCommands } from './scaling-commands';
 import { apiCommands, workerCommand } from './service-commands';
 
+/** The package's version, read once from package.json (one place for it). */
+export const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('poolpilot')
-    .description('durable autoscaling of vSphere server pools behind a load balancer, on Temporal')
+    .description('durable autoscaling of vSphere and OpenStack server pools behind a load balancer, on Temporal')
+    .version(VERSION, '-V, --version', "poolpilot's version")
     .option('--lab', `use the local lab's Temporal, credentials and UI (its folder: --lab-dir, POOLPILOT_LAB_DIR, or ${path.relative(PROJECT_ROOT, DEFAULT_LAB_DIR)})`)
     .option('--lab-dir <dir>', 'the lab folder (implies --lab)')
     .showHelpAfterError('(add --help for usage)')
@@ -34,10 +39,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = buildProgram((c) => (code = c));
-  if (argv.length === 0) {
-    console.log(program.helpInformation());
-    return 0;
-  }
+  // Bare `poolpilot`: the same help, footer included, as --help.
+  if (argv.length === 0) argv = ['--help'];
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

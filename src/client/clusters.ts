@@ -10,6 +10,7 @@ import {
   deleteUpdate,
   pauseUpdate,
   requestUpdate,
+  specQuery,
   statusQuery,
   type AutoscalerInput,
   type AutoscalerStatus,
@@ -80,6 +81,16 @@ export async function applyCluster(client: Client, spec: ClusterSpec, by?: strin
   }
   const r = await update(client, spec.name, applySpecUpdate, spec, ...(by ? [{ by }] : []));
   return { started: false, changed: r.changed };
+}
+
+/** The spec the cluster's autoscaler runs now, or undefined when none runs. */
+export async function runningSpec(client: Client, cluster: string): Promise<ClusterSpec | undefined> {
+  try {
+    return await (await runningAutoscaler(client, cluster)).query(specQuery);
+  } catch (err) {
+    if (err instanceof ClusterRequestError && err.status === 404) return undefined;
+    throw err;
+  }
 }
 
 export async function clusterStatus(client: Client, cluster: string): Promise<AutoscalerStatus> {

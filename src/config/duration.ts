@@ -14,7 +14,9 @@ export function parseDuration(value: number | string): number | undefined {
 export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use seconds, or e.g. "500ms", "30s", "5m", "2h", "14d")` });
+    // A negative one is the likeliest slip: say so rather than "not a duration".
+    const negative = typeof value === 'number' ? value < 0 : /^\s*-\s*\d/.test(value);
+    ctx.addIssue({ code: 'custom', message: negative ? `${JSON.stringify(value)} is negative: a duration is 0 or more` : `"${value}" is not a duration (use seconds, or e.g. "500ms", "30s", "5m", "2h", "14d")` });
     return z.NEVER;
   }
   return ms;

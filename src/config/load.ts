@@ -1,6 +1,6 @@
 // Reads cluster specs (YAML or JSON) for the CLI and the API; workflows never import this.
 import { readFileSync, statSync } from 'node:fs';
-import YAML from 'yaml';
+import YAML, { type YAMLError } from 'yaml';
 import { SPEC_LIMITS } from './limits';
 import { parseClusterSpec, SpecError, type ClusterSpec } from './spec';
 
@@ -12,6 +12,16 @@ import { parseClusterSpec, SpecError, type ClusterSpec } from './spec';
 export interface LoadedSpec {
   raw: unknown;
   spec: ClusterSpec;
+}
+
+/** A YAML error in one line: a duplicate key by its name, the others by the parser's first line (less its colon). */
+function yamlProblem(err: Error & Partial<YAMLError>, text: string): string {
+  const line = err.linePos?.[0]?.line;
+  if (err.code === 'DUPLICATE_KEY' && err.pos) {
+    const key = /^\s*(["']?)([^:\n]*?)\1\s*:/.exec(text.slice(err.pos[0]))?.[2];
+    return `duplicate key${key ? ` "${key}"` : ''}${line ? ` at line ${line}` : ''}: a key may appear once in each map`;
+  }
+  return `not valid YAML or JSON: ${(err.message.split('\n')[0] ?? '').replace(/:\s*$/, '')}`;
 }
 
 const tooLarge = (bytes: number) => `${bytes} bytes, over the limit of ${SPEC_LIMITS.bytes} (a spec is a few kilobytes)`;
@@ -27,7 +37,7 @@ export function parseClusterSpecText(text: string, source = 'spec'): LoadedSpec 
     // The parser recurses into flow collections: "[[[[…" thousands deep exhausts its stack, which says nothing useful.
     // (It wraps the RangeError in its own error, keeping the message.)
     if (err instanceof RangeError || /Maximum call stack size exceeded/.test((err as Error).message)) throw new SpecError(source, [`nested more than ${SPEC_LIMITS.depth} levels deep`]);
-    throw new SpecError(source, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
+    throw new SpecError(source, [yamlProblem(err as Error & Partial<YAMLError>, text)]);
   }
   return { raw, spec: parseClusterSpec(raw, source) };
 }
@@ -47,7 +57,7 @@ export function loadClusterSpecFile(file: string): LoadedSpec {
   } catch (err) {
     if (err instanceof SpecError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new SpecError(file, [code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot read the file: ${code ?? (err as Error).message}`]);
+    throw new SpecError(file, [code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot read the file: ${code ?? (err as Error).message}`], 'cannot read the cluster spec');
   }
   return parseClusterSpecText(text, file);
 }

@@ -1,4 +1,5 @@
 // The cluster spec (pure: workflows bundle it): one zod schema is the source of truth for fields, defaults and types.
+import { specErrorMap } from './spec-messages';
 import { z } from 'zod';
 import { duration } from './duration';
 import { predictionSchema } from './prediction-spec';
@@ -514,8 +515,10 @@ export class SpecError extends Error {
   constructor(
     readonly source: string,
     readonly problems: string[],
+    heading = 'invalid cluster spec',
   ) {
-    super(`invalid cluster spec ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    // One problem reads on one line; several, one per line under the heading.
+    super(problems.length === 1 && heading !== 'invalid cluster spec' ? `${heading} ${source}: ${problems[0]}` : `${heading} ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'SpecError';
   }
 }
@@ -531,7 +534,7 @@ export function parseClusterSpec(data: unknown, source = 'spec'): ClusterSpec {
   // Measured before zod walks it: a value nested thousands deep or with millions of entries is refused in one line.
   const shape = structureProblem(data);
   if (shape) throw new SpecError(source, [shape]);
-  const result = clusterSpecSchema.safeParse(data);
+  const result = clusterSpecSchema.safeParse(data, { error: specErrorMap });
   if (!result.success) throw new SpecError(source, formatIssues(result.error.issues));
   return result.data;
 }

@@ -66,6 +66,8 @@ export function parseTraceCsv(text: string, o: { source?: string; column?: strin
     const v = Number(raw);
     if (raw === '' || !Number.isFinite(v)) throw new TraceError(`${source} row ${row}: ${col} "${raw}" is not a number`);
     if (v < 0) throw new TraceError(`${source} row ${row}: ${col} ${raw} is negative; demand cannot be`);
+    // Beyond 2^53 sums and means lose whole units, and no pool serves such a rate: a slip (an exponent, a byte count).
+    if (v > Number.MAX_SAFE_INTEGER) throw new TraceError(`${source} row ${row}: ${col} ${raw} is too large to be a demand (at most ${Number.MAX_SAFE_INTEGER})`);
     if (prev === undefined) {
       startMs = t;
     } else {

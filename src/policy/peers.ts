@@ -96,7 +96,11 @@ export function runBacktest(trace: DemandTrace, spec: ClusterSpec, o: BacktestOp
   const capacityPerMember = o.capacityPerMember ?? (metric.target ? memberCapacity(level, spec.autoscaling.tolerance) : level);
   if (!(capacityPerMember > 0)) throw new BacktestInputError(`metric ${metric.name} implies no capacity per member; give --capacity-per-member`);
   const bounds = { min: o.min ?? spec.min, max: o.max ?? spec.max };
-  if (bounds.min > bounds.max) throw new BacktestInputError(`min ${bounds.min} is above max ${bounds.max}`);
+  if (bounds.min > bounds.max) {
+    // Name where each bound came from: the spec's, or the command line's override.
+    const from = (k: 'min' | 'max') => (o[k] !== undefined ? `--${k} ${bounds[k]}` : `the spec's ${k} ${bounds[k]}`);
+    throw new BacktestInputError(`${from('min')} is above ${from('max')}`);
+  }
   const model: PoolModel = { capacityPerMember, timeToReadyMs: o.cloneMs + o.bootMs + spec.loadBalancer.healthCheck.interval, drainMs: o.drainMs ?? spec.drainGracePeriod };
   const start = { ...bounds, initial: Math.min(Math.max(spec.initial ?? bounds.min, bounds.min), bounds.max) };
   const reactive: PolicyUnderTest = { name: 'spec', ...start, metric, autoscaling: spec.autoscaling };

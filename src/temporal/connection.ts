@@ -1,21 +1,33 @@
 // Connects to Temporal from the standard client settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS,
 // profiles); used by both the client and the worker. It never looks for a lab: a lab's address is passed in explicitly.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 
 export interface TemporalTarget {
   address: string;
+  /** Where the address came from, for messages: "TEMPORAL_ADDRESS is …", "the lab's", the default. */
+  source?: string;
   namespace: string;
   options: ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
 }
 
 /** The target from the environment (envconfig), with `address` / `namespace` given explicitly winning. */
-export function temporalTarget(over: { address?: string; namespace?: string } = {}, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+export function temporalTarget(over: { address?: string; namespace?: string; source?: string } = {}, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
   const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const cfg = loadClientConnectConfig({ overrideEnvVars: vars });
   const address = over.address ?? cfg.connectionOptions.address ?? 'localhost:7233';
-  return { address, namespace: over.namespace ?? cfg.namespace ?? 'default', options: { ...cfg.connectionOptions, address } };
+  // Where the address came from, so that a failure to reach it says what to change.
+  const source = over.address
+    ? (over.source ?? 'given')
+    : env.TEMPORAL_ADDRESS
+      ? `TEMPORAL_ADDRESS is ${env.TEMPORAL_ADDRESS}`
+      : cfg.connectionOptions.address
+        ? `from the Temporal config file's ${env.TEMPORAL_PROFILE ?? 'default'} profile`
+        : 'the default; set TEMPORAL_ADDRESS, or pass --lab to use the local lab';
+  return { address, namespace: over.namespace ?? cfg.namespace ?? 'default', options: { ...cfg.connectionOptions, address }, source };
 }
 
 /** Why a connection to Temporal failed, in words, and whether trying again can help. */
@@ -40,16 +52,29 @@ export function connectProblem(err: unknown, target: Pick<TemporalTarget, 'addre
   return { reason: quoted[quoted.length - 1] ?? text.split('\n')[0]!, permanent: false };
 }
 
-/** Where the address came from, for the message: an explicit setting is named, else how to set one. */
-function addressHint(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TEMPORAL_ADDRESS ? `TEMPORAL_ADDRESS is ${env.TEMPORAL_ADDRESS}` : 'set TEMPORAL_ADDRESS, or pass --lab to use the local lab';
-}
-
 const unreachable = (target: TemporalTarget) => (err: Error) => {
-  throw new Error(`cannot reach Temporal at ${target.address}: ${connectProblem(err, target).reason} (${addressHint()})`, { cause: err });
+  throw new Error(`cannot reach Temporal at ${target.address}: ${connectProblem(err, target).reason} (${target.source ?? 'given'})`, { cause: err });
 };
 
+/**
+ * Whether the address's host name resolves: the SDK retries a name that does not until its connect timeout, and then
+ * reports a timeout; a lookup first says what is wrong at once. Undefined when it resolves (or is an address).
+ */
+async function unresolvedName(address: string): Promise<string | undefined> {
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  if (isIP(host)) return undefined;
+  try {
+    await lookup(host);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' ? host : undefined;
+  }
+}
+
 export async function connectClient(target: TemporalTarget = temporalTarget()): Promise<Client> {
+  const host = await unresolvedName(target.address);
+  if (host) throw new Error(`cannot reach Temporal at ${target.address}: the name ${host} does not resolve (${target.source ?? 'given'})`);
   const connection = await Connection.connect({ ...target.options, address: target.address } as Parameters<typeof Connection.connect>[0]).catch(unreachable(target));
   return new Client({ connection, namespace: target.namespace });
 }

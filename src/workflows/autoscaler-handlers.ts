@@ -1,6 +1,7 @@
 // The autoscaler's message handlers: requests (operator and alarm), pause, live spec, delete, status.
 import { setHandler } from '@temporalio/workflow';
 import type * as SpecModule from '../config/spec';
+import { changedSections } from '../config/spec-diff';
 import { admitAlarm, byToken, operatorRequestProblem, type RequestKind } from '../policy/requests';
 import {
   applySpecUpdate,
@@ -122,7 +123,7 @@ export function installHandlers(a: Autoscaling): void {
     return { paused };
   });
   const applySpec = (next: ClusterSpec, meta?: ApplyMeta) => {
-    const changed = Object.keys(next).filter((k) => JSON.stringify(next[k as keyof ClusterSpec]) !== JSON.stringify(a.s.spec[k as keyof ClusterSpec]));
+    const changed = changedSections(a.s.spec, next);
     a.s.spec = next;
     // A new spec may mend what failed (a template, a credential's name): try at once.
     forgetFailures(a, 'spec applied');

@@ -1,6 +1,8 @@
 // The autoscaler on the lab: real traffic through the HAProxy VIP, real Prometheus, outcomes checked on HAProxy's socket and govc.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/config/settings';
@@ -11,7 +13,7 @@ import { parseClusterSpec } from '../../src/config/spec';
 import { buildApi } from '../../src/client/api';
 import { TokenRegistry } from '../../src/config/tokens';
 import { applyCluster, clusterStatus, requestScale, setPaused, waitIdle } from '../../src/client/clusters';
-import { applySpecUpdate, type AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
+import { applySpecUpdate, specQuery, type AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { backendServers, eventually, haproxy, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
 
 const run = promisify(execFile);
@@ -112,6 +114,30 @@ test('an out-of-range or malformed request is rejected with a clear error and ch
   expect(after.runs).toHaveLength(before.runs.length);
   expect(members(after)).toEqual(members(before));
   expect(after.max).toBe(4);
+});
+
+test('apply --dry-run shows what would change, field by field, and changes nothing', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pp-dry-'));
+  const cliEnv = { ...process.env, TEMPORAL_ADDRESS: lab().temporalAddress, TEMPORAL_NAMESPACE: lab().temporalNamespace };
+  const dryRun = async (r: Record<string, unknown>) => {
+    const file = path.join(dir, `${String(r.name)}.json`);
+    writeFileSync(file, JSON.stringify(r));
+    const { stdout } = await run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'poolpilot.js'), 'cluster', 'apply', '-f', file, '--dry-run', '--json'], { env: cliEnv });
+    return JSON.parse(stdout) as { wouldStart: boolean; changes: { path: string; from?: unknown; to?: unknown }[] };
+  };
+  const before = await w.client.workflow.getHandle(`autoscaler:${CLUSTER}`).query(specQuery);
+  const base = raw();
+  const d = await dryRun({ ...base, max: 3, autoscaling: { ...(base.autoscaling as object), scaleOutCooldown: '5s' } });
+  expect(d.wouldStart).toBe(false);
+  expect(d.changes).toEqual([
+    { path: 'max', from: 4, to: 3 },
+    { path: 'autoscaling.scaleOutCooldown', from: 2000, to: 5000 },
+  ]);
+  // The same spec again: no change; a spec of a cluster that does not run: it would start, and nothing starts.
+  expect((await dryRun(base)).changes).toEqual([]);
+  expect(await dryRun({ ...base, name: 'dryother' })).toMatchObject({ wouldStart: true, changes: [] });
+  await expect(w.client.workflow.getHandle('autoscaler:dryother').describe()).rejects.toThrow(/not found/i);
+  expect(await w.client.workflow.getHandle(`autoscaler:${CLUSTER}`).query(specQuery)).toEqual(before);
 });
 
 test('requests sent during an operation are queued and each served once', async () => {

@@ -85,6 +85,7 @@ describe('trace CSV', () => {
     ['off the grid', 'minute,requests\n0,42\n2,1\n3,5\n', /row 4: time 3 is off the 120 s grid/],
     ['a bad time', 'minute,requests\n0,42\nyesterday,1\n', /row 3: time "yesterday" is neither a number nor an ISO timestamp/],
     ['negative demand', 'minute,requests\n0,42\n1,-1\n', /row 3: requests -1 is negative/],
+    ['an absurd value', 'minute,requests\n0,42\n1,1e300\n', /row 3: requests 1e300 is too large to be a demand/],
     ['an unknown column', ok, /no value column "rps" \(columns: requests\)/],
     ['too short', 'minute,requests\n0,1\n', /needs a header and at least two rows/],
   ];

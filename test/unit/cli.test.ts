@@ -1,7 +1,7 @@
 // The command line: --help everywhere exits 0 without connecting to anything; wrong input exits 2 with one line;
 // the lab is read only when asked.
 import { useCliHarness } from './cli-harness';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildProgram, main } from '../../src/cli/index';
@@ -29,9 +29,39 @@ test.each(paths.map((p) => [p.join(' ')]))('%s --help exits 0 and connects to no
   expect(cli.connections()).toBe(0);
 });
 
-test('no arguments prints the help and exits 0', async () => {
+test('no arguments prints the same help as --help, footer included, and exits 0', async () => {
   expect(await main([])).toBe(0);
-  expect(out.join('')).toMatch(/Commands:/);
+  const bare = out.join('');
+  out.length = 0;
+  expect(await main(['--help'])).toBe(0);
+  expect(bare).toMatch(/Commands:[\s\S]*Exit codes: 0 done/);
+  expect(bare).toBe(out.join(''));
+});
+
+test('--version prints the package version and exits 0', async () => {
+  expect(await main(['--version'])).toBe(0);
+  expect(out.join('').trim()).toBe((JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version);
+  expect(cli.connections()).toBe(0);
+});
+
+const examples = readdirSync(path.join(__dirname, '..', '..', 'examples'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => /\.ya?ml$/.test(f))
+  .map((f) => [f]);
+test.each(examples)('cluster validate accepts examples/%s offline', async (f) => {
+  expect(await main(['cluster', 'validate', '-f', path.join(__dirname, '..', '..', 'examples', f)])).toBe(0);
+  expect(out.join('')).toMatch(/: a valid spec of cluster [a-z0-9]+: \d+\.\.\d+ members from (vsphere|openstack) /);
+  expect(cli.connections()).toBe(0);
+});
+
+test('cluster validate --json gives the spec as parsed; a broken spec exits 2 naming the field', async () => {
+  expect(await main(['cluster', 'validate', '-f', 'examples/web.yaml', '--json'])).toBe(0);
+  expect(JSON.parse(out.join(''))).toMatchObject({ valid: true, cluster: 'web', spec: { name: 'web', autoscaling: { pollInterval: 5000 } } });
+  out.length = 0;
+  const dir = mkdtempSync(path.join(tmpdir(), 'pp-validate-'));
+  writeFileSync(path.join(dir, 'bad.yaml'), readFileSync('examples/web.yaml', 'utf8').replace(/^min:/m, 'mni:'));
+  expect(await main(['cluster', 'validate', '-f', path.join(dir, 'bad.yaml')])).toBe(2);
+  expect(out.join('')).toMatch(/bad\.yaml:\n\s+- min: required\n\s+- \(top level\): unknown key "mni" \(did you mean "min"\?\)/);
+  expect(cli.connections()).toBe(0);
 });
 
 const wrong: [string, string[], RegExp][] = [
