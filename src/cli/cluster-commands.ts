@@ -1,5 +1,7 @@
 // `poolpilot cluster …` and `hook complete`: a cluster's autoscaler, through its typed messages.
+import { writeFileSync } from 'node:fs';
 import { loadClusterSpecFile } from '../config/load';
+import { SPEC_JSON_SCHEMA_FILE, specJsonSchemaText } from '../config/spec-json-schema';
 import { balancerOf, poolLabel } from '../config/balancer';
 import { computeOf, sourceOf } from '../config/compute';
 import { specDiff, type SpecChange } from '../config/spec-diff';
@@ -130,6 +132,15 @@ export function clusterCommands({ program, withSession }: Cli): void {
         );
       })(),
     );
+
+  program
+    .command('schema')
+    .description(`the cluster spec's JSON Schema, for editors (the package's copy: ${SPEC_JSON_SCHEMA_FILE})`)
+    .option('-o, --output <file>', 'write it to a file instead of standard output')
+    .action((o: { output?: string }) => {
+      if (o.output) writeFileSync(o.output, specJsonSchemaText());
+      else process.stdout.write(specJsonSchemaText());
+    });
 
   program
     .command('hook')

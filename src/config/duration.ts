@@ -3,9 +3,12 @@ import { z } from 'zod';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** A duration as text: a number and an optional unit (seconds without one). The JSON Schema's pattern too. */
+const DURATION_TEXT = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
+
 export function parseDuration(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  const m = DURATION_TEXT.exec(value);
   if (!m) return undefined;
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
 }
@@ -20,6 +23,14 @@ export const duration = z.union([z.number(), z.string()]).transform((value, ctx)
     return z.NEVER;
   }
   return ms;
+});
+// What an editor checks as people type (the JSON Schema; zod's own check is the transform above).
+z.globalRegistry.add(duration.in, {
+  description: 'a duration: seconds as a number, or text such as "500ms", "30s", "5m", "2h", "14d"',
+  anyOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', pattern: DURATION_TEXT.source },
+  ],
 });
 
 export function formatDuration(ms: number): string {

@@ -211,7 +211,9 @@ export const loadBalancerSchema = z.preprocess(
       /** HAProxy runs these checks; an Avi pool's own health monitors decide, and only `timeout` applies. */
       healthCheck: healthCheckSchema.default(() => healthCheckSchema.parse({})),
     })
-    .strict(),
+    .strict()
+    // The JSON Schema's way of saying what the preprocess above checks: exactly one balancer.
+    .meta({ oneOf: BALANCER_KINDS.map((k) => ({ required: [k] })) }),
 );
 
 const adjustmentSchema = z
