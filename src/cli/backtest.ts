@@ -15,9 +15,12 @@ import { renderFrontierChart } from './backtest-frontier-chart';
 import { runSweep } from './backtest-sweep';
 import { formatShare, parseShare, shareProblem } from '../config/share';
 import { UsageError } from './errors';
+import { oldSpelling, required } from './options';
 
 export interface BacktestCliOptions {
-  cluster: string;
+  file?: string;
+  /** The old spelling of --file. */
+  cluster?: string;
   trace?: string;
   column?: string;
   start?: string;
@@ -167,7 +170,7 @@ export function backtestJson(r: BacktestResult, source: string, trace: DemandTra
 }
 
 export async function runBacktestCommand(o: BacktestCliOptions): Promise<number> {
-  const spec = loadClusterSpec(o.cluster);
+  const spec = loadClusterSpec(required(o.file ?? o.cluster, '-f, --file <file>'));
   const objectiveFlag = o.objective !== undefined ? '--objective' : o.sweepObjective ? '--sweep-objective' : undefined;
   if (objectiveFlag && !spec.prediction) throw new UsageError(`${objectiveFlag}: cluster ${spec.name} has no prediction block, whose demand floor an objective calibrates`);
   if (!o.trace === !o.prometheus) throw new UsageError('give the demand as --trace CSV or as --prometheus URL --from T --to T');
@@ -178,7 +181,8 @@ export async function runBacktestCommand(o: BacktestCliOptions): Promise<number>
     try {
       text = readFileSync(o.trace, 'utf8');
     } catch (err) {
-      throw new UsageError(`cannot read --trace ${o.trace}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot read --trace ${o.trace}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (code ?? (err as Error).message)}`);
     }
     const parsed = parseTraceCsv(text, { source: o.trace, column: o.column, holdGaps: o.holdGaps, scale: o.scale });
     // Offsets (minute 0, 1, …) are placed at --start for schedules; ISO times carry their own.
@@ -225,7 +229,8 @@ export function backtestCommand(program: Command, setExit: (code: number) => voi
   program
     .command('backtest')
     .description("score a cluster spec's policy on recorded demand, side by side with NSX ALB / Senlin (fixed-step), the HPA, AWS and an oracle")
-    .requiredOption('--cluster <file>', 'the cluster spec')
+    .option('-f, --file <file>', 'the cluster spec (YAML or JSON)')
+    .addOption(oldSpelling('--cluster <file>', '-f, --file'))
     .option('--trace <csv>', 'demand as CSV: a time column, then value columns')
     .option('--column <name>', 'the CSV value column (default: the second column)')
     .option('--start <time>', 'the wall time of a CSV whose times are offsets (minute 0, 1, …), for schedules (ISO)')
@@ -234,12 +239,12 @@ export function backtestCommand(program: Command, setExit: (code: number) => voi
     .option('--query <promql>', "the pool's total demand (default: the metric's own query, if it is a total)")
     .option('--from <time>', 'ISO, Unix seconds or now-7d')
     .option('--to <time>', 'ISO, Unix seconds or now')
-    .option('--step <duration>', 'range-query step', durationArg('--step'), 60_000)
+    .addOption(new Option('--step <duration>', 'range-query step').argParser(durationArg('--step')).default(60_000, '1m'))
     .option('--metric <name>', 'the spec metric the demand feeds (default: the first)')
     .option('--scale <x>', 'multiply the demand by x', numberArg('--scale'), 1)
     .option('--capacity-per-member <n>', "demand one member serves (default: the metric's target)", numberArg('--capacity-per-member'))
-    .option('--clone <duration>', 'clone time of a new member', durationArg('--clone'), 30_000)
-    .option('--boot <duration>', 'guest boot time of a new member', durationArg('--boot'), 90_000)
+    .addOption(new Option('--clone <duration>', 'clone time of a new member').argParser(durationArg('--clone')).default(30_000, '30s'))
+    .addOption(new Option('--boot <duration>', 'guest boot time of a new member').argParser(durationArg('--boot')).default(90_000, '90s'))
     .option('--drain <duration>', "how long a removed member drains (default: the spec's drainGracePeriod)", durationArg('--drain'))
     .option('--min <n>', "override the spec's min", countArg('--min'))
     .option('--max <n>', "override the spec's max", countArg('--max'))

@@ -12,6 +12,9 @@ import { UsageError } from './errors';
 import { count } from './options';
 import type { Cli } from './runtime';
 
+/** A command's result as JSON: the same value the API replies with. */
+const printJson = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+
 /** One line per changed field: `  autoscaling.scaleOutCooldown: 60000 → 30000`. */
 function formatChanges(changes: SpecChange[]): string {
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
@@ -28,7 +31,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', 'as JSON: the spec as parsed (defaults filled in, durations in ms)')
     .action((o: { file: string; json?: boolean }) => {
       const { spec } = loadClusterSpecFile(o.file);
-      if (o.json) return void console.log(JSON.stringify({ file: o.file, valid: true, cluster: spec.name, spec }, null, 2));
+      if (o.json) return void printJson({ file: o.file, valid: true, cluster: spec.name, spec });
       const cloud = computeOf(spec);
       console.log(`${o.file}: a valid spec of cluster ${spec.name}: ${spec.min}..${spec.max} members from ${cloud.kind} ${sourceOf(cloud)}, ${balancerOf(spec.loadBalancer).kind} ${poolLabel(spec.loadBalancer)}`);
     });
@@ -45,14 +48,14 @@ export function clusterCommands({ program, withSession }: Cli): void {
         if (o.dryRun) {
           const running = await runningSpec(await s.temporal(), spec.name);
           const changes = running ? specDiff(running, spec) : [];
-          if (o.json) return void console.log(JSON.stringify({ cluster: spec.name, workflowId: id, dryRun: true, wouldStart: !running, changes }, null, 2));
+          if (o.json) return void printJson({ cluster: spec.name, workflowId: id, dryRun: true, wouldStart: !running, changes });
           if (!running) return void console.log(`dry run: would start ${id} (no autoscaler of ${spec.name} runs); nothing changed`);
           console.log(changes.length ? `dry run: applying ${o.file} to ${id} would change ${changes.length} field(s); nothing changed:\n${formatChanges(changes)}` : `dry run: ${id} already runs this spec; nothing would change`);
           return;
         }
         const r = await applyCluster(await s.temporal(), spec);
         const link = uiLink(id, s.ctx.uiBase);
-        if (o.json) return void console.log(JSON.stringify({ cluster: spec.name, workflowId: id, started: r.started, changed: r.changed, ui: link ?? null }, null, 2));
+        if (o.json) return void printJson(r);
         console.log(r.started ? `started ${id}` : `updated ${id}; changed: ${r.changed.join(', ') || 'nothing'}`);
         if (link) console.log(`Temporal UI: ${link}`);
       })(),
@@ -85,7 +88,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .action((name: string, o: { json?: boolean }) =>
       withSession(async (s) => {
         const st = await clusterStatus(await s.temporal(), name);
-        if (o.json) return void console.log(JSON.stringify({ runs: st.runs, decisions: st.decisions }, null, 2));
+        if (o.json) return void printJson({ runs: st.runs, decisions: st.decisions });
         console.log(formatHistory(st));
         const link = uiLink(workflowIds.autoscaler(name), s.ctx.uiBase);
         if (link) console.log(`\nevery run in the Temporal UI: ${link.replace(/\/workflows\/.*/, '/workflows')}?query=${encodeURIComponent(`PoolpilotCluster="${name}"`)}`);
@@ -97,13 +100,15 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--out <n>', 'add N members', count('--out'))
     .option('--in <n>', 'remove N members', count('--in'))
     .option('--desired <n>', 'go to N members', count('--desired', 0))
-    .action((name: string, o: { out?: number; in?: number; desired?: number }) =>
+    .option('--json', "as JSON (the API's reply)")
+    .action((name: string, o: { out?: number; in?: number; desired?: number; json?: boolean }) =>
       withSession(async (s) => {
         const given = (['out', 'in', 'desired'] as const).filter((k) => o[k] !== undefined);
         if (given.length !== 1) throw new UsageError('give exactly one of --out N, --in N, --desired N');
         const key = given[0]!;
         const kind = key === 'out' ? 'scale-out' : key === 'in' ? 'scale-in' : 'set-desired';
         const r = await requestScale(await s.temporal(), name, kind, o[key]!, 'cli');
+        if (o.json) return void printJson(r);
         console.log(`accepted: ${kind} ${r.n}; ${r.position ? `${r.position} request(s) ahead; ` : ''}cluster ${name} will have ${r.projected} member(s)`);
       })(),
     );
@@ -111,9 +116,11 @@ export function clusterCommands({ program, withSession }: Cli): void {
     cluster
       .command(`${verb} <name>`)
       .description(verb === 'pause' ? 'pause automatic decisions (operator requests still run)' : 'resume automatic decisions')
-      .action((name: string) =>
+      .option('--json', "as JSON (the API's reply)")
+      .action((name: string, o: { json?: boolean }) =>
         withSession(async (s) => {
-          await setPaused(await s.temporal(), name, verb === 'pause');
+          const r = await setPaused(await s.temporal(), name, verb === 'pause');
+          if (o.json) return void printJson(r);
           console.log(`${name}: automatic decisions ${verb === 'pause' ? 'paused (manual requests still run)' : 'resumed'}`);
         })(),
       );
@@ -122,9 +129,11 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .command('delete <name>')
     .description("end a cluster's autoscaler; its members keep running unless --scale-to-zero")
     .option('--scale-to-zero', 'remove every member first')
-    .action((name: string, o: { scaleToZero?: boolean }) =>
+    .option('--json', "as JSON (the API's reply)")
+    .action((name: string, o: { scaleToZero?: boolean; json?: boolean }) =>
       withSession(async (s) => {
         const r = await deleteCluster(await s.temporal(), name, { scaleToZero: !!o.scaleToZero });
+        if (o.json) return void printJson(r);
         console.log(
           o.scaleToZero
             ? `deleting ${name}: scaling its ${r.members} member(s) to zero, then the autoscaler ends`
@@ -148,10 +157,12 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .command('complete <cluster> <member> <hook> <result>')
     .description('let a member waiting for a hook go on (CONTINUE) or be undone (ABANDON)')
     .option('--run <workflowId>', "the run (default: the cluster's current operation)")
-    .action((cluster: string, member: string, hook: string, result: string, o: { run?: string }) =>
+    .option('--json', "as JSON (the API's reply)")
+    .action((cluster: string, member: string, hook: string, result: string, o: { run?: string; json?: boolean }) =>
       withSession(async (s) => {
         if (result !== 'CONTINUE' && result !== 'ABANDON') throw new UsageError(`the result must be CONTINUE or ABANDON, not "${result}"`);
         const r = await completeHook(await s.temporal(), cluster, { member, hook, result }, o.run);
+        if (o.json) return void printJson(r);
         console.log(`${r.run}: hook ${hook} of ${member} completed with ${result}`);
       })(),
     );

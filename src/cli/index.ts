@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { DEFAULT_LAB_DIR, PROJECT_ROOT } from '../config/settings';
 import { backtestCommand } from './backtest';
 import { clusterCommands } from './cluster-commands';
+import { completionCommand } from './completion';
 import { exitCodeOf } from './errors';
 import { demoCommand, labCommands } from './lab-commands';
 import { cliRuntime } from './runtime';
@@ -22,6 +23,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--lab', `use the local lab's Temporal, credentials and UI (its folder: --lab-dir, POOLPILOT_LAB_DIR, or ${path.relative(PROJECT_ROOT, DEFAULT_LAB_DIR)})`)
     .option('--lab-dir <dir>', 'the lab folder (implies --lab)')
     .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', '\nExit codes: 0 done, 1 the operation failed, 2 the request was wrong (nothing was changed).');
   program.exitOverride();
   const cli = cliRuntime(program, setExit);
@@ -32,6 +34,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   apiCommands(cli);
   backtestCommand(program, setExit);
   demoCommand(cli);
+  completionCommand(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 // `poolpilot lab …`, `tools install` and `demo`: the local lab and the scenario on it.
 import { UsageError } from './errors';
-import { amount, count, durationMs } from './options';
+import { amount, count, durationMs, oldSpelling } from './options';
 import type { Cli } from './runtime';
 
 /** The lab's commands (up, down, status, history) and the tools it needs. */
@@ -9,7 +9,7 @@ export function labCommands({ program, setExit, labDir }: Cli): void {
   lab
     .command('up')
     .description('start the lab (idempotent)')
-    .option('--data-dir <dir>', 'where the lab keeps its state')
+    .addOption(oldSpelling('--data-dir <dir>', '--lab-dir'))
     .option('--clone-delay <duration>', 'how long a clone takes in vcsim (realistic: 20s and more)', durationMs('--clone-delay'))
     .option('--boot-delay <duration>', 'how long a guest takes to boot and report an IP (default 1.5s)', durationMs('--boot-delay'))
     .option('--profile <profile>', 'dev: the Temporal CLI dev server; production: PostgreSQL, the Temporal server and Web UI server, and 2 workers', 'dev')
@@ -40,7 +40,7 @@ export function labCommands({ program, setExit, labDir }: Cli): void {
   lab
     .command('down')
     .description('stop every lab process')
-    .option('--data-dir <dir>', 'the lab folder')
+    .addOption(oldSpelling('--data-dir <dir>', '--lab-dir'))
     .option('--purge', 'delete its data too')
     .action(async (o: { dataDir?: string; purge?: boolean }) => {
       const { labDown } = await import('../lab/lab');
@@ -49,7 +49,7 @@ export function labCommands({ program, setExit, labDir }: Cli): void {
   lab
     .command('status')
     .description('lab processes and endpoints (exit 1 unless all run)')
-    .option('--data-dir <dir>', 'the lab folder')
+    .addOption(oldSpelling('--data-dir <dir>', '--lab-dir'))
     .option('--json', 'as JSON')
     .action(async (o: { dataDir?: string; json?: boolean }) => {
       const { labStatus } = await import('../lab/lab');
@@ -69,7 +69,7 @@ export function labCommands({ program, setExit, labDir }: Cli): void {
   lab
     .command('history')
     .description("give the lab's Prometheus a past: hours of a daily cycle of its backend's request counter, so a spec's prediction (examples/web-predictive.yaml) is trusted at once")
-    .option('--data-dir <dir>', 'the lab folder')
+    .addOption(oldSpelling('--data-dir <dir>', '--lab-dir'))
     .option('--hours <n>', 'how much history (1 to 360; prediction needs 25 or more)', count('--hours'), 30)
     .option('--trough <rps>', 'requests per second at 02:00 local time', amount('--trough'), 5)
     .option('--peak <rps>', 'requests per second at 14:00 local time', amount('--peak'), 60)
@@ -97,15 +97,18 @@ export function demoCommand({ program, setExit }: Cli): void {
   program
     .command('demo')
     .description('the whole autoscaling scenario on the lab (npm start)')
-    .option('--spec <file>', 'the cluster spec (default examples/web.yaml, or examples/openstack/web.yaml)')
+    .option('-f, --file <file>', 'the cluster spec (default examples/web.yaml, or examples/openstack/web.yaml)')
+    .addOption(oldSpelling('--spec <file>', '-f, --file'))
     .option('--cloud <cloud>', 'vsphere: Locust through HAProxy to vcsim VMs; openstack: Nova servers behind Octavia, with a day of the NASA trace replayed as the demand', 'vsphere')
     .option('--users <n>', 'Locust users', count('--users'), 1000)
     .option('--spawn-rate <n>', 'users started per second', count('--spawn-rate'), 10)
     .option('--plateau <s>', 'seconds at full load', count('--plateau'), 60)
     .option('--down', 'stop the lab at the end')
-    .action(async (o: { spec?: string; cloud: string; users: number; spawnRate: number; plateau: number; down?: boolean }) => {
+    .action(async (o: { file?: string; spec?: string; cloud: string; users: number; spawnRate: number; plateau: number; down?: boolean }) => {
       if (o.cloud !== 'vsphere' && o.cloud !== 'openstack') throw new UsageError(`--cloud must be vsphere or openstack, not "${o.cloud}"`);
       const { runDemo } = await import('../lab/demo');
-      setExit(await runDemo({ ...o, cloud: o.cloud, down: !!o.down }));
+      const { file, spec, ...rest } = o;
+      const chosen = file ?? spec;
+      setExit(await runDemo({ ...rest, ...(chosen ? { spec: chosen } : {}), cloud: o.cloud, down: !!o.down }));
     });
 }

@@ -1,4 +1,5 @@
 // Option parsers shared by the commands: each refuses a bad value with one line naming the flag (exit 2).
+import { Option } from 'commander';
 import { parseDuration } from '../config/duration';
 import { UsageError } from './errors';
 
@@ -25,4 +26,18 @@ export function amount(flag: string) {
     if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`${flag} must be a number of 0 or more, not "${value}"`);
     return Number(value);
   };
+}
+
+/**
+ * An old spelling kept for a release: parsed, absent from --help. The command reads `preferred ?? old`, so scripts
+ * written for the earlier name go on working while the help shows one name for one thing.
+ */
+export function oldSpelling(flags: string, replacedBy: string): Option {
+  return new Option(flags, `old spelling of ${replacedBy}`).hideHelp();
+}
+
+/** The value of a required option that has an old spelling too (commander's requiredOption cannot see the alias). */
+export function required<T>(value: T | undefined, flags: string): T {
+  if (value === undefined) throw new UsageError(`required option '${flags}' not specified`);
+  return value;
 }

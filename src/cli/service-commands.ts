@@ -1,4 +1,5 @@
 // `poolpilot worker` and `api`: the long-running services, and the API's token tool.
+import { settingsHelp } from '../config/settings';
 import { UsageError } from './errors';
 import { count } from './options';
 import type { Cli } from './runtime';
@@ -7,7 +8,8 @@ import type { Cli } from './runtime';
 export function workerCommand({ program, ctx }: Cli): void {
   program
     .command('worker')
-    .description('run a worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, POOLPILOT_TASK_QUEUE, POOLPILOT_CREDENTIALS_FILE …)')
+    .description('run a worker: it runs every scaling workflow and their activities against the clouds and balancers')
+    .addHelpText('after', settingsHelp(['POOLPILOT_TASK_QUEUE', 'POOLPILOT_CREDENTIALS_FILE', 'POOLPILOT_LOG_LEVEL', 'POOLPILOT_METRICS_HOST', 'POOLPILOT_METRICS_PORT', 'POOLPILOT_SEARCH_ATTRIBUTES', 'POOLPILOT_FAILED_LOGIN_INTERVAL', 'POOLPILOT_LAB_DIR']))
     .action(async () => {
       const c = ctx();
       const { runWorker } = await import('../worker/main');
@@ -19,7 +21,8 @@ export function workerCommand({ program, ctx }: Cli): void {
 export function apiCommands({ program, setExit, ctx }: Cli): void {
   const api = program
     .command('api')
-    .description('the HTTP API and alert receivers (POOLPILOT_API_HOST, POOLPILOT_API_PORT, POOLPILOT_API_TOKENS_FILE)')
+    .description('the HTTP API and alert receivers')
+    .addHelpText('after', settingsHelp(['POOLPILOT_API_HOST', 'POOLPILOT_API_PORT', 'POOLPILOT_API_TOKENS_FILE', 'POOLPILOT_API_TOKEN', 'POOLPILOT_TASK_QUEUE', 'POOLPILOT_TEMPORAL_UI', 'POOLPILOT_LOG_LEVEL', 'POOLPILOT_LAB_DIR']))
     .option('--port <n>', 'port', count('--port'))
     .option('--host <host>', 'address to listen on')
     .action(async (o: { port?: number; host?: string }) => {

@@ -2,6 +2,7 @@
 // the lab is read only when asked.
 import { useCliHarness } from './cli-harness';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildProgram, main } from '../../src/cli/index';
@@ -64,11 +65,55 @@ test('cluster validate --json gives the spec as parsed; a broken spec exits 2 na
   expect(cli.connections()).toBe(0);
 });
 
+test('the mutating commands take --json, as the reading ones do', () => {
+  const program = buildProgram(() => undefined);
+  const find = (p: string) => p.split(' ').reduce<Command>((c, n) => c.commands.find((x) => x.name() === n)!, program);
+  for (const p of ['cluster apply', 'cluster scale', 'cluster pause', 'cluster resume', 'cluster delete', 'hook complete', 'scale-out', 'scale-in', 'cluster validate', 'cluster list', 'cluster status', 'members', 'backtest', 'lab status']) {
+    expect([p, find(p).options.some((o) => o.long === '--json')]).toEqual([p, true]);
+  }
+});
+
+test('old spellings are parsed but left out of --help: one name for one thing', async () => {
+  const program = buildProgram(() => undefined);
+  const help = (p: string) => p.split(' ').reduce<Command>((c, n) => c.commands.find((x) => x.name() === n)!, program).helpInformation();
+  expect(help('backtest')).toMatch(/-f, --file <file>/);
+  expect(help('backtest')).not.toMatch(/--cluster/);
+  expect(help('demo')).toMatch(/-f, --file <file>/);
+  expect(help('demo')).not.toMatch(/--spec/);
+  for (const p of ['lab up', 'lab down', 'lab status', 'lab history']) expect(help(p)).not.toMatch(/--data-dir/);
+  // The old spelling still reads the spec: the same refusal as with -f.
+  expect(await main(['backtest', '--cluster', 'examples/web.yaml', '--trace', 'examples/traces/nasa-http-1995.per-minute.csv', '--max', '0'])).toBe(2);
+  expect(out.join('')).toMatch(/the spec's min 1 is above --max 0/);
+  out.length = 0;
+  expect(await main(['backtest', '-f', 'examples/web.yaml', '--trace', 'nope.csv'])).toBe(2);
+  expect(out.join('')).toMatch(/cannot read --trace nope\.csv: no such file/);
+});
+
+test('completion bash: the words after each command, from the program itself, as bash completes them', async () => {
+  expect(await main(['completion', 'bash'])).toBe(0);
+  const script = out.join('');
+  const complete = (line: string) =>
+    execFileSync('bash', ['-c', `${script}\nCOMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _poolpilot; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).trim();
+  expect(complete('poolpilot clu')).toBe('cluster');
+  expect(complete('poolpilot cluster ap')).toBe('apply');
+  expect(complete('poolpilot --lab cluster apply --d')).toBe('--dry-run');
+  expect(complete('poolpilot cluster scale web --o')).toBe('--out');
+  expect(complete('poolpilot backtest -f examples/web.yaml --sw')).toBe('--sweep-objective');
+  // Hidden old spellings are not offered.
+  expect(complete('poolpilot demo --s')).toBe('--spawn-rate');
+  out.length = 0;
+  expect(await main(['completion', 'fish'])).toBe(2);
+  expect(out.join('')).toMatch(/the shell must be bash or zsh, not "fish"/);
+});
+
 const wrong: [string, string[], RegExp][] = [
   ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
   ['a malformed count', ['cluster', 'scale', 'web', '--out', 'two'], /--out must be a whole number of at least 1, not "two"/],
   ['two of --out/--in/--desired', ['cluster', 'scale', 'web', '--out', '1', '--in', '1'], /give exactly one of --out N, --in N, --desired N/],
-  ['a missing required option', ['scale-out', '--count', '1'], /required option '--cluster <file\|name>' not specified/],
+  ['neither a spec nor a cluster', ['scale-out', '--count', '1'], /give one of -f, --file <file> \(a cluster spec\) or --cluster <name> \(a running cluster\)/],
+  ['both a spec and a cluster', ['members', '-f', 'examples/web.yaml', '--cluster', 'web'], /give one of -f, --file <file>/],
+  ['a spec file that is not there', ['scale-out', '-f', 'nope.yaml', '--count', '1'], /cannot read the cluster spec nope\.yaml: no such file/],
+  ['backtest without a spec', ['backtest', '--trace', 'x.csv'], /required option '-f, --file <file>' not specified/],
   ['a spec file that does not parse', ['cluster', 'apply', '-f', path.join(__dirname, '..', '..', 'package.json')], /invalid cluster spec .*package\.json/],
   ['an unknown peer', ['backtest', '--cluster', 'examples/web.yaml', '--trace', 'x.csv', '--compare', 'hpa,k8s'], /--compare: unknown policy k8s/],
   ['lab history: a rate that is not a number', ['lab', 'history', '--peak', 'lots'], /--peak must be a number of 0 or more, not "lots"/],
@@ -82,6 +127,17 @@ test.each(wrong)('%s: one line, exit 2, nothing changed', async (_name, argv, me
   expect(await main(argv)).toBe(2);
   expect(out.join('')).toMatch(message);
   expect(cli.connections()).toBe(0);
+});
+
+test('a Temporal host name that does not resolve is said at once, with where the address came from', async () => {
+  const saved = process.env.TEMPORAL_ADDRESS;
+  process.env.TEMPORAL_ADDRESS = 'nosuchhost.invalid:7233';
+  try {
+    expect(await main(['cluster', 'list'])).toBe(1);
+    expect(out.join('')).toMatch(/cannot reach Temporal at nosuchhost\.invalid:7233: the name nosuchhost\.invalid does not resolve \(TEMPORAL_ADDRESS is nosuchhost\.invalid:7233\)/);
+  } finally {
+    process.env.TEMPORAL_ADDRESS = saved;
+  }
 });
 
 describe('the lab is read only when asked', () => {
