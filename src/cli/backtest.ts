@@ -160,7 +160,7 @@ export function formatSweep(points: SweepPoint[], r: BacktestResult): string {
   return table(head, rows);
 }
 
-/** The JSON other tools read: documented in the README; names are stable. */
+/** The JSON other tools read: documented in docs/backtest-and-prediction.md; names are stable. */
 export function backtestJson(r: BacktestResult, source: string, trace: DemandTrace) {
   return {
     trace: { source, steps: trace.values.length, stepMs: trace.stepMs },
@@ -242,7 +242,7 @@ export function backtestCommand(program: Command, setExit: (code: number) => voi
     .addOption(new Option('--step <duration>', 'range-query step').argParser(durationArg('--step')).default(60_000, '1m'))
     .option('--metric <name>', 'the spec metric the demand feeds (default: the first)')
     .option('--scale <x>', 'multiply the demand by x', numberArg('--scale'), 1)
-    .option('--capacity-per-member <n>', "demand one member serves (default: the metric's target)", numberArg('--capacity-per-member'))
+    .option('--capacity-per-member <n>', "demand one member serves (default: the metric's target × (1 + autoscaling.tolerance), the most a target tracker lets a member carry; a threshold policy's high threshold)", numberArg('--capacity-per-member'))
     .addOption(new Option('--clone <duration>', 'clone time of a new member').argParser(durationArg('--clone')).default(30_000, '30s'))
     .addOption(new Option('--boot <duration>', 'guest boot time of a new member').argParser(durationArg('--boot')).default(90_000, '90s'))
     .option('--drain <duration>', "how long a removed member drains (default: the spec's drainGracePeriod)", durationArg('--drain'))

@@ -1,4 +1,4 @@
-// Every environment variable poolpilot's processes read, typed and defaulted in one place (listed in the README).
+// Every environment variable poolpilot's processes read, typed and defaulted in one place (listed in docs/production.md and in the services' --help).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 // poolpilot's own Prometheus metrics (prom-client): the worker's (clusters, runs, steps, decisions, polls, metric
-// reads) and the API's (requests by route and status). Names are listed in the README and used by
+// reads) and the API's (requests by route and status). Names are listed in docs/production.md and used by
 // deploy/prometheus/poolpilot-rules.yml and deploy/grafana/poolpilot.json.
 import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, InjectedSinks, Next } from '@temporalio/worker';
