@@ -1,7 +1,13 @@
 // `poolpilot lab …`, `tools install` and `demo`: the local lab and the scenario on it.
+import { Option } from 'commander';
 import { UsageError } from './errors';
 import { amount, count, durationMs, oldSpelling } from './options';
 import type { Cli } from './runtime';
+
+/** The lab's status as JSON: lab status --json, and lab up --json. */
+function statusJson(st: { components: { running: boolean }[]; endpoints?: unknown }): string {
+  return JSON.stringify({ running: st.components.every((c) => c.running), components: st.components, endpoints: st.endpoints ?? null }, null, 2);
+}
 
 /** The lab's commands (up, down, status, history) and the tools it needs. */
 export function labCommands({ program, setExit, labDir }: Cli): void {
@@ -15,7 +21,8 @@ export function labCommands({ program, setExit, labDir }: Cli): void {
     .option('--profile <profile>', 'dev: the Temporal CLI dev server; production: PostgreSQL, the Temporal server and Web UI server, and 2 workers', 'dev')
     .option('--workers <n>', 'poolpilot workers the lab runs (default: 0 with dev, the demo runs its own; 2 with production)', count('--workers', 0))
     .option('--cloud <cloud>', 'vsphere: vcsim only; openstack: also Keystone, Nova (fake driver), Neutron, Glance, Placement and Octavia (noop drivers), about 2 minutes', 'vsphere')
-    .action(async (o: { dataDir?: string; cloneDelay?: number; bootDelay?: number; profile: string; workers?: number; cloud: string }) => {
+    .option('--json', 'when up, print what lab status --json prints')
+    .action(async (o: { dataDir?: string; cloneDelay?: number; bootDelay?: number; profile: string; workers?: number; cloud: string; json?: boolean }) => {
       const { labUp, labStatus } = await import('../lab/lab');
       const { OPENSTACK_DEV_PORTS } = await import('../lab/openstack');
       if (o.profile !== 'dev' && o.profile !== 'production') throw new UsageError(`--profile must be dev or production, not "${o.profile}"`);
@@ -29,6 +36,7 @@ export function labCommands({ program, setExit, labDir }: Cli): void {
         ...(o.bootDelay !== undefined ? { guest: { bootDelayMs: o.bootDelay } } : {}),
       });
       const st = labStatus(state.config.dataDir);
+      if (o.json) return void console.log(statusJson(st));
       console.log(`lab is up. Temporal UI: ${st.endpoints!.temporalUi}  VIP: ${st.endpoints!.vipUrl}  (poolpilot lab status --json for every endpoint)`);
       const os = st.endpoints!.openstack;
       if (os) {
@@ -55,7 +63,7 @@ export function labCommands({ program, setExit, labDir }: Cli): void {
       const { labStatus } = await import('../lab/lab');
       const st = labStatus(labDir(o));
       if (o.json) {
-        console.log(JSON.stringify({ running: st.components.every((c) => c.running), components: st.components, endpoints: st.endpoints ?? null }, null, 2));
+        console.log(statusJson(st));
       } else {
         const width = Math.max(11, ...st.components.map((c) => c.name.length));
         for (const c of st.components) console.log(`${c.name.padEnd(width)} ${c.running ? `running (pid ${c.pid})` : 'stopped'}`);
@@ -102,13 +110,13 @@ export function demoCommand({ program, setExit }: Cli): void {
     .option('--cloud <cloud>', 'vsphere: Locust through HAProxy to vcsim VMs; openstack: Nova servers behind Octavia, with a day of the NASA trace replayed as the demand', 'vsphere')
     .option('--users <n>', 'Locust users', count('--users'), 1000)
     .option('--spawn-rate <n>', 'users started per second', count('--spawn-rate'), 10)
-    .option('--plateau <s>', 'seconds at full load', count('--plateau'), 60)
+    .addOption(new Option('--plateau <duration>', 'how long the load stays at full strength (60s, 2m; a bare number is seconds)').argParser(durationMs('--plateau')).default(60_000, '60s'))
     .option('--down', 'stop the lab at the end')
     .action(async (o: { file?: string; spec?: string; cloud: string; users: number; spawnRate: number; plateau: number; down?: boolean }) => {
       if (o.cloud !== 'vsphere' && o.cloud !== 'openstack') throw new UsageError(`--cloud must be vsphere or openstack, not "${o.cloud}"`);
       const { runDemo } = await import('../lab/demo');
       const { file, spec, ...rest } = o;
       const chosen = file ?? spec;
-      setExit(await runDemo({ ...rest, ...(chosen ? { spec: chosen } : {}), cloud: o.cloud, down: !!o.down }));
+      setExit(await runDemo({ ...rest, ...(chosen ? { spec: chosen } : {}), plateau: Math.max(1, Math.round(o.plateau / 1000)), cloud: o.cloud, down: !!o.down }));
     });
 }

@@ -138,6 +138,12 @@ test('apply --dry-run shows what would change, field by field, and changes nothi
   expect(await dryRun({ ...base, name: 'dryother' })).toMatchObject({ wouldStart: true, changes: [] });
   await expect(w.client.workflow.getHandle('autoscaler:dryother').describe()).rejects.toThrow(/not found/i);
   expect(await w.client.workflow.getHandle(`autoscaler:${CLUSTER}`).query(specQuery)).toEqual(before);
+  // The mutating commands' --json is the API's reply.
+  const json = async (...args: string[]) => JSON.parse((await run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'poolpilot.js'), ...args, '--json'], { env: cliEnv })).stdout) as unknown;
+  expect(await json('cluster', 'pause', CLUSTER)).toEqual({ paused: true });
+  expect((await status()).paused).toBe(true);
+  expect(await json('cluster', 'resume', CLUSTER)).toEqual({ paused: false });
+  expect((await status()).paused).toBe(false);
 });
 
 test('requests sent during an operation are queued and each served once', async () => {

@@ -68,7 +68,7 @@ test('cluster validate --json gives the spec as parsed; a broken spec exits 2 na
 test('the mutating commands take --json, as the reading ones do', () => {
   const program = buildProgram(() => undefined);
   const find = (p: string) => p.split(' ').reduce<Command>((c, n) => c.commands.find((x) => x.name() === n)!, program);
-  for (const p of ['cluster apply', 'cluster scale', 'cluster pause', 'cluster resume', 'cluster delete', 'hook complete', 'scale-out', 'scale-in', 'cluster validate', 'cluster list', 'cluster status', 'members', 'backtest', 'lab status']) {
+  for (const p of ['cluster apply', 'cluster scale', 'cluster pause', 'cluster resume', 'cluster delete', 'hook complete', 'scale-out', 'scale-in', 'cluster validate', 'cluster list', 'cluster status', 'members', 'backtest', 'lab status', 'lab up']) {
     expect([p, find(p).options.some((o) => o.long === '--json')]).toEqual([p, true]);
   }
 });
