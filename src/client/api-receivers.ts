@@ -60,16 +60,33 @@ export function receiverRoutes(r: ZodApp, client: Client): void {
     },
   );
 
-  /** Senlin-style receiver: POST /v1/webhooks/<cluster>/trigger?action=CLUSTER_SCALE_OUT&count=2; an alarm, as in Senlin. */
+  /**
+   * Senlin-style receiver: POST /v1/webhooks/<cluster>/trigger?action=CLUSTER_SCALE_OUT&count=2; an alarm, as in Senlin.
+   * Senlin's own URLs carry ?V=2 (the webhook API version), kept so that a receiver's URL moves over as it is. Aodh
+   * calls such a URL as an alarm action with the alarm's state change as the body ({alarm_id, alarm_name, current,
+   * previous, reason, …}): only a change into "alarm" is an alarm; "ok" or "insufficient data" (an ok_action or
+   * insufficient_data_action pointed here) is answered and changes nothing, as a resolved Alertmanager alert is.
+   */
   r.post(
     '/v1/webhooks/:name/trigger',
     {
       config: { right: 'operate' },
       schema: {
-        summary: 'Senlin-style receiver: an alarm',
+        summary: 'Senlin-style receiver, also as an Aodh alarm action: an alarm',
         params: clusterParams,
-        querystring: z.strictObject({ action: z.string().optional(), count: z.string().optional(), capacity: z.string().optional() }),
-        body: z.looseObject({ action: z.string().optional(), params: z.looseObject({ count: z.unknown().optional(), capacity: z.unknown().optional() }).optional() }).optional(),
+        querystring: z.strictObject({ action: z.string().optional(), count: z.string().optional(), capacity: z.string().optional(), V: z.string().optional() }),
+        body: z
+          .looseObject({
+            action: z.string().optional(),
+            params: z.looseObject({ count: z.unknown().optional(), capacity: z.unknown().optional() }).optional(),
+            // Aodh's notification (aodh/notifier/rest.py): the alarm and its state change.
+            alarm_id: z.string().optional(),
+            alarm_name: z.string().max(255).optional(),
+            current: z.string().optional(),
+            previous: z.string().optional(),
+            reason: z.string().optional(),
+          })
+          .optional(),
         response: { 202: requestResult, 400: errorReply },
       },
     },
@@ -77,11 +94,16 @@ export function receiverRoutes(r: ZodApp, client: Client): void {
       const action = req.query.action ?? req.body?.action;
       const kind = action ? senlinActions[action] : undefined;
       if (!kind) throw new ClusterRequestError(`action must be one of ${Object.keys(senlinActions).join(', ')}, not ${JSON.stringify(action)}`, 400);
-      const p = req.body?.params ?? {};
+      const b = req.body ?? {};
+      const aodh = b.current !== undefined || b.alarm_id !== undefined ? `aodh:${b.alarm_name ?? b.alarm_id ?? 'unnamed'}` : undefined;
+      reply.code(202);
+      if (aodh && b.current !== 'alarm') {
+        return { accepted: false, code: 'AlarmNotFiring', reason: `${aodh} went ${b.previous ?? '?'} → ${b.current ?? '?'}: only a change into "alarm" scales; nothing was changed` };
+      }
+      const p = b.params ?? {};
       const raw = req.query.count ?? p.count ?? (kind === 'set-desired' ? (req.query.capacity ?? p.capacity) : 1);
       const n = textCount(kind === 'set-desired' ? 'capacity' : 'count', kind === 'set-desired' ? 0 : 1, raw);
-      reply.code(202);
-      return sendRequest(client, req.params.name, kind, n, `webhook:${action}`, 'alarm', by(req));
+      return sendRequest(client, req.params.name, kind, n, aodh ?? `webhook:${action}`, 'alarm', by(req));
     },
   );
 }

@@ -295,6 +295,19 @@ test('alarms obey the policy: ten notifications in a cooldown make one scale-out
     expect(senlin.status).toBe(202);
     expect(((await senlin.json()) as { accepted: boolean }).accepted).toBe(true);
     expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(3);
+    // Aodh calling a Senlin receiver's URL (?V=2 as Senlin's URLs carry) with its state-change body: "ok" changes
+    // nothing; "alarm" is an alarm under the alarm's name, through the policy like any other.
+    const aodh = (current: string) => ({ alarm_id: 'a1b2', alarm_name: 'HighLoad', severity: 'moderate', previous: current === 'alarm' ? 'ok' : 'alarm', current, reason: 'Transition to ' + current, reason_data: { type: 'threshold' } });
+    const cleared = await post('/v1/webhooks/auto/trigger?V=2&action=CLUSTER_SCALE_OUT&count=1', aodh('ok'));
+    expect(cleared.status).toBe(202);
+    expect(await cleared.json()).toMatchObject({ accepted: false, code: 'AlarmNotFiring', reason: expect.stringMatching(/^aodh:HighLoad went alarm → ok: only a change into "alarm" scales; nothing was changed$/) });
+    const firingAodh = await post('/v1/webhooks/auto/trigger?V=2&action=CLUSTER_SCALE_OUT&count=1', aodh('alarm'));
+    expect(firingAodh.status).toBe(202);
+    const aodhAnswer = (await firingAodh.json()) as { accepted: boolean };
+    const afterAodh = await waitIdle(w.client, CLUSTER, 60_000);
+    // Taken (a run to 4) or dropped by a cooldown, the log names the alarm either way (no other alarm has its name).
+    expect(afterAodh.decisions.some((d) => /^alarm aodh:HighLoad \[token api-token\]/.test(d.reason))).toBe(true);
+    expect(afterAodh.current).toBe(aodhAnswer.accepted ? 4 : 3);
     const tooMany = await post('/clusters/auto/scale', { out: 99 });
     expect(tooMany.status).toBe(422);
     expect(((await tooMany.json()) as { error: string }).error).toMatch(/above max 4/);
