@@ -6,6 +6,7 @@ import { TraceError } from '../config/trace';
 import { BacktestInputError } from '../policy/peers';
 import { TokensFileError } from '../config/tokens';
 import { HistoryRequestError } from '../lab/backfill';
+import { ImportError } from '../config/import-common';
 
 /** A wrong command line: a missing or malformed option, an unknown cluster. */
 export class UsageError extends Error {
@@ -18,7 +19,7 @@ export class RefusedRunError extends Error {
 }
 
 /** Errors whose meaning is "the request was wrong; nothing was changed". */
-export const WRONG_REQUEST: (new (...args: never[]) => Error)[] = [UsageError, RefusedRunError, SpecError, SettingsError, ClusterRequestError, TraceError, BacktestInputError, TokensFileError, HistoryRequestError];
+export const WRONG_REQUEST: (new (...args: never[]) => Error)[] = [UsageError, RefusedRunError, SpecError, SettingsError, ClusterRequestError, TraceError, BacktestInputError, TokensFileError, HistoryRequestError, ImportError];
 
 export function exitCodeOf(err: unknown): 1 | 2 {
   return WRONG_REQUEST.some((t) => err instanceof t) ? 2 : 1;

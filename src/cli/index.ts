@@ -7,6 +7,7 @@ import { DEFAULT_LAB_DIR, PROJECT_ROOT } from '../config/settings';
 import { backtestCommand } from './backtest';
 import { clusterCommands } from './cluster-commands';
 import { completionCommand } from './completion';
+import { importCommands } from './import-commands';
 import { exitCodeOf } from './errors';
 import { demoCommand, labCommands } from './lab-commands';
 import { cliRuntime } from './runtime';
@@ -34,6 +35,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   apiCommands(cli);
   backtestCommand(program, setExit);
   demoCommand(cli);
+  importCommands(program);
   completionCommand(program);
   return program;
 }

@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { MAX_ALERTS_PER_WEBHOOK } from '../config/limits';
+import { SENLIN_RECEIVER_ROUTE } from '../config/import-common';
 import type { RequestKind } from '../workflows/autoscaler-messages';
 import { by, clusterParams, errorReply, requestResult, textCount, type ZodApp } from './api-schemas';
 import { ClusterRequestError, sendRequest } from './clusters';
@@ -68,7 +69,7 @@ export function receiverRoutes(r: ZodApp, client: Client): void {
    * insufficient_data_action pointed here) is answered and changes nothing, as a resolved Alertmanager alert is.
    */
   r.post(
-    '/v1/webhooks/:name/trigger',
+    SENLIN_RECEIVER_ROUTE,
     {
       config: { right: 'operate' },
       schema: {

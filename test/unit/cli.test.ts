@@ -1,7 +1,8 @@
 // The command line: --help everywhere exits 0 without connecting to anything; wrong input exits 2 with one line;
 // the lab is read only when asked.
 import { useCliHarness } from './cli-harness';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { specExamples } from '../examples';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,9 +46,7 @@ test('--version prints the package version and exits 0', async () => {
   expect(cli.connections()).toBe(0);
 });
 
-const examples = readdirSync(path.join(__dirname, '..', '..', 'examples'), { recursive: true, encoding: 'utf8' })
-  .filter((f) => /\.ya?ml$/.test(f))
-  .map((f) => [f]);
+const examples = specExamples().map((f) => [f]);
 test.each(examples)('cluster validate accepts examples/%s offline', async (f) => {
   expect(await main(['cluster', 'validate', '-f', path.join(__dirname, '..', '..', 'examples', f)])).toBe(0);
   expect(out.join('')).toMatch(/: a valid spec of cluster [a-z0-9]+: \d+\.\.\d+ members from (vsphere|openstack) /);

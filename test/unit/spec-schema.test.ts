@@ -1,6 +1,6 @@
 // The spec's JSON Schema (for editors) is generated from the zod schema: the committed copy is current, every example
 // passes it, and it refuses what zod refuses, save the rules that tie fields together (zod's alone, named here).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -9,12 +9,13 @@ import { PROJECT_ROOT } from '../../src/config/settings';
 import { parseClusterSpec } from '../../src/config/spec';
 import { SPEC_JSON_SCHEMA_FILE, specJsonSchema, specJsonSchemaText } from '../../src/config/spec-json-schema';
 import { hostileValues } from '../hostile-specs';
+import { EXAMPLES_DIR, specExamples } from '../examples';
 
 const ajv = new Ajv2020({ strict: false });
 addFormats(ajv);
 const validate = ajv.compile(specJsonSchema());
-const examplesDir = path.join(PROJECT_ROOT, 'examples');
-const examples = readdirSync(examplesDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
+const examplesDir = EXAMPLES_DIR;
+const examples = specExamples();
 
 test(`the committed ${SPEC_JSON_SCHEMA_FILE} is the one the zod schema generates (poolpilot schema -o … writes it)`, () => {
   expect(readFileSync(path.join(PROJECT_ROOT, SPEC_JSON_SCHEMA_FILE), 'utf8')).toBe(specJsonSchemaText());
