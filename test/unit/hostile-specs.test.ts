@@ -1,4 +1,4 @@
-// Hostile and broken spec files: `cluster apply -f` refuses each with one message naming what is wrong, exit 2, and
+// Hostile and broken spec files: `cluster apply -f` and `cluster validate -f` refuse each with one message naming what is wrong, exit 2, and
 // contacts nothing (a Temporal address that counts connections must see none); the checks run before any parsing
 // that a file's size or nesting could make expensive.
 import { useCliHarness } from './cli-harness';
@@ -17,18 +17,19 @@ const dir = mkdtempSync(path.join(tmpdir(), 'pp-hostile-'));
 const valid = YAML.parse(readFileSync(path.join(PROJECT_ROOT, 'examples', 'web.yaml'), 'utf8')) as Record<string, unknown>;
 
 let n = 0;
-async function apply(text: string): Promise<number> {
+async function apply(text: string, verb: 'apply' | 'validate' = 'apply'): Promise<number> {
   const file = path.join(dir, `spec-${++n}.yaml`);
   writeFileSync(file, text);
-  return main(['cluster', 'apply', '-f', file]);
+  return main(['cluster', verb, '-f', file]);
 }
 
 const cases: [string, string, RegExp][] = [
   ...hostileTexts(valid),
   ...hostileValues(valid).map(([name, value, message]): [string, string, RegExp] => [name, JSON.stringify(value), message]),
 ];
-test.each(cases)('%s: refused in one message naming it, exit 2, nothing contacted', async (_name, text, message) => {
-  expect(await apply(text)).toBe(2);
+const verbs = ['apply', 'validate'] as const;
+test.each(cases.flatMap(([name, text, message]) => verbs.map((verb): [string, (typeof verbs)[number], string, RegExp] => [name, verb, text, message])))('%s: cluster %s refuses it in one message naming it, exit 2, nothing contacted', async (_name, verb, text, message) => {
+  expect(await apply(text, verb)).toBe(2);
   const said = out.join('');
   expect(said).toMatch(/(invalid|cannot read the) cluster spec .*spec-\d+\.yaml/);
   expect(said).toMatch(message);
