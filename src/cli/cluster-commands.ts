@@ -5,7 +5,7 @@ import { SPEC_JSON_SCHEMA_FILE, specJsonSchemaText } from '../config/spec-json-s
 import { balancerOf, poolLabel } from '../config/balancer';
 import { computeOf, sourceOf } from '../config/compute';
 import { specDiff, type SpecChange } from '../config/spec-diff';
-import { applyCluster, runningSpec, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
+import { applyCluster, removeMembers, runningSpec, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
 import { formatHistory, formatStatus, table } from '../client/format';
 import { uiLink, workflowIds } from '../client/operations';
 import { UsageError } from './errors';
@@ -139,6 +139,23 @@ export function clusterCommands({ program, withSession }: Cli): void {
             ? `deleting ${name}: scaling its ${r.members} member(s) to zero, then the autoscaler ends`
             : `deleted the autoscaler of ${name}; its ${r.members} member(s) keep running unmanaged (apply the spec again to manage them, or use --scale-to-zero)`,
         );
+      })(),
+    );
+
+  program
+    .command('member')
+    .description("one member of a running cluster's pool")
+    .command('remove <cluster> <members...>')
+    .description('drain and destroy the named members through the scale-in workflow, queued behind what runs')
+    .option('--decrement', 'the pool shrinks by them (the default; refused below min)')
+    .option('--replace', 'as many new members join first, then the named ones go: the pool keeps its size')
+    .option('--json', "as JSON (the API's reply)")
+    .action((cluster: string, members: string[], o: { replace?: boolean; decrement?: boolean; json?: boolean }) =>
+      withSession(async (s) => {
+        if (o.replace && o.decrement) throw new UsageError('give --replace or --decrement, not both');
+        const r = await removeMembers(await s.temporal(), cluster, members, !!o.replace, 'cli');
+        if (o.json) return void printJson(r);
+        console.log(`accepted: ${o.replace ? 'replacing' : 'removing'} ${members.join(', ')}; ${r.position ? `${r.position} request(s) ahead; ` : ''}cluster ${cluster} will have ${r.projected} member(s) (poolpilot cluster history ${cluster})`);
       })(),
     );
 

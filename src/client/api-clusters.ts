@@ -2,9 +2,10 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { parseClusterSpecText, parseClusterSpecValue } from '../config/load';
+import { clusterName } from '../config/spec';
 import type { RequestKind } from '../workflows/autoscaler-messages';
 import { by, clusterParams, clusterStatusReply, errorReply, requestResult, scaleBody, statusReply, type ZodApp } from './api-schemas';
-import { applyCluster, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from './clusters';
+import { applyCluster, clusterStatus, completeHook, deleteCluster, listClusters, removeMembers, requestScale, setPaused } from './clusters';
 
 export function clusterRoutes(r: ZodApp, client: Client): void {
   r.get('/clusters', { config: { right: 'read', global: true }, schema: { summary: 'the running clusters the token may read', response: { 200: z.array(clusterStatusReply), 401: errorReply } } }, async (req) => {
@@ -49,6 +50,23 @@ export function clusterRoutes(r: ZodApp, client: Client): void {
       const [kind, n]: [RequestKind, number] = b.out !== undefined ? ['scale-out', b.out] : b.in !== undefined ? ['scale-in', b.in] : ['set-desired', b.desired!];
       reply.code(202);
       return requestScale(client, req.params.name, kind, n, 'api', by(req));
+    },
+  );
+
+  r.delete(
+    '/clusters/:name/members/:member',
+    {
+      config: { right: 'operate' },
+      schema: {
+        summary: 'drain and destroy one member through the scale-in workflow, queued; replace=true: a new member joins first',
+        params: z.object({ name: clusterName, member: z.string().min(1).max(100) }),
+        querystring: z.strictObject({ replace: z.enum(['true', 'false']).optional() }),
+        response: { 202: requestResult, 404: errorReply, 409: errorReply, 422: errorReply },
+      },
+    },
+    async (req, reply) => {
+      reply.code(202);
+      return removeMembers(client, req.params.name, [req.params.member], req.query.replace === 'true', 'api', by(req));
     },
   );
 

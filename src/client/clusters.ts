@@ -123,6 +123,17 @@ export async function sendRequest(client: Client, cluster: string, kind: Request
   return update(client, cluster, requestUpdate, { kind, n, source, origin, ...(by ? { by } : {}) });
 }
 
+/**
+ * An operator's removal of named members, queued behind what runs: drained and destroyed by the same scale-in
+ * workflow; with `replace`, as many new members join first. Refused (422) for a member not in the cluster, or below
+ * min without replace.
+ */
+export async function removeMembers(client: Client, cluster: string, members: string[], replace: boolean, source: string, by?: string): Promise<RequestAccepted> {
+  const r = await update(client, cluster, requestUpdate, { kind: 'scale-in', n: members.length, members, replace, source, origin: 'operator', ...(by ? { by } : {}) });
+  if (!r.accepted) throw new ClusterRequestError(r.reason, 409);
+  return r;
+}
+
 /** Pause or resume; `by` (a token's name) is recorded in the decision log. */
 export function setPaused(client: Client, cluster: string, paused: boolean, by?: string): Promise<{ paused: boolean }> {
   return update(client, cluster, pauseUpdate, by ? { paused, by } : paused);

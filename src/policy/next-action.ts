@@ -71,6 +71,11 @@ export type Step =
   | { kind: 'run'; run: Run; dequeue: boolean }
   /** The queue's head needs no run (the pool is at its target already): drop it. */
   | { kind: 'dequeue' }
+  /**
+   * The queue's head names members to remove: with `replace`, as many new ones join first; then those named go (the
+   * ones still there). The head leaves the queue once done.
+   */
+  | { kind: 'remove'; members: string[]; replace: boolean; reason: string }
   /** Replace broken members: `run` adds as many new ones, then the replaced ones still broken go. */
   | { kind: 'replace'; run: Run; due: ReplacementPlan['due'] }
   /** Reconcile if due, look at the schedules and health, then ask again with `look`. */
@@ -120,6 +125,11 @@ export function nextAction(f: LoopFacts): NextAction {
   // The operator queue: a queued alarm held back by its direction's backoff waits at the head, and nothing behind it
   // runs. A request leaves the queue only once it ran: it is never lost, and never run twice across continue-as-new.
   const req = f.queueHead;
+  if (req?.members) {
+    // An operator's: never held by a backoff (they watch it), and no bounds to apply (checked when it was queued).
+    const { why } = boundedRun(req, f.members, f.bounds.min, f.bounds.max);
+    return { step: { kind: 'remove', members: req.members, replace: !!req.replace, reason: why }, entries: [], offSchedule: true };
+  }
   if (req) {
     const { target, why } = boundedRun(req, f.members, f.bounds.min, f.bounds.max);
     const alarm = req.origin === 'alarm';

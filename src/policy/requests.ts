@@ -20,6 +20,13 @@ export interface ScaleRequest {
   source: string;
   /** The API token's name that sent it (the audit trail). */
   by?: string;
+  /**
+   * A scale-in of exactly these members, by name (an operator's `member remove`); n is their number. With `replace`,
+   * as many new members join first and the pool keeps its size (a member taken out, as AWS's terminate-instance
+   * without decrementing the desired capacity).
+   */
+  members?: string[];
+  replace?: boolean;
 }
 
 /** " [token NAME]" for a request an API token made, else "": appended to what the log says of the request. */
@@ -27,6 +34,8 @@ export const byToken = (by: string | undefined): string => (by ? ` [token ${by}]
 
 export interface QueuedRequest extends ScaleRequest {
   at: number;
+  /** A replacing removal whose new members' run has ended: how many joined (only the removal is left). */
+  replaced?: number;
 }
 
 /** The size a request asks for, from `current` members. */
@@ -34,9 +43,27 @@ export function requestTarget(kind: RequestKind, n: number, current: number): nu
   return kind === 'scale-out' ? current + n : kind === 'scale-in' ? current - n : n;
 }
 
-/** Members once every queued request has run. */
+/** Members once every queued request has run (a replacement keeps the size). */
 export function projectedSize(current: number, queue: readonly ScaleRequest[]): number {
-  return queue.reduce((size, r) => requestTarget(r.kind, r.n, size), current);
+  return queue.reduce((size, r) => (r.replace ? size : requestTarget(r.kind, r.n, size)), current);
+}
+
+/**
+ * Why removing `members` by name cannot be queued (undefined: it can). `known`: the cluster's members now; `queued`:
+ * those already asked to go. Without replace the pool shrinks and may not go below min; with it, the new members
+ * join first, so there must be room for them under max.
+ */
+export function memberRemovalProblem(members: readonly string[], replace: boolean, known: readonly string[], queued: readonly string[], projected: number, b: Bounds): string | undefined {
+  if (members.length === 0) return 'name at least one member to remove';
+  const unknown = members.filter((m) => !known.includes(m));
+  if (unknown.length) return `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a member of cluster ${b.cluster} (its members: ${known.join(', ') || 'none'})`;
+  const twice = members.filter((m) => queued.includes(m));
+  if (twice.length) return `${twice.join(', ')} ${twice.length === 1 ? 'is' : 'are'} already queued to be removed from cluster ${b.cluster}`;
+  if (new Set(members).size !== members.length) return 'a member is named twice';
+  const n = members.length;
+  if (!replace && projected - n < b.min) return `removing ${members.join(', ')} would leave ${projected - n} members, below min ${b.min} of cluster ${b.cluster}; --replace puts a new member in each one's place`;
+  if (replace && projected + n > b.max) return `replacing ${members.join(', ')} needs room for ${n} new member(s) first: ${projected + n} is above max ${b.max} of cluster ${b.cluster}`;
+  return undefined;
 }
 
 export interface Bounds {
@@ -61,7 +88,8 @@ export function operatorRequestProblem(kind: RequestKind, n: unknown, projected:
 export function boundedRun(req: ScaleRequest, current: number, min: number, max: number): { target: number; why: string } {
   const target = requestTarget(req.kind, req.n, current);
   const bounded = Math.min(Math.max(target, min), max);
-  const by = `${req.origin === 'alarm' ? `alarm ${req.source}` : `${req.kind} ${req.n} requested by ${req.source}`}${byToken(req.by)}`;
+  const asked = req.members ? `${req.replace ? 'replacing' : 'removal of'} ${req.members.join(', ')} requested by ${req.source}` : `${req.kind} ${req.n} requested by ${req.source}`;
+  const by = `${req.origin === 'alarm' ? `alarm ${req.source}` : asked}${byToken(req.by)}`;
   return { target: bounded, why: `${by}${bounded !== target ? `, bounded to [${min}, ${max}] → ${bounded}` : ''}` };
 }
 

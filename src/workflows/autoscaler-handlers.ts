@@ -2,7 +2,7 @@
 import { setHandler } from '@temporalio/workflow';
 import type * as SpecModule from '../config/spec';
 import { changedSections } from '../config/spec-diff';
-import { admitAlarm, byToken, operatorRequestProblem, type RequestKind } from '../policy/requests';
+import { admitAlarm, byToken, memberRemovalProblem, operatorRequestProblem, type RequestKind } from '../policy/requests';
 import {
   applySpecUpdate,
   deleteUpdate,
@@ -40,19 +40,26 @@ function problemWith(a: Autoscaling, req: RequestInput | undefined): string | un
   if (a.deleting) return `cluster ${a.cluster} is being deleted`;
   if (!req || !KINDS.includes(req.kind)) return `unknown request kind ${JSON.stringify(req?.kind)}`;
   if (req.origin !== undefined && req.origin !== 'operator' && req.origin !== 'alarm') return `unknown request origin ${JSON.stringify(req.origin)}`;
+  if (req.members !== undefined && req.origin === 'alarm') return 'an alarm cannot name members to remove';
   if (req.origin === 'alarm') {
     // An alarm is checked for shape only: whether it is taken is the policy's call, made in the handler and logged.
     const least = req.kind === 'set-desired' ? 0 : 1;
     return typeof req.n === 'number' && Number.isInteger(req.n) && req.n >= least ? undefined : `${req.kind} needs a whole number of at least ${least}, not ${JSON.stringify(req.n)}`;
   }
   const { min, max } = boundsNow(a);
+  if (req.members !== undefined) {
+    if (req.kind !== 'scale-in' || !Array.isArray(req.members) || req.members.some((m) => typeof m !== 'string') || req.n !== req.members.length) return 'a removal names its members and is a scale-in of their number';
+    const known = a.s.members.filter((m) => m.vm).map((m) => m.name);
+    const queued = a.s.queue.flatMap((q) => q.members ?? []);
+    return memberRemovalProblem(req.members, !!req.replace, known, queued, projected(a), { cluster: a.cluster, min, max });
+  }
   return operatorRequestProblem(req.kind, req.n, projected(a), { cluster: a.cluster, min, max });
 }
 
 function enqueue(a: Autoscaling, req: RequestInput & { source: string }, reason?: string): RequestResult {
   // Ahead of it: every queued request, plus the run under way unless that run is the queue's head.
   const position = a.s.queue.length + (a.current && !a.servingQueue ? 1 : 0);
-  a.s.queue.push({ kind: req.kind, n: req.n, source: req.source, ...(req.origin ? { origin: req.origin } : {}), ...(req.by ? { by: req.by } : {}), at: Date.now() });
+  a.s.queue.push({ kind: req.kind, n: req.n, source: req.source, ...(req.origin ? { origin: req.origin } : {}), ...(req.by ? { by: req.by } : {}), ...(req.members ? { members: [...req.members], replace: !!req.replace } : {}), at: Date.now() });
   a.wake = true;
   return { accepted: true, kind: req.kind, n: req.n, projected: projected(a), position, ...(reason ? { reason } : {}) };
 }

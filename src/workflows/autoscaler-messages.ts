@@ -192,6 +192,9 @@ export interface RequestInput {
   origin?: RequestOrigin;
   /** The API token's name that made the request, for the audit trail (history and decision log). */
   by?: string;
+  /** Remove exactly these members (kind scale-in, n their number); with replace, new ones join first. */
+  members?: string[];
+  replace?: boolean;
 }
 
 export interface RequestAccepted {

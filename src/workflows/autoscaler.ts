@@ -151,6 +151,32 @@ async function replaceMembers(a: Autoscaling, run: Run, due: ReplacementPlan['du
   if (victims.length) await runOperation(a, 'scale-in', victims.length, 'health', `remove ${victims.join(', ')}: replaced`, 'ReplaceUnhealthy', victims);
 }
 
+/**
+ * An operator's `member remove`, at the queue's head: with replace, as many new members join first; then the named
+ * members still in the cluster go (one a reconcile lost meanwhile needs nothing). The head leaves the queue once done,
+ * so a continue-as-new or a worker restart in between runs the rest, never the whole again.
+ */
+async function removeMembers(a: Autoscaling, members: string[], replace: boolean, reason: string): Promise<void> {
+  const { s } = a;
+  a.servingQueue = true;
+  const head = s.queue[0];
+  if (replace && head && head.replaced === undefined) {
+    const out = await runOperation(a, 'scale-out', members.length, 'manual', `${reason}: new member(s) first`, 'ReplaceRequested');
+    head.replaced = out && 'joined' in out ? out.joined.length : 0;
+  }
+  let still = members.filter((m) => s.members.some((x) => x.name === m && x.vm));
+  // With replace, only as many go as new ones joined: a failed replacement keeps the member it was to replace.
+  if (replace && head?.replaced !== undefined && head.replaced < still.length) {
+    const kept = still.slice(head.replaced);
+    still = still.slice(0, head.replaced);
+    const m = memberCount(s);
+    record(a, { current: m, desired: m, action: 'hold', code: 'ReplacementFailed', reason: `${reason}: kept ${kept.join(', ')}, as its replacement did not join`, source: 'manual' });
+  }
+  if (still.length) await runOperation(a, 'scale-in', still.length, 'manual', reason, 'RemoveRequested', still);
+  a.servingQueue = false;
+  s.queue.shift();
+}
+
 async function readMetrics(a: Autoscaling): Promise<Record<string, MetricReading>> {
   const { s, cluster } = a;
   if (s.spec.metrics.length === 0) return {};
@@ -286,6 +312,10 @@ export async function autoscaler(input: AutoscalerInput): Promise<{ deleted: tru
     }
     if (step.kind === 'replace') {
       await replaceMembers(a, step.run, step.due);
+      continue;
+    }
+    if (step.kind === 'remove') {
+      await removeMembers(a, step.members, step.replace, step.reason);
       continue;
     }
     refreshConditions(a);

@@ -221,6 +221,7 @@ test('/openapi.json documents exactly the routes the API serves, and /metrics co
     [
       'GET /clusters', 'POST /clusters', 'GET /clusters/:name', 'DELETE /clusters/:name', 'GET /clusters/:name/history', 'POST /clusters/:name/scale',
       'POST /clusters/:name/pause', 'POST /clusters/:name/resume', 'POST /clusters/:name/hooks', 'POST /webhooks/alertmanager/:name', 'POST /v1/webhooks/:name/trigger',
+      'DELETE /clusters/:name/members/:member',
     ].sort(),
   );
   // Each documented route is served (not 404) by the running API.

@@ -146,6 +146,57 @@ test('apply --dry-run shows what would change, field by field, and changes nothi
   expect((await status()).paused).toBe(false);
 });
 
+test('member remove: the named member is drained and destroyed through the queue; --replace keeps the size; below min is refused', async () => {
+  const cliEnv = { ...process.env, TEMPORAL_ADDRESS: lab().temporalAddress, TEMPORAL_NAMESPACE: lab().temporalNamespace };
+  const cli = (...args: string[]) =>
+    run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'poolpilot.js'), ...args], { env: cliEnv }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+  // Paused: the policy (no load: it wants min) must not move the pool while the operator does.
+  await setPaused(w.client, CLUSTER, true);
+  try {
+    await requestScale(w.client, CLUSTER, 'set-desired', 3, 'test');
+    let st = await waitIdle(w.client, CLUSTER, 120_000);
+    expect(st.current).toBe(3);
+    const [first, second, third] = members(st) as [string, string, string];
+
+    const removed = await cli('member', 'remove', CLUSTER, first, '--json');
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ accepted: true, kind: 'scale-in', n: 1, projected: 2 });
+    st = await waitIdle(w.client, CLUSTER, 120_000);
+    // Seen by vSphere (govc) and HAProxy (its socket), not by poolpilot alone.
+    expect(vsphereVms(`${CLUSTER}-`).sort()).toEqual([second, third].sort());
+    expect(backendServers(`${CLUSTER}-`).sort()).toEqual([second, third].sort());
+    expect(st.runs.at(-1)).toMatchObject({ kind: 'scale-in', count: 1 });
+
+    const replaced = await cli('member', 'remove', CLUSTER, second, '--replace', '--json');
+    expect(replaced.code).toBe(0);
+    expect(JSON.parse(replaced.stdout)).toMatchObject({ accepted: true, projected: 2 });
+    st = await waitIdle(w.client, CLUSTER, 120_000);
+    const now = vsphereVms(`${CLUSTER}-`);
+    expect(now).toHaveLength(2);
+    expect(now).toContain(third);
+    expect(now).not.toContain(second);
+    expect(backendServers(`${CLUSTER}-`).sort()).toEqual(now.sort());
+    // The new member joined before the named one went: a scale-out, then a scale-in of it.
+    expect(st.runs.slice(-2).map((r) => [r.kind, r.count])).toEqual([['scale-out', 1], ['scale-in', 1]]);
+
+    // Both that remain, without --replace: below min 1, refused, nothing changed. A name that is not a member: refused.
+    const belowMin = await cli('member', 'remove', CLUSTER, ...now);
+    expect(belowMin.code).toBe(2);
+    expect(belowMin.stderr.trim()).toMatch(/^poolpilot: removing .* would leave 0 members, below min 1 of cluster auto; --replace puts a new member in each one's place$/);
+    const unknown = await cli('member', 'remove', CLUSTER, 'auto-999-0');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/auto-999-0 is not a member of cluster auto/);
+    expect(vsphereVms(`${CLUSTER}-`).sort()).toEqual(now.sort());
+  } finally {
+    await setPaused(w.client, CLUSTER, false);
+    await requestScale(w.client, CLUSTER, 'set-desired', 1, 'test');
+    await waitIdle(w.client, CLUSTER, 120_000);
+  }
+});
+
 test('requests sent during an operation are queued and each served once', async () => {
   const before = await status();
   const a = await requestScale(w.client, CLUSTER, 'scale-out', 1, 'test');

@@ -57,6 +57,14 @@ test.each(cases)('%s', (_name, facts, step, run, codes) => {
   expect(next.entries.map((e) => e.code)).toEqual(codes);
 });
 
+test("a queued removal of named members is the queue head's step, held by no backoff, with replace as asked", () => {
+  const removal = { kind: 'scale-in' as const, n: 1, source: 'cli', at: T0, members: ['web-4-0'], replace: true };
+  for (const backoff of [{}, backingOff('scale-in'), backingOff('scale-out')]) {
+    expect(nextAction({ ...base, backoff, queueHead: removal }).step).toEqual({ kind: 'remove', members: ['web-4-0'], replace: true, reason: 'replacing web-4-0 requested by cli' });
+  }
+  expect(nextAction({ ...base, queueHead: { ...removal, replace: false } }).step).toMatchObject({ kind: 'remove', replace: false, reason: 'removal of web-4-0 requested by cli' });
+});
+
 test('the policy step carries its new state; the steps before the policy do not', () => {
   expect(nextAction({ ...base, look: look() }).policy).toBeUndefined();
   const p = nextAction({ ...base, look: look(), poll: poll(212) }).policy;

@@ -1,7 +1,7 @@
 // Operator requests and alarms, as tables of named cases a reader can check by hand.
 import { autoscalingSchema } from '../../src/config/spec';
 import { initialPolicyState } from '../../src/policy/engine';
-import { admitAlarm, boundedRun, operatorRequestProblem, projectedSize, type AlarmContext, type ScaleRequest } from '../../src/policy/requests';
+import { admitAlarm, boundedRun, memberRemovalProblem, operatorRequestProblem, projectedSize, type AlarmContext, type ScaleRequest } from '../../src/policy/requests';
 import { appendDecision, repeatsLast, type DecisionRecord } from '../../src/policy/decision-log';
 
 const T0 = 1_800_000_000_000;
@@ -69,5 +69,28 @@ describe('the decision log', () => {
     const log: DecisionRecord[] = [];
     for (let i = 0; i < 5; i++) appendDecision(log, d({ current: i }), 3);
     expect(log.map((e) => e.current)).toEqual([2, 3, 4]);
+  });
+});
+
+describe('removing named members: by name, once, within the bounds', () => {
+  const b = { cluster: 'web', min: 2, max: 4 };
+  const known = ['web-1-0', 'web-1-1', 'web-2-0'];
+  const cases: [string, string[], boolean, string[], number, string | undefined][] = [
+    ['one of three, min 2', ['web-1-0'], false, [], 3, undefined],
+    ['two of three, min 2: below min', ['web-1-0', 'web-1-1'], false, [], 3, 'removing web-1-0, web-1-1 would leave 1 members, below min 2 of cluster web; --replace puts a new member in each one\'s place'],
+    ['two of three replaced: room for two more under max 4? no', ['web-1-0', 'web-1-1'], true, [], 3, 'replacing web-1-0, web-1-1 needs room for 2 new member(s) first: 5 is above max 4 of cluster web'],
+    ['one replaced at min: fine', ['web-1-0'], true, [], 2, undefined],
+    ['a member that is not there', ['web-9-9'], false, [], 3, 'web-9-9 is not a member of cluster web (its members: web-1-0, web-1-1, web-2-0)'],
+    ['a member already queued to go', ['web-1-0'], false, ['web-1-0'], 3, 'web-1-0 is already queued to be removed from cluster web'],
+    ['the same member twice', ['web-1-0', 'web-1-0'], false, [], 4, 'a member is named twice'],
+    ['no member named', [], false, [], 3, 'name at least one member to remove'],
+  ];
+  test.each(cases)('%s', (_n, members, replace, queued, projected, problem) => {
+    expect(memberRemovalProblem(members, replace, known, queued, projected, b)).toBe(problem);
+  });
+  test('a replacement keeps the projected size; a removal lowers it', () => {
+    const removal: ScaleRequest = { kind: 'scale-in', n: 1, source: 'cli', members: ['web-1-0'] };
+    expect(projectedSize(3, [removal])).toBe(2);
+    expect(projectedSize(3, [{ ...removal, replace: true }])).toBe(3);
   });
 });
