@@ -23,7 +23,7 @@ function formatChanges(changes: SpecChange[]): string {
 
 /** The cluster group (apply, list, status, history, scale, pause, resume, delete) and hook complete. */
 export function clusterCommands({ program, withSession }: Cli): void {
-  const cluster = program.command('cluster').description("clusters' autoscalers: apply, list, status, scale, pause, resume, history, delete");
+  const cluster = program.command('cluster').description("clusters' autoscalers: validate, apply, list, status, history, scale, pause, resume, delete");
   cluster
     .command('validate')
     .description('check a cluster spec offline: the same checks as apply, connecting to nothing')

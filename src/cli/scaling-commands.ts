@@ -115,7 +115,7 @@ export function scalingCommands({ program, withSession }: Cli): void {
 
   program
     .command('members')
-    .description("a cluster's members as vSphere and the balancer see them")
+    .description("a cluster's members as the cloud and the balancer see them")
     .option('-f, --file <file>', 'the cluster spec')
     .option('--cluster <name>', 'a running cluster, by name (its spec as it runs)')
     .option('--json', 'as JSON')
