@@ -21,6 +21,8 @@ export interface VimOptions {
   timeoutMs?: number;
   /** How SOAP requests go out: HTTPS to `url` by default, recorded replies in tests. */
   transport?: SoapTransport;
+  /** Sees each request as it goes out (tests read the bodies of what only vCenter, not vcsim, would act on). */
+  observe?: (req: { method: string; body: string }) => void;
   /** Refused logins shared with the worker's other clients (none: each client tries on its own). */
   loginGate?: LoginGate;
 }
@@ -164,6 +166,7 @@ export class VimClient {
     const started = Date.now();
     const signal = cancellationSignal();
     throwIfCancelled(signal);
+    this.opts.observe?.({ method, body });
     const reply = await this.transport({ method, body, cookie: this.cookie, signal });
     this.calls++;
     this.callMs += Date.now() - started;

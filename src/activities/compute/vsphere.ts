@@ -2,7 +2,7 @@
 import type { VsphereSpec } from '../../config/spec';
 import { permanent } from '../errors';
 import type { ComputeProvider, PowerState, VmInfo } from './provider';
-import { asArray, el, moref, text, VimClient, VimFault, VimTaskError, type Moref, type Node } from './vim';
+import { asArray, el, moref, text, toMoref, VimClient, VimFault, VimTaskError, type Moref, type Node } from './vim';
 
 const VM_PROPS = ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'guest.net', 'guest.ipAddress', 'config.createDate'];
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -99,6 +99,14 @@ export class VsphereCompute implements ComputeProvider {
     return props ? toVmInfo(ref.value, props, this.spec.network) : undefined;
   }
 
+  /** The template's current snapshot, for a linked clone; a template without one is a permanent fault. */
+  private async currentSnapshot(template: Moref): Promise<Moref> {
+    const props = await this.client.retrieveOne(template, ['snapshot']);
+    const snap = toMoref((props?.snapshot as Node | undefined)?.currentSnapshot);
+    if (!snap) throw permanent('TemplateNotFound', `vsphere.cloneMode linked clones from the template's current snapshot, and ${this.spec.template} has none: take one (govc snapshot.create -vm ${this.spec.template} base), or use cloneMode full`);
+    return snap;
+  }
+
   cloneVm(name: string): Promise<VmInfo & { adopted: boolean }> {
     return this.guard(`clone ${name}`, async () => {
       const { template, folder, pool } = await this.resolveRefs();
@@ -109,13 +117,22 @@ export class VsphereCompute implements ComputeProvider {
         if (this.spec.customizationSpec && customization === undefined) {
           throw permanent('InventoryNotFound', `vsphere.customizationSpec "${this.spec.customizationSpec}" was not found in vSphere at ${this.spec.url}`);
         }
+        const mode = this.spec.cloneMode ?? 'full';
+        // linked: the template's current snapshot, each new disk a child of its disks.
+        const snapshot = mode === 'linked' ? await this.currentSnapshot(template) : undefined;
+        // Elements in the schema's order (VirtualMachineCloneSpec, VirtualMachineRelocateSpec): vCenter reads them so.
         const cloneSpec =
-          `<spec><location>${moref(pool, 'pool')}</location>${el('template', false)}` +
+          `<spec><location>${snapshot ? el('diskMoveType', 'createNewChildDiskBacking') : ''}${moref(pool, 'pool')}</location>${el('template', false)}` +
           (customization ? `<customization>${customization}</customization>` : '') +
           // Powered on explicitly below: some servers (vcsim) ignore powerOn in the clone spec.
-          `${el('powerOn', false)}</spec>`;
+          `${el('powerOn', false)}${snapshot ? moref(snapshot, 'snapshot') : ''}</spec>`;
+        // instant: the running source forks (VirtualMachineInstantCloneSpec: name, then location), already powered on.
+        const instantSpec = `<spec>${el('name', name)}<location>${moref(folder, 'folder')}${moref(pool, 'pool')}</location></spec>`;
         try {
-          const result = await this.client.runTask('CloneVM_Task', () => moref(template) + moref(folder, 'folder') + el('name', name) + cloneSpec);
+          const result =
+            mode === 'instant'
+              ? await this.client.runTask('InstantClone_Task', () => moref(template) + instantSpec)
+              : await this.client.runTask('CloneVM_Task', () => moref(template) + moref(folder, 'folder') + el('name', name) + cloneSpec);
           ref = (result && typeof result === 'object' && (result as Node)['@_type'] ? { type: 'VirtualMachine', value: text(result)! } : undefined) ?? (await this.vmRef(name));
           adopted = false;
         } catch (err) {
