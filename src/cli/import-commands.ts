@@ -41,7 +41,7 @@ const cloudFlags = (c: Command) =>
     .option('--auth-url <url>', "the cloud's Keystone v3 (default: OS_AUTH_URL)")
     .option('--project <name>', 'the project (default: OS_PROJECT_NAME)')
     .option('--region <name>', 'the region (default: OS_REGION_NAME, else RegionOne)')
-    .option('--credential-ref <ref>', 'the credential the worker resolves for the cloud', 'openstack');
+    .option('--credential-ref <ref>', 'the credential the worker resolves for the cloud (default: openstack)');
 
 export function importCommands(program: Command): void {
   const imp = program.command('import').description("another tool's definition as a cluster spec: a Heat template or a Tacker VNFD");
