@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { PrometheusSource } from '../activities/metrics/prometheus';
 import { formatDuration, parseDuration } from '../config/duration';
+import { fileProblem } from '../config/file-problem';
 import { loadClusterSpec } from '../config/load';
 import type { ClusterSpec } from '../config/spec';
 import { parseTraceCsv, TraceError } from '../config/trace';
@@ -181,8 +182,7 @@ export async function runBacktestCommand(o: BacktestCliOptions): Promise<number>
     try {
       text = readFileSync(o.trace, 'utf8');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new UsageError(`cannot read --trace ${o.trace}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (code ?? (err as Error).message)}`);
+      throw new UsageError(`cannot read --trace ${o.trace}: ${fileProblem(err)}`);
     }
     const parsed = parseTraceCsv(text, { source: o.trace, column: o.column, holdGaps: o.holdGaps, scale: o.scale });
     // Offsets (minute 0, 1, …) are placed at --start for schedules; ISO times carry their own.

@@ -2,6 +2,7 @@
 // they refuse a file with, parameter resolution, and the OpenStack connection a template does not carry.
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { fileProblem } from './file-problem';
 
 /** A file the importer cannot turn into a spec: one line naming what is wrong (exit 2, nothing written). */
 export class ImportError extends Error {
@@ -40,8 +41,7 @@ export function readYamlFile(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ImportError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (code ?? (err as Error).message)}`);
+    throw new ImportError(`cannot read ${file}: ${fileProblem(err)}`);
   }
   try {
     return YAML.parse(text, { maxAliasCount: 100 });

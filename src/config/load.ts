@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import YAML, { type YAMLError } from 'yaml';
 import { SPEC_LIMITS } from './limits';
+import { fileProblem } from './file-problem';
 import { parseClusterSpec, SpecError, type ClusterSpec } from './spec';
 
 /**
@@ -56,8 +57,7 @@ export function loadClusterSpecFile(file: string): LoadedSpec {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof SpecError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new SpecError(file, [code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot read the file: ${code ?? (err as Error).message}`], 'cannot read the cluster spec');
+    throw new SpecError(file, [fileProblem(err)], 'cannot read the cluster spec');
   }
   return parseClusterSpecText(text, file);
 }
