@@ -26,7 +26,7 @@ export function benchClouds(): Cloud[] {
 }
 
 /** The bench lab's OpenStack ports (with BENCH_CLOUDS=openstack), apart from the dev lab's and the test lab's. */
-export const BENCH_OPENSTACK_PORTS = { postgres: 35433, rabbit: 35672, epmd: 34369, keystone: 35000, placement: 38778, glance: 39292, neutron: 39696, nova: 38774, octavia: 39876 };
+export const BENCH_OPENSTACK_PORTS = { postgres: 35433, rabbit: 35672, epmd: 34369, keystone: 35000, placement: 38778, glance: 39292, neutron: 39696, nova: 38774, octavia: 39876, senlin: 38777 };
 
 /** The bench lab of a profile: each on ports of its own, so both can be up at once. */
 export function benchLabConfig(over: Partial<LabConfigInput> = {}): LabConfigInput {

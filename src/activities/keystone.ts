@@ -12,7 +12,7 @@ import type { LoginGate } from './login-gate';
 /** A token is taken again this long before Keystone says it expires: a call must not start on a dying token. */
 const TOKEN_MARGIN_MS = 120_000;
 
-export type ServiceType = 'compute' | 'network' | 'image' | 'load-balancer';
+export type ServiceType = 'compute' | 'network' | 'image' | 'load-balancer' | 'clustering';
 
 /** An OpenStack API's answer other than 2xx, with the service's own message. */
 export class OpenstackHttpError extends Error {

@@ -1,6 +1,6 @@
 // The pool activities: a member in the spec's balancer (HAProxy, NSX ALB or Octavia), whichever it is.
 import { Context } from '@temporalio/activity';
-import { poolLabel } from '../config/balancer';
+import { healthCheckOf, poolLabel } from '../config/balancer';
 import type { LoadBalancerSpec } from '../config/spec';
 import { permanent } from './errors';
 import type { ActivityKit, MemberRequest } from './kit';
@@ -22,12 +22,7 @@ async function poll<T>(what: string, timeoutMs: number, intervalMs: number, prob
 export function poolActivities({ balancer, log }: ActivityKit) {
   return {
     async addPoolMember(req: MemberRequest & { address: string }): Promise<string> {
-      const { healthCheck: h } = req.loadBalancer;
-      const outcome = await balancer(req.loadBalancer).addMember(req.name, req.address, req.loadBalancer.memberPort, {
-        intervalMs: h.interval,
-        rise: h.rise,
-        fall: h.fall,
-      });
+      const outcome = await balancer(req.loadBalancer).addMember(req.name, req.address, req.loadBalancer.memberPort, healthCheckOf(req.loadBalancer));
       log(req.cluster, req.name).info({ address: req.address, outcome }, 'pool member added');
       return outcome;
     },
@@ -44,7 +39,7 @@ export function poolActivities({ balancer, log }: ActivityKit) {
       const up = await poll(`health of ${req.name}`, h.timeout, pool.pollIntervalMs, async () => {
         last = await pool.getMember(req.name);
         if (!last && req.address) {
-          await pool.addMember(req.name, req.address, req.loadBalancer.memberPort, { intervalMs: h.interval, rise: h.rise, fall: h.fall });
+          await pool.addMember(req.name, req.address, req.loadBalancer.memberPort, healthCheckOf(req.loadBalancer));
           log(req.cluster, req.name).warn({ address: req.address }, `pool member was lost by ${poolLabel(req.loadBalancer)} while waiting for its health check: added again`);
           return undefined;
         }

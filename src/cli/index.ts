@@ -35,7 +35,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   apiCommands(cli);
   backtestCommand(program, setExit);
   demoCommand(cli);
-  importCommands(program);
+  importCommands(cli);
   completionCommand(program);
   return program;
 }

@@ -26,3 +26,9 @@ export function poolLabel(lb: LoadBalancerSpec | LegacyBalancerSpec): string {
   return `${balancerOf(lb).kind === 'haproxy' ? 'backend' : 'pool'} ${poolName(lb)}`;
 }
 
+
+/** What a balancer is told of a member's health check: the spec's, in the providers' units. */
+export function healthCheckOf(lb: LoadBalancerSpec): { intervalMs: number; rise: number; fall: number } {
+  const h = lb.healthCheck;
+  return { intervalMs: h.interval, rise: h.rise, fall: h.fall };
+}

@@ -102,3 +102,33 @@ export const SENLIN_RECEIVER_ROUTE = '/v1/webhooks/:name/trigger';
 export function receiverPath(cluster: string, action: 'CLUSTER_SCALE_OUT' | 'CLUSTER_SCALE_IN' | 'CLUSTER_RESIZE', n: number): string {
   return `${SENLIN_RECEIVER_ROUTE.replace(':name', cluster)}?V=2&action=${action}&${action === 'CLUSTER_RESIZE' ? 'capacity' : 'count'}=${n}`;
 }
+
+/** A property that should be a plain value after get_param: a string or number, else undefined. */
+export const plain = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+/** The Nova server's settings, from OS::Nova::Server properties or a Senlin os.nova.server profile's (the same names); what has no spec field is listed. */
+export function novaServer(where: string, p: Record<string, unknown>, unmapped: string[]): Record<string, unknown> {
+  const image = plain(p.image);
+  const flavor = plain(p.flavor);
+  if (!image) throw new ImportError(`${where}: the server's image is not a name or id`);
+  if (!flavor) throw new ImportError(`${where}: the server's flavor is not a name or id`);
+  const networks = (Array.isArray(p.networks) ? p.networks : [])
+    .map((n) => (isRecord(n) ? plain(n.network) ?? plain(n.port) : undefined))
+    .filter((n): n is string => !!n);
+  if (!networks.length) throw new ImportError(`${where}: the server names no network (networks: [{network: …}])`);
+  const groups = Array.isArray(p.security_groups) ? p.security_groups.map(plain).filter((g): g is string => !!g) : [];
+  const hints = isRecord(p.scheduler_hints) ? plain(p.scheduler_hints.group) : undefined;
+  const mapped = new Set(['image', 'flavor', 'networks', 'security_groups', 'key_name', 'availability_zone', 'user_data', 'user_data_format', 'scheduler_hints', 'name']);
+  for (const k of Object.keys(p)) if (!mapped.has(k)) unmapped.push(`${where}: property ${k} (no spec field: set it on the image or in user data)`);
+  if (p.name !== undefined) unmapped.push(`${where}: property name (members are named <cluster>-<op>-<i>)`);
+  return {
+    image,
+    flavor,
+    networks,
+    ...(groups.length ? { securityGroups: groups } : {}),
+    ...(plain(p.key_name) ? { keyName: plain(p.key_name) } : {}),
+    ...(plain(p.availability_zone) ? { availabilityZone: plain(p.availability_zone) } : {}),
+    ...(hints ? { serverGroup: hints } : {}),
+    ...(typeof p.user_data === 'string' ? { userData: p.user_data } : {}),
+  };
+}

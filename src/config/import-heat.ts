@@ -2,9 +2,12 @@
 // OS::Heat::AutoScalingGroup (min_size, max_size, desired_capacity, cooldown) whose member is an OS::Nova::Server,
 // inline or in a nested template beside it with an OS::Octavia::PoolMember; OS::Heat::ScalingPolicy (each becomes a
 // receiver URL its alarm should call; cooldowns become the autoscaler's); alarms (OS::Aodh::*) are named with the URL
-// their action becomes. Everything else in the template is listed as not mapped, one line each.
+// their action becomes. A template of one OS::Senlin::Cluster instead (its OS::Senlin::Profile, Policy and Receiver
+// resources) is mapped as `import senlin` maps a running cluster (import-senlin.ts). Everything else in the template
+// is listed as not mapped, one line each.
 import path from 'node:path';
-import { clusterNameFrom, cloudOf, ImportError, isRecord, readYamlFile, receiverPath, resolveInputs, seconds, type CloudOptions, type Imported } from './import-common';
+import { clusterNameFrom, cloudOf, ImportError, isRecord, novaServer, plain, readYamlFile, receiverPath, resolveInputs, seconds, type CloudOptions, type Imported } from './import-common';
+import { senlinToSpec, type SenlinCluster } from './import-senlin';
 
 type Resources = Record<string, { type: string; properties: Record<string, unknown> }>;
 
@@ -25,36 +28,6 @@ function templateResources(file: string, template: unknown, given: Record<string
   return out;
 }
 
-/** A property that should be a plain value after get_param: a string or number, else undefined. */
-const plain = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-
-/** The Nova server's settings, from OS::Nova::Server properties; what has no spec field is listed. */
-function novaServer(where: string, p: Record<string, unknown>, unmapped: string[]): Record<string, unknown> {
-  const image = plain(p.image);
-  const flavor = plain(p.flavor);
-  if (!image) throw new ImportError(`${where}: the server's image is not a name or id`);
-  if (!flavor) throw new ImportError(`${where}: the server's flavor is not a name or id`);
-  const networks = (Array.isArray(p.networks) ? p.networks : [])
-    .map((n) => (isRecord(n) ? plain(n.network) ?? plain(n.port) : undefined))
-    .filter((n): n is string => !!n);
-  if (!networks.length) throw new ImportError(`${where}: the server names no network (networks: [{network: …}])`);
-  const groups = Array.isArray(p.security_groups) ? p.security_groups.map(plain).filter((g): g is string => !!g) : [];
-  const hints = isRecord(p.scheduler_hints) ? plain(p.scheduler_hints.group) : undefined;
-  const mapped = new Set(['image', 'flavor', 'networks', 'security_groups', 'key_name', 'availability_zone', 'user_data', 'user_data_format', 'scheduler_hints', 'name']);
-  for (const k of Object.keys(p)) if (!mapped.has(k)) unmapped.push(`${where}: property ${k} (no spec field: set it on the image or in user data)`);
-  if (p.name !== undefined) unmapped.push(`${where}: property name (members are named <cluster>-<op>-<i>)`);
-  return {
-    image,
-    flavor,
-    networks,
-    ...(groups.length ? { securityGroups: groups } : {}),
-    ...(plain(p.key_name) ? { keyName: plain(p.key_name) } : {}),
-    ...(plain(p.availability_zone) ? { availabilityZone: plain(p.availability_zone) } : {}),
-    ...(hints ? { serverGroup: hints } : {}),
-    ...(typeof p.user_data === 'string' ? { userData: p.user_data } : {}),
-  };
-}
-
 /** A pool reference: a name or id, or a get_resource of an OS::Octavia::Pool in the parent template, by its name. */
 function poolName(ref: unknown, parent: Resources, where: string): string {
   if (typeof ref === 'string') return ref;
@@ -67,12 +40,14 @@ function poolName(ref: unknown, parent: Resources, where: string): string {
   throw new ImportError(`${where}: the pool member's pool is not a name, an id or a pool of this template`);
 }
 
-export function importHeat(file: string, o: CloudOptions & { parameters?: Record<string, string> }): Imported {
+export function importHeat(file: string, o: CloudOptions & { parameters?: Record<string, string>; pool?: string; memberPort?: number }): Imported {
   const given = o.parameters ?? {};
   const resources = templateResources(file, readYamlFile(file), given);
   const unmapped: string[] = [];
   const notes: string[] = [];
   const groups = Object.entries(resources).filter(([, r]) => r.type === 'OS::Heat::AutoScalingGroup');
+  const senlinClusters = Object.entries(resources).filter(([, r]) => r.type === 'OS::Senlin::Cluster');
+  if (!groups.length && senlinClusters.length === 1) return importHeatSenlin(file, resources, senlinClusters[0]!, o);
   if (groups.length !== 1) throw new ImportError(`${file}: ${groups.length ? `${groups.length} OS::Heat::AutoScalingGroup resources` : 'no OS::Heat::AutoScalingGroup'}: an import makes one cluster of one group`);
   const [groupName, group] = groups[0]!;
   const gp = group.properties;
@@ -147,7 +122,7 @@ export function importHeat(file: string, o: CloudOptions & { parameters?: Record
   }
   for (const [rn, r] of Object.entries(resources)) {
     if (['OS::Heat::AutoScalingGroup', 'OS::Heat::ScalingPolicy', 'OS::Octavia::PoolMember'].includes(r.type) || /^OS::Aodh::/.test(r.type)) continue;
-    unmapped.push(/^OS::Senlin::/.test(r.type) ? `${file}: resource ${rn} (${r.type}): Senlin resources in a template are not imported yet` : `${file}: resource ${rn} (${r.type}) is the stack's, not the cluster's: keep it in Heat`);
+    unmapped.push(`${file}: resource ${rn} (${r.type}) is the stack's, not the cluster's: keep it in Heat`);
   }
 
   const spec = {
@@ -160,4 +135,76 @@ export function importHeat(file: string, o: CloudOptions & { parameters?: Record
     ...(Object.keys(autoscaling).length ? { autoscaling } : {}),
   };
   return { spec, unmapped, notes };
+}
+
+/** A resource named by {get_resource: name} (or by its name as a plain string) among the template's resources of `type`. */
+function referenced(ref: unknown, resources: Resources, type: string, where: string): [string, Resources[string]] {
+  const name = isRecord(ref) && typeof ref.get_resource === 'string' ? ref.get_resource : typeof ref === 'string' ? ref : undefined;
+  const r = name === undefined ? undefined : resources[name];
+  if (!r || r.type !== type) throw new ImportError(`${where}: ${JSON.stringify(ref)} is not a ${type} of this template`);
+  return [name!, r];
+}
+
+/**
+ * One OS::Senlin::Cluster with its OS::Senlin::Profile, the OS::Senlin::Policy resources bound to it (in the cluster's
+ * policies list or by the policy's bindings) and its OS::Senlin::Receiver resources: the objects Senlin would hold,
+ * mapped as `import senlin` maps a running cluster.
+ */
+function importHeatSenlin(file: string, resources: Resources, [clusterName, cluster]: [string, Resources[string]], o: CloudOptions & { parameters?: Record<string, string>; pool?: string; memberPort?: number }): Imported {
+  const cp = cluster.properties;
+  const where = `${file}: ${clusterName}`;
+  const [profileName, profile] = referenced(cp.profile, resources, 'OS::Senlin::Profile', `${where}.profile`);
+  const isThisCluster = (ref: unknown) => isRecord(ref) && (ref.get_resource === clusterName || ref.cluster === clusterName || (isRecord(ref.cluster) && ref.cluster.get_resource === clusterName));
+  const bound = new Map<string, boolean>();
+  for (const b of Array.isArray(cp.policies) ? cp.policies : []) {
+    if (!isRecord(b)) continue;
+    const [pn] = referenced(b.policy, resources, 'OS::Senlin::Policy', `${where}.policies`);
+    bound.set(pn, b.enabled !== false);
+  }
+  for (const [pn, p] of Object.entries(resources)) {
+    if (p.type !== 'OS::Senlin::Policy') continue;
+    for (const b of Array.isArray(p.properties.bindings) ? p.properties.bindings : []) if (isThisCluster(b)) bound.set(pn, !isRecord(b) || b.enabled !== false);
+  }
+  const whole = (n: unknown, what: string, fallback: number) => {
+    if (n === undefined) return fallback;
+    const v = Number(plain(n));
+    if (!Number.isInteger(v)) throw new ImportError(`${where}.${what} is not a whole number: ${JSON.stringify(n)}`);
+    return v;
+  };
+  const nameOf = (rn: string, r: Resources[string]) => plain(r.properties.name) ?? rn;
+  const src: SenlinCluster = {
+    // Senlin's defaults for a cluster: desired 0, min 0, max -1 (no bound).
+    cluster: {
+      name: o.name ?? plain(cp.name) ?? path.basename(file).replace(/\.ya?ml$/, ''),
+      desired_capacity: whole(cp.desired_capacity, 'desired_capacity', 0),
+      min_size: whole(cp.min_size, 'min_size', 0),
+      max_size: whole(cp.max_size, 'max_size', -1),
+    },
+    profile: { name: nameOf(profileName, profile), type: plain(profile.properties.type) ?? '', spec: { properties: isRecord(profile.properties.properties) ? profile.properties.properties : {} } },
+    policies: [...bound].map(([pn, enabled]) => {
+      const p = resources[pn]!;
+      return { name: nameOf(pn, p), type: plain(p.properties.type) ?? '', enabled, spec: { properties: isRecord(p.properties.properties) ? p.properties.properties : {} } };
+    }),
+    receivers: Object.entries(resources)
+      .filter(([, r]) => r.type === 'OS::Senlin::Receiver' && isThisCluster({ cluster: r.properties.cluster }))
+      .map(([rn, r]) => ({ name: nameOf(rn, r), type: plain(r.properties.type) ?? 'webhook', action: plain(r.properties.action) ?? '', ...(isRecord(r.properties.params) ? { params: r.properties.params } : {}) })),
+    nodes: [],
+  };
+  const r = senlinToSpec(src, where, o);
+  const used = new Set([clusterName, profileName, ...bound.keys()]);
+  const receiverNames = Object.fromEntries(Object.entries(resources).filter(([, x]) => x.type === 'OS::Senlin::Receiver').map(([rn, x]) => [rn, nameOf(rn, x)]));
+  for (const [rn, res] of Object.entries(resources)) {
+    if (used.has(rn) || (res.type === 'OS::Senlin::Receiver' && isThisCluster({ cluster: res.properties.cluster }))) continue;
+    // An alarm whose action is a receiver's URL ({get_attr: [receiver, channel, alarm_url]}) is pointed at poolpilot's.
+    const urls = /^OS::Aodh::/.test(res.type)
+      ? (Array.isArray(res.properties.alarm_actions) ? res.properties.alarm_actions : []).map((a) => (isRecord(a) && Array.isArray(a.get_attr) ? r.receiverPaths[receiverNames[String(a.get_attr[0])] ?? ''] : undefined)).filter((u): u is string => !!u)
+      : [];
+    if (urls.length) {
+      r.notes.push(`alarm ${rn} (${res.type}): point its alarm_actions at ${urls.join(' and ')} on poolpilot's API (an Aodh body is read as an alarm)`);
+      continue;
+    }
+    r.unmapped.push(`${file}: resource ${rn} (${res.type}) is the stack's, not the cluster's: keep it in Heat`);
+  }
+  for (const k of Object.keys(cp)) if (!['name', 'profile', 'desired_capacity', 'min_size', 'max_size', 'policies'].includes(k)) r.unmapped.push(`${where}.${k}`);
+  return { spec: r.spec, unmapped: r.unmapped, notes: r.notes };
 }

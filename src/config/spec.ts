@@ -72,7 +72,7 @@ const openstackCloudFields = {
   caFile: z.string().optional(),
 };
 
-const openstackCloudSchema = z.object(openstackCloudFields).strict();
+export const openstackCloudSchema = z.object(openstackCloudFields).strict();
 
 /** The key of an OpenStack cloud's connection: a worker keeps one Keystone token per key. */
 export const OPENSTACK_CLOUD_KEYS = Object.keys(openstackCloudFields) as (keyof typeof openstackCloudFields)[];

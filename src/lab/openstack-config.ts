@@ -12,9 +12,11 @@ export interface OpenstackPorts {
   neutron: number;
   nova: number;
   octavia: number;
+  /** Senlin's API; with it the lab runs Senlin too (the import and the side-by-side bench read a real one). */
+  senlin?: number;
 }
 
-export const OPENSTACK_DEV_PORTS: OpenstackPorts = { postgres: 15433, rabbit: 15672, epmd: 14369, keystone: 15000, placement: 18778, glance: 19292, neutron: 19696, nova: 18774, octavia: 19876 };
+export const OPENSTACK_DEV_PORTS: OpenstackPorts = { postgres: 15433, rabbit: 15672, epmd: 14369, keystone: 15000, placement: 18778, glance: 19292, neutron: 19696, nova: 18774, octavia: 19876, senlin: 18777 };
 
 /** What the lab makes for its operator, and what `lab status --json` prints (an `openstack` CLI works with it). */
 export const OPENSTACK_LAB_NAMES = {
@@ -143,6 +145,25 @@ export function configs(dir: string, s: OpenstackLabState): Record<string, strin
       vnc: { enabled: false },
       oslo_messaging_rabbit: { heartbeat_timeout_threshold: 0 },
     }),
+    ...(p.senlin
+      ? {
+          'senlin/senlin.conf': ini({
+            DEFAULT: { transport_url: rabbit, api_paste_config: etc('senlin/api-paste.ini'), default_region_name: OPENSTACK_LAB_NAMES.region },
+            senlin_api: { bind_host: h, bind_port: p.senlin, workers: 1 },
+            database: { connection: db('senlin') },
+            engine: { workers: 1 },
+            conductor: { workers: 1 },
+            health_manager: { workers: 1 },
+            keystone_authtoken: authtoken('senlin'),
+            // The engine acts for a cluster's owner through a Keystone trust to this user.
+            authentication: {
+              auth_url: `${ks}v3`, service_username: 'senlin', service_password: s.secrets.services, service_project_name: 'service', service_user_domain: 'Default', service_project_domain: 'Default',
+            },
+            oslo_messaging_notifications: { driver: 'noop' },
+            oslo_concurrency: { lock_path: data('senlin/lock') },
+          }),
+        }
+      : {}),
     'octavia/octavia.conf': ini({
       DEFAULT: { transport_url: rabbit, log_file: log('octavia.log') },
       api_settings: { bind_host: h, bind_port: p.octavia, auth_strategy: 'keystone', enabled_provider_drivers: 'amphora:Amphora with noop backends', default_provider_driver: 'amphora' },
@@ -208,6 +229,7 @@ export function plan(s: OpenstackLabState) {
       { name: 'neutron', type: 'network', user: 'neutron', url: `http://${h}:${p.neutron}` },
       { name: 'nova', type: 'compute', user: 'nova', url: `http://${h}:${p.nova}/v2.1` },
       { name: 'octavia', type: 'load-balancer', user: 'octavia', url: `http://${h}:${p.octavia}` },
+      ...(p.senlin ? [{ name: 'senlin', type: 'clustering', user: 'senlin', url: `http://${h}:${p.senlin}` }] : []),
     ].map((svc) => ({ ...svc, password: s.secrets.services })),
   };
 }

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config/settings';
 import { OPENSTACK_PASTE_DIR } from './tools';
-import { configs, OPENSTACK_LAB_NAMES, plan, rabbitEnv, type OpenstackAccess, type OpenstackLabState, type OpenstackPorts } from './openstack-config';
+import { configs, OPENSTACK_DEV_PORTS, OPENSTACK_LAB_NAMES, plan, rabbitEnv, type OpenstackAccess, type OpenstackLabState, type OpenstackPorts } from './openstack-config';
 
 export { OPENSTACK_DEV_PORTS, OPENSTACK_LAB_NAMES, plan, type OpenstackAccess, type OpenstackLabState, type OpenstackPorts } from './openstack-config';
 
@@ -18,7 +18,10 @@ const HELPERS = path.join(PROJECT_ROOT, 'src', 'lab', 'openstack');
 const PG_BIN_GLOB = '/usr/lib/postgresql/*/bin';
 
 const SERVICES = ['postgres', 'rabbitmq', 'keystone', 'placement', 'glance', 'neutron', 'nova-api', 'nova-conductor', 'nova-scheduler', 'nova-compute', 'octavia-api', 'octavia-worker'] as const;
-export type OpenstackService = (typeof SERVICES)[number];
+/** Senlin's four services, run when the lab's ports name Senlin's API. */
+const SENLIN_SERVICES = ['senlin-api', 'senlin-engine', 'senlin-conductor', 'senlin-health-manager'] as const;
+export type OpenstackService = (typeof SERVICES)[number] | (typeof SENLIN_SERVICES)[number];
+const servicesOf = (ports: OpenstackPorts): OpenstackService[] => [...SERVICES, ...(ports.senlin ? SENLIN_SERVICES : [])];
 
 export const openstackDir = (dataDir: string) => path.join(dataDir, 'openstack');
 const statePath = (dir: string) => path.join(dir, 'state.json');
@@ -60,7 +63,7 @@ function pidAlive(pid: number | undefined): boolean {
 
 export function openstackRunning(dataDir: string): boolean {
   const s = readOpenstackState(dataDir);
-  return !!s?.ready && SERVICES.every((n) => pidAlive(s.pids[n]));
+  return !!s?.ready && servicesOf(s.ports).every((n) => pidAlive(s.pids[n]));
 }
 
 // ---- processes ----
@@ -136,6 +139,7 @@ function chownToPostgres(...dirs: string[]): void {
 }
 
 const DATABASES = ['keystone', 'placement', 'nova_api', 'nova', 'nova_cell0', 'glance', 'neutron', 'octavia'];
+const databasesOf = (ports: OpenstackPorts) => [...DATABASES, ...(ports.senlin ? ['senlin'] : [])];
 
 export interface OpenstackUpOptions {
   dataDir: string;
@@ -155,13 +159,13 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
     return readOpenstackState(o.dataDir)!;
   }
   await openstackDown(o.dataDir, { log: () => undefined });
-  if (!existsSync(path.join(OPENSTACK_PASTE_DIR, 'nova-api-paste.ini')) || !existsSync('/usr/lib/python3/dist-packages/octavia')) {
+  if (!existsSync(path.join(OPENSTACK_PASTE_DIR, 'nova-api-paste.ini')) || !existsSync('/usr/lib/python3/dist-packages/octavia') || (o.ports.senlin && (!existsSync(path.join(OPENSTACK_PASTE_DIR, 'senlin-api-paste.ini')) || !existsSync('/usr/lib/python3/dist-packages/senlin')))) {
     throw new Error('OpenStack lab: the OpenStack packages are not installed: run poolpilot tools install --openstack');
   }
   const started = Date.now();
   const at = () => `${Math.round((Date.now() - started) / 1000)} s`;
   for (const sub of ['pg', 'rabbit', 'data', 'log', 'etc']) rmSync(path.join(dir, sub), { recursive: true, force: true });
-  for (const sub of ['log', 'rabbit', 'data/fernet-keys', 'data/credential-keys', 'data/glance/images', 'data/glance/staging', 'data/glance/tasks', 'data/nova', 'data/neutron', 'data/octavia', 'etc/keystone', 'etc/placement', 'etc/glance', 'etc/neutron', 'etc/nova', 'etc/octavia', 'run']) {
+  for (const sub of ['log', 'rabbit', 'data/fernet-keys', 'data/credential-keys', 'data/glance/images', 'data/glance/staging', 'data/glance/tasks', 'data/nova', 'data/neutron', 'data/octavia', 'etc/keystone', 'etc/placement', 'etc/glance', 'etc/neutron', 'etc/nova', 'etc/octavia', 'etc/senlin', 'data/senlin', 'run']) {
     mkdirSync(path.join(dir, sub), { recursive: true });
   }
   const secret = () => randomBytes(12).toString('hex');
@@ -169,7 +173,7 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
   const save = () => writeFileSync(statePath(dir), JSON.stringify(s, null, 2), { mode: 0o600 });
   save();
   for (const [file, text] of Object.entries(configs(dir, s))) writeFileSync(path.join(dir, 'etc', file), text, { mode: 0o600 });
-  for (const [from, to] of [['nova-api-paste.ini', 'nova/api-paste.ini'], ['neutron-api-paste.ini', 'neutron/api-paste.ini'], ['glance-api-paste.ini', 'glance/glance-api-paste.ini']] as const) {
+  for (const [from, to] of [['nova-api-paste.ini', 'nova/api-paste.ini'], ['neutron-api-paste.ini', 'neutron/api-paste.ini'], ['glance-api-paste.ini', 'glance/glance-api-paste.ini'], ...(o.ports.senlin ? [['senlin-api-paste.ini', 'senlin/api-paste.ini'] as const] : [])] as const) {
     writeFileSync(path.join(dir, 'etc', to), readFileSync(path.join(OPENSTACK_PASTE_DIR, from)));
   }
   const conf = (f: string) => path.join(dir, 'etc', f);
@@ -195,8 +199,9 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  for (const db of DATABASES) await psql(`CREATE DATABASE ${db}`);
-  o.log(`[${at()}] PostgreSQL up, ${DATABASES.length} databases`);
+  const databases = databasesOf(o.ports);
+  for (const db of databases) await psql(`CREATE DATABASE ${db}`);
+  o.log(`[${at()}] PostgreSQL up, ${databases.length} databases`);
 
   // RabbitMQ: Nova's and Octavia's services talk over RPC (oslo.messaging's fake:// driver is per process).
   writeFileSync(path.join(dir, 'rabbit', 'enabled_plugins'), '[].\n');
@@ -249,6 +254,7 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
       await python(dir, 'octavia-db', [path.join(HELPERS, 'octavia_db_init.py'), conf('octavia/octavia.conf')]);
       await run(dir, 'octavia-db-stamp', PYTHON, pyrun('octavia.db.migration.cli:main', 'octavia-db-manage', ['--config-file', conf('octavia/octavia.conf'), 'stamp', 'head']));
     })(),
+    o.ports.senlin ? python(dir, 'senlin-db', [path.join(HELPERS, 'senlin_db_init.py'), conf('senlin/senlin.conf')]) : undefined,
   ]);
   await Promise.all([keystoneReady, schemas, certsReady]);
   o.log(`[${at()}] every schema built`);
@@ -268,17 +274,24 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
   }
   svc('octavia-api', pyrun('octavia.cmd.api:main', 'octavia-api', ['--config-file', conf('octavia/octavia.conf')]));
   svc('octavia-worker', pyrun('octavia.cmd.octavia_worker:main', 'octavia-worker', ['--config-file', conf('octavia/octavia.conf')]));
+  if (o.ports.senlin) {
+    for (const n of SENLIN_SERVICES) {
+      const mod = n.slice('senlin-'.length).replace('-', '_');
+      svc(n, pyrun(`senlin.cmd.${mod}:main`, n, ['--config-file', conf('senlin/senlin.conf'), '--log-file', logFile(dir, `${n}-service`)]), { POOLPILOT_PY_PLAIN_PSYCOPG: '1' });
+    }
+  }
   await Promise.all([
     waitHttp(`http://${o.host}:${o.ports.placement}/`, 'placement', () => s.pids.placement, dir),
     waitHttp(`http://${o.host}:${o.ports.glance}/`, 'glance', () => s.pids.glance, dir),
     waitHttp(`http://${o.host}:${o.ports.neutron}/`, 'neutron', () => s.pids.neutron, dir),
     waitHttp(`http://${o.host}:${o.ports.nova}/`, 'nova-api', () => s.pids['nova-api'], dir),
     waitHttp(`http://${o.host}:${o.ports.octavia}/`, 'octavia-api', () => s.pids['octavia-api'], dir),
+    o.ports.senlin ? waitHttp(`http://${o.host}:${o.ports.senlin}/`, 'senlin-api', () => s.pids['senlin-api'], dir) : undefined,
   ]);
   o.log(`[${at()}] every API answers`);
   await python(dir, 'resources', [path.join(HELPERS, 'bootstrap.py'), 'resources'], {}, JSON.stringify(plan(s)));
   await python(dir, 'discover', [path.join(HELPERS, 'bootstrap.py'), 'discover'], {}, JSON.stringify(plan(s)));
-  for (const n of SERVICES) if (!pidAlive(s.pids[n])) throw new Error(`OpenStack lab: ${n} exited; last lines of ${logFile(dir, n)}:\n  ${tail(logFile(dir, n))}`);
+  for (const n of servicesOf(o.ports)) if (!pidAlive(s.pids[n])) throw new Error(`OpenStack lab: ${n} exited; last lines of ${logFile(dir, n)}:\n  ${tail(logFile(dir, n))}`);
   s.ready = new Date().toISOString();
   save();
   o.log(`[${at()}] OpenStack ready: ${openstackAccess(s).authUrl}, project ${OPENSTACK_LAB_NAMES.project}, flavor ${OPENSTACK_LAB_NAMES.flavor}, image ${OPENSTACK_LAB_NAMES.image}, network ${OPENSTACK_LAB_NAMES.network}`);
@@ -325,7 +338,7 @@ export async function openstackDown(dataDir: string, o: { purge?: boolean; log?:
   const dir = openstackDir(dataDir);
   const s = readOpenstackState(dataDir);
   if (s) {
-    const order = [...SERVICES].reverse();
+    const order = servicesOf(s.ports).reverse();
     // The API services and workers at once; then RabbitMQ and PostgreSQL, which the others use to the end.
     await Promise.all(order.filter((n) => n !== 'postgres' && n !== 'rabbitmq' && pidAlive(s.pids[n])).map(async (n) => {
       await stopGroup(s.pids[n]!, 20_000);
@@ -350,5 +363,5 @@ export async function openstackDown(dataDir: string, o: { purge?: boolean; log?:
 
 export function openstackStatus(dataDir: string): { name: `openstack:${string}`; pid?: number; running: boolean }[] {
   const s = readOpenstackState(dataDir);
-  return SERVICES.map((name) => ({ name: `openstack:${name}` as const, pid: s?.pids[name], running: pidAlive(s?.pids[name]) }));
+  return servicesOf(s?.ports ?? OPENSTACK_DEV_PORTS).map((name) => ({ name: `openstack:${name}` as const, pid: s?.pids[name], running: pidAlive(s?.pids[name]) }));
 }

@@ -63,11 +63,12 @@ export const labConfigSchema = z
     withPrometheus: z.boolean().default(true),
     /**
      * With `lab up --cloud openstack`: the lab also runs an OpenStack (Keystone, Nova with its fake driver, Neutron,
-     * Glance, Placement, Octavia with noop drivers) on these ports. The vSphere simulator runs either way.
+     * Glance, Placement, Octavia with noop drivers, and Senlin when its port is given) on these ports. The vSphere
+     * simulator runs either way.
      */
     openstack: z
       .object({
-        postgres: port, rabbit: port, epmd: port, keystone: port, placement: port, glance: port, neutron: port, nova: port, octavia: port,
+        postgres: port, rabbit: port, epmd: port, keystone: port, placement: port, glance: port, neutron: port, nova: port, octavia: port, senlin: port.optional(),
       })
       .strict()
       .optional(),

@@ -139,7 +139,7 @@ export function goModuleDir(module: string): string {
  */
 export const OPENSTACK_PACKAGES = [
   'python3-keystone', 'python3-placement', 'python3-glance', 'python3-neutron', 'python3-nova', 'python3-octavia',
-  'python3-openstackclient', 'python3-octaviaclient', 'python3-gunicorn', 'rabbitmq-server', 'postgresql', 'openssl',
+  'python3-openstackclient', 'python3-octaviaclient', 'python3-senlin', 'python3-senlinclient', 'python3-gunicorn', 'rabbitmq-server', 'postgresql', 'openssl',
 ];
 /** The API paste files live in the *-common packages, which pull dbconfig-common: only their .ini files are taken. */
 export const OPENSTACK_PASTE_DIR = path.join(PROJECT_ROOT, '.tools', 'openstack');
@@ -147,6 +147,7 @@ const PASTE_FILES: { pkg: string; file: string; as: string }[] = [
   { pkg: 'nova-common', file: 'usr/share/nova-common/api-paste.ini', as: 'nova-api-paste.ini' },
   { pkg: 'neutron-common', file: 'usr/share/neutron-common/api-paste.ini', as: 'neutron-api-paste.ini' },
   { pkg: 'glance-common', file: 'usr/share/glance-common/glance-api-paste.ini', as: 'glance-api-paste.ini' },
+  { pkg: 'senlin-common', file: 'usr/share/senlin-common/api-paste.ini', as: 'senlin-api-paste.ini' },
 ];
 
 function debInstalled(pkg: string): boolean {

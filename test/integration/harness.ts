@@ -32,7 +32,7 @@ export const TEST_LAB: LabConfigInput = PRODUCTION
       guest: { bootDelayMs: 800, serviceTimeMs: 40, concurrency: 4, neverIpPattern: '^noip-' },
       scrapeIntervalMs: 1000,
       // The OpenStack tests' cloud, started once per run beside the rest (about two minutes).
-      openstack: { postgres: 25433, rabbit: 25672, epmd: 24369, keystone: 25000, placement: 28778, glance: 29292, neutron: 29696, nova: 28774, octavia: 29876 },
+      openstack: { postgres: 25433, rabbit: 25672, epmd: 24369, keystone: 25000, placement: 28778, glance: 29292, neutron: 29696, nova: 28774, octavia: 29876, senlin: 28777 },
     };
 export const BUNDLE_PATH = path.join(TEST_LAB.dataDir!, 'workflow-bundle.js');
 

@@ -73,7 +73,9 @@ test('with a trusted forecast, the demand floor follows live load and leads the 
     metrics: [
       {
         name: 'rps',
-        source: { prometheus: { query: `sum(rate(haproxy_server_http_responses_total{proxy="web",server=~"${CLUSTER}-.*"}[10s]))` } },
+        // The backend's total, not this cluster's servers' share: in a full run another file's members may still
+        // be in the shared backend, and with a share of the load this pool never grew.
+        source: { prometheus: { query: 'sum(rate(haproxy_backend_http_responses_total{proxy="web"}[10s]))' } },
         target: { value: 20, perMember: false },
       },
     ],
@@ -98,7 +100,9 @@ test('with a trusted forecast, the demand floor follows live load and leads the 
     underLoad = await eventually('the pool grown under load, the floor measured', 300_000, async () => {
       const st = await clusterStatus(w.client, CLUSTER);
       const floor = st.forecast?.text ?? '';
-      return st.current >= 3 && !st.currentOperation && /level [\d.]+ over \d+ readings \+ 2σ/.test(floor) ? st : undefined;
+      if (st.current >= 3 && !st.currentOperation && /level [\d.]+ over \d+ readings \+ 2σ/.test(floor)) return st;
+      // Thrown, so a timeout names what the status last showed.
+      throw new Error(`current ${st.current}, operation ${st.currentOperation ?? 'none'}, floor ${floor || 'none'}; backend ${backendServers('').join(' ') || 'empty'}; last decisions: ${st.decisions.slice(-4).map((d) => `${d.action} ${d.code}: ${d.reason}`).join(' | ')}`);
     });
   } finally {
     counts = await load.stop();

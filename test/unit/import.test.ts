@@ -59,7 +59,31 @@ test('a Tacker VNFD: min 1, max 3, default 2, increment 1, cooldown 120, its ala
   expect(r.said).toMatch(/^not mapped: .*VDU1\.properties\.mgmt_driver/m);
 });
 
+test('a Heat template of an OS::Senlin::Cluster: mapped as import senlin maps a running one, its alarm pointed at the receiver', async () => {
+  const r = await imported(['import', 'heat', ex('senlin-cluster.yaml'), ...cloud, '--parameter', 'pool_id=web-pool', '--parameter', 'loadbalancer_id=web-lb']);
+  expect(r.code).toBe(0);
+  const { spec } = parseClusterSpecText(r.text!, 'imported');
+  expect(spec).toMatchObject({
+    name: 'websenlin',
+    compute: { openstack: { image: 'tiny', flavor: 'm1.tiny', networks: ['private'] } },
+    loadBalancer: { octavia: { pool: 'web-pool', subnet: 'private-subnet' }, memberPort: 8080 },
+    min: 1,
+    max: 4,
+    initial: 2,
+    deletionPolicy: 'OLDEST_FIRST',
+    drainGracePeriod: 20_000,
+    // The health policy is bound by its own bindings, not the cluster's list.
+    health: { replace: true, gracePeriod: 60_000 },
+    autoscaling: { scaleOutCooldown: 120_000, scaleInCooldown: 300_000 },
+  });
+  expect(r.said).toMatch(/^receiver: scale_out_receiver \(CLUSTER_SCALE_OUT\): POST \/v1\/webhooks\/websenlin\/trigger\?V=2&action=CLUSTER_SCALE_OUT&count=2 /m);
+  expect(r.said).toMatch(/^receiver: alarm cpu_alarm_high \(OS::Aodh::GnocchiAggregationByResourcesAlarm\): point its alarm_actions at \/v1\/webhooks\/websenlin\/trigger\?V=2&action=CLUSTER_SCALE_OUT&count=2/m);
+  for (const what of [/not mapped: .*profile profile: property metadata/, /not mapped: .*policy lb_policy .*: vip/, /not mapped: .*policy lb_policy .*: loadbalancer/]) expect(r.said).toMatch(what);
+  expect(r.said).not.toMatch(/not mapped: .*cpu_alarm_high/);
+});
+
 const heat = readFileSync(ex('heat-asg.yaml'), 'utf8');
+const senlinHeat = readFileSync(ex('senlin-cluster.yaml'), 'utf8');
 const vnfd = readFileSync(ex('tacker-vnfd.yaml'), 'utf8');
 const bad: [string, string, string, string[], RegExp][] = [
   ['a YAML error', 'heat', 'heat_template_version: 2018-08-31\nresources: [a, b\n', [], /: not valid YAML at line \d+/],
@@ -68,6 +92,8 @@ const bad: [string, string, string, string[], RegExp][] = [
   ['not a Heat template', 'heat', 'a: 1\n', [], /not a Heat template \(no heat_template_version\)/],
   ['a malformed --parameter', 'heat', heat, ['--parameter', 'key_name'], /--parameter must be NAME=VALUE, not "key_name"/],
   ['no cloud given', 'heat', heat, ['--parameter', 'key_name=k', '--auth-url', ''], /give --auth-url \(or set OS_AUTH_URL\)/],
+  ['a Senlin cluster whose profile is not in the template', 'heat', senlinHeat.replace('profile: {get_resource: profile}', 'profile: {get_resource: nowhere}'), ['--parameter', 'pool_id=p', '--parameter', 'loadbalancer_id=l'], /cluster\.profile: \{"get_resource":"nowhere"\} is not a OS::Senlin::Profile of this template/],
+  ['a Senlin pool parameter not given', 'heat', senlinHeat, ['--parameter', 'loadbalancer_id=l'], /parameter "pool_id" has no default: give --parameter pool_id=VALUE/],
   ['a TOSCA node of an unknown type', 'tosca', vnfd.replace('type: tosca.nodes.nfv.VL', 'type: acme.Link'), [], /node VL1 has an unknown type "acme\.Link"/],
   ['a TOSCA input without a default', 'tosca', vnfd.replace('      default: tiny\n', ''), [], /parameter "image_name" has no default: give --parameter image_name=VALUE/],
   ['max below min in the VNFD', 'tosca', vnfd.replace('max_instances: 3', 'max_instances: 0'), [], /SP1\.properties\.max_instances must be a whole number of at least 1, not 0/],

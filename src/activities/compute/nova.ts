@@ -294,6 +294,15 @@ export class NovaCompute implements ComputeProvider {
     return 'renamed';
   }
 
+  /**
+   * Takes a server another tool made (a Senlin node) as this cluster's member `name`: the mark first, then the name,
+   * so the server is never listed under a member's name without the mark. The server itself is not touched.
+   */
+  async adoptServer(id: string, name: string): Promise<void> {
+    await this.nova('PUT', `servers/${id}/metadata/${MEMBER_MARK}`, { meta: { [MEMBER_MARK]: this.cluster } });
+    await this.nova('PUT', `servers/${id}`, { server: { name } });
+  }
+
   /** Deletes the member and waits until Nova no longer has it; true if it was there. */
   async destroyVm(name: string): Promise<boolean> {
     const sv = await this.server(name);
