@@ -4,6 +4,7 @@
 #                                                    health policies, a webhook receiver, the cluster ACTIVE; JSON
 #   senlin.py show <name>                           the cluster's status, desired capacity, nodes and policies; JSON
 #   senlin.py delete <name>                         the cluster (its nodes), its receivers, policies and profile
+#   senlin.py pool <name>                           an Octavia pool's id (a load-balancing policy names pools by id)
 # The user's access comes as JSON on stdin.
 import json
 import sys
@@ -104,5 +105,7 @@ elif cmd == 'delete':
     if prof and not list(cl.nodes(profile_id=prof.id)):
         cl.delete_profile(prof.id)
     print('deleted')
+elif cmd == 'pool':
+    print(json.dumps(c.load_balancer.find_pool(name, ignore_missing=False).id))
 else:
     raise SystemExit(f'unknown command {cmd}')
