@@ -8,7 +8,7 @@ import { balancers } from '../activities/loadbalancer';
 import { healthCheckOf } from '../config/balancer';
 import { ImportError } from '../config/import-common';
 import { family, type SenlinCluster } from '../config/import-senlin';
-import { memberName } from '../config/names';
+import { memberName, vmNamePrefix } from '../config/names';
 import type { ClusterSpec } from '../config/spec';
 
 /** Senlin's API microversion: 1.10 is Zed's; what the import reads has not changed since 1.0. */
@@ -92,6 +92,10 @@ export async function adoptSenlinNodes(
   const compute = spec.compute?.openstack;
   if (!compute) throw new ImportError('an adopted cluster needs compute.openstack');
   const ks = keystone.get(compute);
+  const nova = new NovaCompute(ks, compute, spec.name);
+  // Adopted servers are named <cluster>-0-<i>: into a cluster that has members already, they could collide.
+  const existing = await nova.listVms(vmNamePrefix(spec.name));
+  if (existing.length) throw new ImportError(`cluster ${spec.name} already has ${existing.length} server(s) in Nova (${existing.map((v) => v.name).join(', ')}): adopt into a cluster of another name (--name)`);
   const taken = src.nodes.filter((n) => n.physical_id && n.status === 'ACTIVE');
   for (const n of src.nodes.filter((x) => !taken.includes(x))) log(`node ${n.name} is ${n.status}${n.physical_id ? '' : ' without a server'}: left in Senlin`);
   if (!taken.length) return { servers: {} };
@@ -117,7 +121,6 @@ export async function adoptSenlinNodes(
   await act({ del_nodes: { nodes: taken.map((n) => src.nodeIds[n.name]!), destroy_after_deletion: false } }, `to release ${taken.length} node(s) of ${src.cluster.name}`);
   log(`${taken.length} node(s) left Senlin cluster ${src.cluster.name}; their servers are kept`);
 
-  const nova = new NovaCompute(ks, compute, spec.name);
   const pool = balancers(credentials, undefined, keystone)(spec.loadBalancer);
   const servers: Record<string, string> = {};
   for (const [i, n] of taken.entries()) {

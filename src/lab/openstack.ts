@@ -274,12 +274,7 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
   }
   svc('octavia-api', pyrun('octavia.cmd.api:main', 'octavia-api', ['--config-file', conf('octavia/octavia.conf')]));
   svc('octavia-worker', pyrun('octavia.cmd.octavia_worker:main', 'octavia-worker', ['--config-file', conf('octavia/octavia.conf')]));
-  if (o.ports.senlin) {
-    for (const n of SENLIN_SERVICES) {
-      const mod = n.slice('senlin-'.length).replace('-', '_');
-      svc(n, pyrun(`senlin.cmd.${mod}:main`, n, ['--config-file', conf('senlin/senlin.conf'), '--log-file', logFile(dir, `${n}-service`)]), { POOLPILOT_PY_PLAIN_PSYCOPG: '1' });
-    }
-  }
+  if (o.ports.senlin) for (const n of SENLIN_SERVICES) svc(n, ...senlinCommand(dir, n));
   await Promise.all([
     waitHttp(`http://${o.host}:${o.ports.placement}/`, 'placement', () => s.pids.placement, dir),
     waitHttp(`http://${o.host}:${o.ports.glance}/`, 'glance', () => s.pids.glance, dir),
@@ -296,6 +291,28 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
   save();
   o.log(`[${at()}] OpenStack ready: ${openstackAccess(s).authUrl}, project ${OPENSTACK_LAB_NAMES.project}, flavor ${OPENSTACK_LAB_NAMES.flavor}, image ${OPENSTACK_LAB_NAMES.image}, network ${OPENSTACK_LAB_NAMES.network}`);
   return s;
+}
+
+/** How a Senlin service is started: its entry point, config and log, and the environment pyrun.py reads. */
+function senlinCommand(dir: string, n: (typeof SENLIN_SERVICES)[number]): [string[], NodeJS.ProcessEnv] {
+  const mod = n.slice('senlin-'.length).replace('-', '_');
+  return [pyrun(`senlin.cmd.${mod}:main`, n, ['--config-file', path.join(dir, 'etc', 'senlin', 'senlin.conf'), '--log-file', logFile(dir, `${n}-service`)]), { POOLPILOT_PY_PLAIN_PSYCOPG: '1' }];
+}
+
+/**
+ * Kills one Senlin service (SIGKILL, its whole process group: an engine lost with its host) and starts it again, as
+ * an operator's service manager would; for the side-by-side benchmark. Resolves once the new process runs.
+ */
+export async function restartSenlinService(dataDir: string, n: (typeof SENLIN_SERVICES)[number], o: { killOnly?: boolean } = {}): Promise<number | undefined> {
+  const dir = openstackDir(dataDir);
+  const s = readOpenstackState(dataDir);
+  if (!s?.ports.senlin) throw new Error('the lab runs no Senlin');
+  const pid = s.pids[n];
+  if (pid && pidAlive(pid)) await stopGroup(pid, 0, 'SIGKILL');
+  if (o.killOnly) return undefined;
+  s.pids[n] = startDaemon(dir, n, PYTHON, ...senlinCommand(dir, n));
+  writeFileSync(statePath(dir), JSON.stringify(s, null, 2), { mode: 0o600 });
+  return s.pids[n];
 }
 
 async function waitPort(host: string, port: number, what: string, pid: () => number | undefined, dir: string, timeoutMs = 120_000): Promise<void> {

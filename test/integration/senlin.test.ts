@@ -133,4 +133,12 @@ test('--adopt: the same servers become members, in the pool under their names; t
   expect(after).toHaveLength(4);
   expect(ids.every((id) => after.some((s) => s.id === id))).toBe(true);
   expect(octaviaMembers(POOL).filter((m) => m.name.startsWith(`${CLUSTER}-`))).toHaveLength(4);
+
+  // Adopting again into a cluster that has servers is refused before anything is touched (the Senlin cluster has no
+  // policy left, so the pool and port are given).
+  const again = await cli(['import', 'senlin', CLUSTER, '--adopt', '--pool', POOL, '--member-port', '8080', '-o', path.join(dir, 'again.yaml')]);
+  expect(again.code).toBe(2);
+  expect(again.said).toMatch(/^poolpilot: cluster snl already has 4 server\(s\) in Nova \(.*\): adopt into a cluster of another name \(--name\)$/);
+  expect(existsSync(path.join(dir, 'again.yaml'))).toBe(false);
+  expect(novaServers(`${CLUSTER}-`)).toHaveLength(4);
 }, 600_000);
