@@ -79,7 +79,9 @@ async function main(): Promise<void> {
       const a = (await senlinApi<{ action: SenlinAction }>('GET', `v1/actions/${id}`)).action;
       if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(a.status)) return a;
       if (Date.now() > deadline) return a;
-      await sleep(200);
+      // Once a second: Senlin's conductor holds a pooled connection per request it serves, and faster polling on a
+      // busy machine ran its pool (5 + 50) dry.
+      await sleep(1000);
     }
   }
   /** A cluster action; while the cluster is locked (409: an action of a killed engine holds it until Senlin's clean-up), tried again for up to 5 minutes. */
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await f())) {
       if (Date.now() > deadline) throw new Error('timed out');
-      await sleep(200);
+      await sleep(500);
     }
   };
 
