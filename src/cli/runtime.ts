@@ -1,4 +1,5 @@
 // What every command group is given: the program's global options, the context they point at, and a session.
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_LAB_DIR, loadSettings } from '../config/settings';
@@ -35,7 +36,8 @@ export function cliRuntime(program: Command, setExit: (code: number) => void): C
     program,
     setExit,
     ctx,
-    labDir: (o) => o.dataDir ?? globals().labDir ?? loadSettings().POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR,
+    // Absolute: the lab's processes run in folders of their own, where a relative path would name another place.
+    labDir: (o) => path.resolve(o.dataDir ?? globals().labDir ?? loadSettings().POOLPILOT_LAB_DIR ?? DEFAULT_LAB_DIR),
     withSession: (fn) => async () => {
       const s = new Session(ctx());
       try {

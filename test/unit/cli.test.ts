@@ -120,6 +120,8 @@ const wrong: [string, string[], RegExp][] = [
   ['lab history: a peak under the trough', ['lab', 'history', '--trough', '50', '--peak', '10'], /--peak must be at least --trough \(50\), not 10/],
   ['lab history with no lab up', ['lab', 'history', '--data-dir', '/nonexistent/lab'], /the lab at \/nonexistent\/lab is not up with Prometheus: run "poolpilot lab up" first/],
   ['--lab-dir with no lab up', ['--lab-dir', '/nonexistent/lab', 'cluster', 'list'], /no lab is up in \/nonexistent\/lab/],
+  // A relative folder is taken from here: the lab's processes run elsewhere, where it would name another place.
+  ['a relative --lab-dir', ['--lab-dir', 'nonexistent/lab', 'cluster', 'list'], new RegExp(`no lab is up in ${path.resolve('nonexistent/lab').replace(/[/.]/g, '\\$&')} `)],
   ['--lab before a command is a flag, not a folder', ['--lab', 'cluster', 'scale', 'web', '--out', 'x'], /--out must be a whole number of at least 1, not "x"/],
 ];
 test.each(wrong)('%s: one line, exit 2, nothing changed', async (_name, argv, message) => {
