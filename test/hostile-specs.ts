@@ -61,5 +61,8 @@ export function hostileValues(valid: Plain): [string, unknown, RegExp][] {
     ['a schedule without a cron', { ...valid, schedules: [{ name: 's', min: 1 }] }, /schedules\.0\.cron: /],
     ['prediction as a number', { ...valid, prediction: 7 }, /prediction: /],
     ['an unknown top-level field', { ...valid, replicas: 3 }, /\(top level\): unknown key "replicas"$/m],
+    ['a free-space floor in decimal units', { ...valid, vsphere: { ...vs, placement: { minFreeSpace: '20 GB' } } }, /vsphere\.placement\.minFreeSpace: must be a size such as 20GiB or 512MiB/],
+    ['placement by hosts and by cluster at once', { ...valid, vsphere: { ...vs, placement: { hosts: ['/DC0/host/C0/H0'], cluster: '/DC0/host/C0' } } }, /vsphere\.placement\.cluster: give hosts or cluster, not both/],
+    ['a placement spread that is not one', { ...valid, vsphere: { ...vs, placement: { spread: 'racks' } } }, /vsphere\.placement\.spread: /],
   ];
 }

@@ -8,7 +8,7 @@ import type { ActivityKit, ListRequest, VmRequest } from './kit';
 export function computeActivities({ compute, log }: ActivityKit) {
   return {
     async cloneVm(req: VmRequest): Promise<VmInfo & { adopted: boolean }> {
-      const vm = await compute(req).cloneVm(req.name);
+      const vm = await compute(req).cloneVm(req.name, { askedAtMs: Context.current().info.scheduledTimestampMs });
       log(req.cluster, req.name).info({ adopted: vm.adopted, id: vm.id }, vm.adopted ? 'adopted existing VM' : 'cloned VM');
       return vm;
     },
@@ -38,9 +38,15 @@ export function computeActivities({ compute, log }: ActivityKit) {
     },
 
     async destroyVm(req: VmRequest): Promise<boolean> {
-      const gone = await compute(req).destroyVm(req.name);
+      const gone = await compute(req).destroyVm(req.name, { unmarkedMember: req.unmarkedMember });
       log(req.cluster, req.name).info({ existed: gone }, 'destroyed VM');
       return gone;
+    },
+
+    async releaseVm(req: VmRequest): Promise<boolean> {
+      const released = await compute(req).releaseVm(req.name);
+      log(req.cluster, req.name).info({ released }, 'released VM: kept, no longer the cluster\'s');
+      return released;
     },
 
     async listVms(req: ListRequest): Promise<VmInfo[]> {

@@ -16,6 +16,10 @@ export const FaultType = {
   QuotaExceeded: 'QuotaExceeded',
   /** A server went to ERROR (Nova's fault message says why); the run compensates by deleting it. */
   ServerError: 'ServerError',
+  /** A VM named like a member that does not carry this cluster's mark: never adopted or destroyed. */
+  NotOurs: 'NotOurs',
+  /** vsphere.placement leaves no host or datastore that can take a clone now (maintenance, free space): named. */
+  NoPlacement: 'NoPlacement',
 } as const;
 
 export function permanent(type: keyof typeof FaultType, message: string): ApplicationFailure {

@@ -9,6 +9,8 @@ import type { LoadBalancer } from './loadbalancer/provider';
 export interface VmRequest extends CloudRef {
   cluster: string;
   name: string;
+  /** destroyVm: the VM may lack the mark (a member from before marks, found serving in the pool). */
+  unmarkedMember?: boolean;
 }
 
 export interface ListRequest extends CloudRef {

@@ -102,7 +102,7 @@ export function senlinToSpec(src: SenlinCluster, where: string, o: CloudOptions 
         } else unmapped.push(`${pw}: criteria ${criteria}: poolpilot removes the youngest or the oldest first; the default, YOUNGEST_FIRST, is kept`);
         const grace = seconds(pp.grace_period);
         if (grace) spec.drainGracePeriod = grace;
-        if (pp.destroy_after_deletion === false) unmapped.push(`${pw}: destroy_after_deletion false: poolpilot destroys the servers it removes`);
+        if (pp.destroy_after_deletion === false) spec.destroyAfterDeletion = false;
         if (pp.reduce_desired_capacity === false) unmapped.push(`${pw}: reduce_desired_capacity false: a poolpilot scale-in lowers the desired size`);
         if (pp.hooks !== undefined) unmapped.push(`${pw}: hooks: give the spec a terminate hook (hooks: [{on: terminate, url}]) instead`);
         rest(['criteria', 'grace_period', 'destroy_after_deletion', 'reduce_desired_capacity', 'hooks']);

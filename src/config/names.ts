@@ -33,3 +33,8 @@ export function parseWarmName(cluster: string, name: string): { op: number; inde
   const m = new RegExp(`^${cluster}-w(\\d+)-(\\d+)$`).exec(name);
   return m ? { op: Number(m[1]), index: Number(m[2]) } : undefined;
 }
+
+/** The op number a member's or a warm VM's name carries; undefined for any other name. */
+export function opOfName(cluster: string, name: string): number | undefined {
+  return (parseMemberName(cluster, name) ?? parseWarmName(cluster, name))?.op;
+}

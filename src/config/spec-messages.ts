@@ -48,5 +48,12 @@ export const specErrorMap: z.core.$ZodErrorMap = (iss) => {
       })
       .join('; ');
   }
+  if (iss.code === 'invalid_union') {
+    // A value of one of the union's types (a string where a number or a string may go) is told that type's complaint,
+    // not "Invalid input".
+    const branches = (iss as { errors?: { code: string; message: string }[][] }).errors ?? [];
+    const fits = branches.filter((b) => b.length > 0 && b.every((i) => i.code !== 'invalid_type'));
+    if (fits.length === 1) return fits[0]!.map((i) => i.message).join('; ');
+  }
   return undefined;
 };

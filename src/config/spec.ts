@@ -18,6 +18,39 @@ const inventoryPath = z.string().regex(/^\//, 'must be an inventory path startin
 const credentialRef = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a credential name (letters, digits, _ . -), not a secret');
 const thumbprint = z.string().regex(/^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$/, 'must be a colon-separated hex thumbprint');
 
+const BYTE_UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+/** A size in bytes: a number, or a string with a binary unit as vSphere's client shows sizes ("20GiB", "512 MiB"). */
+const byteSize = z.union([
+  z.number().int().min(0),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(B|KiB|MiB|GiB|TiB)$/, 'must be a size such as 20GiB or 512MiB (B, KiB, MiB, GiB, TiB), or a number of bytes')
+    .transform((v) => {
+      const m = /^(\d+(?:\.\d+)?)\s*(\w+)$/.exec(v)!;
+      return Math.round(Number(m[1]) * BYTE_UNITS[m[2]!]!);
+    }),
+]);
+
+/**
+ * Where each clone goes (absent: where vSphere puts it, in resourcePool). Hosts: listed, or every host of a cluster
+ * (absent both: the hosts of resourcePool's cluster); datastores: listed, or a datastore cluster's (absent both: those
+ * the hosts mount). Members spread across hosts (or datastores) and land on the datastore with the most free space
+ * above minFreeSpace; every clone carries its host, datastore and pool explicitly.
+ */
+const placementSchema = z
+  .object({
+    hosts: z.array(inventoryPath).min(1).optional(),
+    cluster: inventoryPath.optional(),
+    datastores: z.array(inventoryPath).min(1).optional(),
+    datastoreCluster: inventoryPath.optional(),
+    spread: z.enum(['hosts', 'datastores']).default('hosts'),
+    minFreeSpace: byteSize.default(0),
+  })
+  .strict()
+  .refine((p) => !(p.hosts && p.cluster), { message: 'give hosts or cluster, not both', path: ['cluster'] })
+  .refine((p) => !(p.datastores && p.datastoreCluster), { message: 'give datastores or datastoreCluster, not both', path: ['datastoreCluster'] });
+export type Placement = z.infer<typeof placementSchema>;
+
 export const vsphereSchema = z
   .object({
     /** SDK endpoint, e.g. https://vcenter.example.com/sdk */
@@ -43,6 +76,7 @@ export const vsphereSchema = z
      * once; no customization spec (the guest keeps the source's state).
      */
     cloneMode: z.enum(['full', 'linked', 'instant']).optional(),
+    placement: placementSchema.optional(),
     /** How long a new VM may take to run VMware Tools and report an IPv4 on `network`. */
     guestTimeout: duration.default(300_000),
     /**
@@ -433,6 +467,8 @@ export const clusterSpecSchema = z
     provisioningConcurrency: z.number().int().min(1).max(50).default(5),
     drainGracePeriod: duration.default(30_000),
     deletionPolicy: z.enum(['YOUNGEST_FIRST', 'OLDEST_FIRST']).default('YOUNGEST_FIRST'),
+    /** false: a scale-in keeps each member's VM, powered off and given up (its mark cleared), as Senlin's option. */
+    destroyAfterDeletion: z.boolean().default(true),
     metrics: z.array(metricSchema).max(SPEC_LIMITS.metrics, `at most ${SPEC_LIMITS.metrics} metrics`).default([]),
     autoscaling: autoscalingSchema.default(() => autoscalingSchema.parse({})),
     health: healthSchema.default(() => healthSchema.parse({})),

@@ -134,7 +134,7 @@ async function main(dataDir: string): Promise<void> {
     try {
       // The inventory is looked up afresh each poll: a restarted vcsim rebuilds it, and an old reference can then
       // name another folder without any fault.
-      const vms = await new VsphereCompute(client, inventory).listVms('');
+      const vms = await new VsphereCompute(client, inventory, '').listVms('');
       // Guests are keyed by the VM's id, not its name: a warm VM renamed into a member is the same running guest.
       const seen = new Set<string>();
       for (const vm of vms) {

@@ -174,7 +174,7 @@ function seedInventory(tools: Tools, state: LabState): void {
   const existing = govc(tools, state, ['ls', '/DC0/vm']);
   if (!existing.includes(LAB_INVENTORY.folder)) govc(tools, state, ['folder.create', LAB_INVENTORY.folder]);
   if (!existing.includes(LAB_INVENTORY.template)) {
-    govc(tools, state, ['vm.create', '-on=false', '-folder', '/DC0/vm', '-pool', LAB_INVENTORY.resourcePool, '-net', LAB_INVENTORY.network, path.basename(LAB_INVENTORY.template)]);
+    govc(tools, state, ['vm.create', '-on=false', '-folder', '/DC0/vm', '-pool', LAB_INVENTORY.resourcePool, '-ds', LAB_INVENTORY.datastore, '-net', LAB_INVENTORY.network, path.basename(LAB_INVENTORY.template)]);
   }
 }
 
@@ -272,7 +272,7 @@ export async function labUp(input: LabConfigInput = {}, opts: LabOptions = {}): 
   }
   const vcsimStarted = await want('vcsim', c.ports.vcsim, () =>
     startProcess(c.dataDir, 'vcsim', tools.vcsim, [
-      '-l', `${c.host}:${c.ports.vcsim}`, '-dc', '1', '-cluster', '1', '-host', '1', '-vm', '0', '-standalone-host', '0',
+      '-l', `${c.host}:${c.ports.vcsim}`, '-dc', '1', '-cluster', '2', '-host', '2', '-ds', '3', '-vm', '0', '-standalone-host', '0',
       '-username', state.credentials.username, '-password', state.credentials.password,
       ...(c.vcsimMethodDelay ? ['-method-delay', c.vcsimMethodDelay] : []),
     ]),

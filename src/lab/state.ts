@@ -128,6 +128,8 @@ export const LAB_INVENTORY = {
   folder: '/DC0/vm/pool',
   resourcePool: '/DC0/host/DC0_C0/Resources',
   network: 'VM Network',
+  /** The template's. The lab's vcsim has three (LocalDS_0..2) and two clusters of two hosts (DC0_C0, DC0_C1), for placement. */
+  datastore: 'LocalDS_0',
 };
 export const LAB_CREDENTIAL_REF = 'lab';
 

@@ -7,6 +7,8 @@ export interface VmView {
   toolsRunning: boolean;
   ip?: string;
   createdAt?: string;
+  /** The cluster the VM's ownership mark names, '' for none; absent if read before marks (see ComputeProvider). */
+  owner?: string;
 }
 
 export interface PoolView {
@@ -27,18 +29,29 @@ export interface Member {
 
 export type DeletionPolicy = 'YOUNGEST_FIRST' | 'OLDEST_FIRST';
 
+/**
+ * Whether a VM named like the cluster's is the cluster's: its mark names the cluster; or it carries none but serves in
+ * the pool under that name (a member made before marks, taken by its name as then); or it was read before marks
+ * existed. A VM without the mark that does not serve is someone else's, whatever its name: never counted or destroyed.
+ */
+export function isOurs(cluster: string, vm: Pick<VmView, 'owner'>, inPool: boolean): boolean {
+  return vm.owner === undefined || vm.owner === cluster || (vm.owner === '' && inPool);
+}
+
 /** The cluster's warm VMs, readiest first: running with an IP, then powered off, then any still being prepared. */
 export function warmInventory(cluster: string, vms: VmView[]): (VmView & { op: number })[] {
   const rank = (v: VmView) => (v.powerState === 'poweredOn' && v.toolsRunning && v.ip ? 0 : v.powerState === 'poweredOff' ? 1 : 2);
   return vms
     .flatMap((v) => {
+      // A warm VM never serves: it is taken only by its mark.
+      if (!isOurs(cluster, v, false)) return [];
       const w = parseWarmName(cluster, v.name);
       return w ? [{ ...v, op: w.op }] : [];
     })
     .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }
 
-/** Members of `cluster`: every VM and every pool member named like one, matched by name. */
+/** Members of `cluster`: every VM of its (see isOurs) and every pool member named like one, matched by name. */
 export function joinInventory(cluster: string, vms: VmView[], pool: PoolView[]): Member[] {
   const byName = new Map<string, Member>();
   const get = (name: string) => {
@@ -50,9 +63,11 @@ export function joinInventory(cluster: string, vms: VmView[], pool: PoolView[]):
     }
     return m;
   };
-  for (const vm of vms) if (parseMemberName(cluster, vm.name)) get(vm.name).vm = vm;
   // A backend may be shared: only servers named like this cluster's members are ours.
-  for (const p of pool) if (parseMemberName(cluster, p.name)) get(p.name).pool = p;
+  const served = pool.filter((p) => parseMemberName(cluster, p.name));
+  const inPool = new Set(served.map((p) => p.name));
+  for (const vm of vms) if (parseMemberName(cluster, vm.name) && isOurs(cluster, vm, inPool.has(vm.name))) get(vm.name).vm = vm;
+  for (const p of served) get(p.name).pool = p;
   return [...byName.values()].sort((a, b) => a.op - b.op || a.index - b.index || a.name.localeCompare(b.name));
 }
 

@@ -19,6 +19,7 @@ export const ACTIVITY_STEPS: Record<string, string> = {
   removePoolMember: 'remove',
   powerOffVm: 'destroy',
   destroyVm: 'destroy',
+  releaseVm: 'destroy',
   readMetrics: 'metrics',
   forecastDemand: 'forecast',
   callLifecycleHook: 'hook',

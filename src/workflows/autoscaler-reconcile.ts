@@ -5,6 +5,7 @@ import { joinInventory, warmInventory, type Member } from '../policy/inventory';
 import { record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
 import { poolLabel } from '../config/balancer';
+import { opOfName } from '../config/names';
 
 /** While a run is under way: its op, whose members the run adds (and undoes) itself. */
 export interface ReconcileDuring {
@@ -44,8 +45,9 @@ async function repair(a: Autoscaling, during?: ReconcileDuring): Promise<Member[
   const live = members.filter((m) => m.vm || m.pool);
   s.members = live;
   s.unhealthy = trackHealth(s.unhealthy ?? {}, s.members, Date.now());
-  // Op numbers continue above anything found (warm VMs too), so a derived name is never reused while its VM exists.
-  const highest = Math.max(0, ...live.map((m) => m.op), ...warmInventory(cluster, vms).map((v) => v.op));
+  // Op numbers continue above anything found (warm VMs, and VMs that are not ours but hold a member's name, too), so
+  // a derived name is never reused while a VM of that name exists.
+  const highest = Math.max(0, ...live.map((m) => m.op), ...vms.map((v) => opOfName(cluster, v.name) ?? 0));
   if (highest >= s.opCounter) s.opCounter = highest + 1;
   s.lastReconcileAt = Date.now();
   return live;

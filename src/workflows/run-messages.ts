@@ -13,6 +13,8 @@ export type InstanceStep =
   | 'removing-from-pool'
   | 'powering-off'
   | 'destroying'
+  | 'releasing'
+  | 'released'
   | 'waiting-hook'
   | 'removed'
   | 'returned-to-warm-pool'

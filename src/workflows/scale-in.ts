@@ -59,7 +59,9 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
   const outcomes = await CancellationScope.nonCancellable(() =>
     mapLimited(victims, Math.max(victims.length, 1), async (name, i) => {
       const p = progress.instances[i]!;
-      const vmReq = { compute: computeOf(spec), cluster, name };
+      // A member from before marks, serving under its name: destroyed by its name, as it was taken.
+      const unmarked = members.find((m) => m.name === name)?.vm?.owner === '';
+      const vmReq = { compute: computeOf(spec), cluster, name, ...(unmarked ? { unmarkedMember: true } : {}) };
       const memberReq = { loadBalancer: spec.loadBalancer, cluster, name };
       try {
         p.step = 'draining';
@@ -77,6 +79,11 @@ export async function scaleIn(input: ScaleInInput): Promise<ScaleInResult> {
           const to = warmName(cluster, input.reuse.op, i + 1);
           await a.quick.renameVm.executeWithOptions({ summary: `return ${name} to the warm pool as ${to}` }, [{ ...vmReq, to }]);
           p.step = 'returned-to-warm-pool';
+        } else if (spec.destroyAfterDeletion === false) {
+          // Kept, off and out of the pool, and no longer the cluster's: never counted, reused or destroyed by it again.
+          p.step = 'releasing';
+          await a.quick.releaseVm.executeWithOptions({ summary: `release ${name}: kept powered off, no longer the cluster's` }, [vmReq]);
+          p.step = 'released';
         } else {
           p.step = 'destroying';
           await a.quick.destroyVm.executeWithOptions({ summary: `destroy ${name}` }, [vmReq]);

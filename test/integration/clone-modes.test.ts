@@ -2,25 +2,18 @@
 // so what a real vCenter acts on is checked in the SOAP body poolpilot sends: a linked clone names the template's
 // current snapshot (as govc reports it) and createNewChildDiskBacking, in the schema's element order; an instant
 // clone is InstantClone_Task with the name and the folder and pool, and vcsim's refusal of it comes back in one line.
-import { execFileSync } from 'node:child_process';
 import { VimClient } from '../../src/activities/compute/vim';
 import { VsphereCompute } from '../../src/activities/compute/vsphere';
 import { vsphereSchema } from '../../src/config/spec';
 import { LAB_INVENTORY } from '../../src/lab/state';
-import { findTool } from '../../src/lab/tools';
-import { lab } from './harness';
-
-const govc = (...args: string[]) => {
-  const e = lab();
-  return execFileSync(findTool('govc')!, args, { encoding: 'utf8', env: { ...process.env, GOVC_URL: e.vsphereUrl, GOVC_USERNAME: e.vsphereUsername, GOVC_PASSWORD: e.vspherePassword, GOVC_INSECURE: '1' } });
-};
+import { govc, lab } from './harness';
 
 function compute(over: Record<string, unknown>) {
   const e = lab();
   const sent: { method: string; body: string }[] = [];
   const client = new VimClient({ url: e.vsphereUrl, username: e.vsphereUsername, password: e.vspherePassword, insecure: true, observe: (r) => void sent.push(r) });
   const spec = vsphereSchema.parse({ url: e.vsphereUrl, credentialRef: 'lab', insecure: true, datacenter: 'DC0', template: LAB_INVENTORY.template, folder: e.folder, resourcePool: LAB_INVENTORY.resourcePool, network: LAB_INVENTORY.network, ...over });
-  return { c: new VsphereCompute(client, spec), sent, client };
+  return { c: new VsphereCompute(client, spec, 'web'), sent, client };
 }
 
 const made: string[] = [];

@@ -92,14 +92,18 @@ export function backendStatus(): Record<string, string> {
   return Object.fromEntries(rows.map((r) => r.split(',')).map((c) => [c[iName]!, c[iStatus]!]));
 }
 
-/** VM names in the pool folder, per govc (the vSphere API, not poolpilot). */
-export function vsphereVms(prefix: string): string[] {
+/** Runs govc against the lab's vcsim (the vSphere API, not poolpilot) and returns its standard output. */
+export function govc(...args: string[]): string {
   const e = lab();
-  const out = execFileSync(findTool('govc')!, ['ls', e.folder], {
+  return execFileSync(findTool('govc')!, args, {
     encoding: 'utf8',
     env: { ...process.env, GOVC_URL: e.vsphereUrl, GOVC_USERNAME: e.vsphereUsername, GOVC_PASSWORD: e.vspherePassword, GOVC_INSECURE: '1' },
   });
-  return out
+}
+
+/** VM names in the pool folder, per govc. */
+export function vsphereVms(prefix: string): string[] {
+  return govc('ls', lab().folder)
     .split('\n')
     .map((l) => path.basename(l.trim()))
     .filter((n) => n.startsWith(prefix))
@@ -107,11 +111,19 @@ export function vsphereVms(prefix: string): string[] {
 }
 
 export function govcPowerState(name: string): string {
-  const e = lab();
-  return execFileSync(findTool('govc')!, ['object.collect', '-s', `${e.folder}/${name}`, 'runtime.powerState'], {
-    encoding: 'utf8',
-    env: { ...process.env, GOVC_URL: e.vsphereUrl, GOVC_USERNAME: e.vsphereUsername, GOVC_PASSWORD: e.vspherePassword, GOVC_INSECURE: '1' },
-  }).trim();
+  return govc('object.collect', '-s', `${lab().folder}/${name}`, 'runtime.powerState').trim();
+}
+
+/** A VM's custom attributes by name, per govc (fields.info). */
+export function govcFields(name: string): Record<string, string> {
+  const out = govc('fields.info', `${lab().folder}/${name}`);
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .map((l) => l.trim().split(/\s{2,}/))
+      .filter((c) => c.length === 3)
+      .map((c) => [c[1]!, c[2]!]),
+  );
 }
 
 export { eventually } from '../eventually';

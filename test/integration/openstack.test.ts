@@ -186,6 +186,24 @@ describe('scaling Nova servers behind an Octavia pool through the workflows', ()
     expect(poolMembers('osq-')).toEqual([]);
   });
 
+  test('destroyAfterDeletion false: the scaled-in server stays, SHUTOFF, out of the pool, its mark deleted', async () => {
+    const s = spec('oskeep', { destroyAfterDeletion: false });
+    const out: ScaleOutResult = await (await startScaleOut(w.client, s, 1, 270)).result();
+    expect(out.joined.map((j) => j.name)).toEqual(['oskeep-270-1']);
+    const id = marked('oskeep-')[0]!.id;
+    const removed: ScaleInResult = await (await startScaleIn(w.client, s, { count: 1 }, 271)).result();
+    expect(removed.removed.map((r) => r.name)).toEqual(['oskeep-270-1']);
+    // Seen by Nova and Octavia: the same server, off, without the mark; no member of it.
+    const kept = novaServers('oskeep-');
+    expect(kept.map((x) => [x.id, x.status, x.metadata['poolpilot-cluster'] ?? null])).toEqual([[id, 'SHUTOFF', null]]);
+    expect(marked('oskeep-')).toEqual([]);
+    expect(poolMembers('oskeep-')).toEqual([]);
+    const { user } = openstackLab();
+    const sessions = keystoneSessions(() => ({ username: user.username, password: user.password }));
+    const ks = sessions.get({ authUrl: user.authUrl, credentialRef: 'x', auth: 'password', projectName: user.projectName, projectDomainName: 'Default', userDomainName: 'Default', region: user.region, interface: 'public', insecure: false });
+    await ks.call('compute', 'DELETE', `servers/${id}`, undefined, { accept: [404] }).finally(() => sessions.close());
+  });
+
   test('a server of the same name without the mark is not ours: never adopted, listed or destroyed', async () => {
     // Made by someone else in the same project, under a name a member of cluster osm would have.
     const { user } = openstackLab();

@@ -54,7 +54,7 @@ describe('vSphere (vim25 SOAP)', () => {
   test('bad credentials are a permanent failure naming the credential', async () => {
     const { client } = vim({ RetrieveServiceContent: ['vim-service-content.xml'], Login: ['vim-login-invalid.xml'] });
     const spec = vsphereSchema.parse({ url: 'https://vcenter.example/sdk', credentialRef: 'prod', datacenter: 'DC0', template: '/DC0/vm/t', folder: '/DC0/vm/p', resourcePool: '/DC0/host/C/Resources', network: 'VM Network' });
-    const err = await new VsphereCompute(client, spec).listVms('web-').catch((e: unknown) => e);
+    const err = await new VsphereCompute(client, spec, 'web').listVms('web-').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'BadCredentials', nonRetryable: true });
     expect((err as Error).message).toMatch(/refused credential "prod" \(InvalidLogin\)/);

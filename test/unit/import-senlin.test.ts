@@ -55,7 +55,6 @@ const lines: [string, (c: SenlinCluster) => void, RegExp][] = [
   ['best_effort false', (c) => Object.assign(policy(c, 'web3-out').adjustment as object, { best_effort: false }), /best_effort false: poolpilot trims a request to \[min, max\]/],
   ['OLDEST_PROFILE_FIRST', (c) => (policy(c, 'web3-del').criteria = 'OLDEST_PROFILE_FIRST'), /OLDEST_PROFILE_FIRST: a poolpilot cluster has one profile, so it is OLDEST_FIRST/],
   ['RANDOM', (c) => (policy(c, 'web3-del').criteria = 'RANDOM'), /criteria RANDOM: .*YOUNGEST_FIRST, is kept/],
-  ['destroy_after_deletion false', (c) => (policy(c, 'web3-del').destroy_after_deletion = false), /destroy_after_deletion false: poolpilot destroys/],
   ['deletion hooks', (c) => (policy(c, 'web3-del').hooks = { type: 'webhook', params: { url: 'http://x' } }), /hooks: give the spec a terminate hook/],
   ['REBOOT recovery', (c) => ((policy(c, 'web3-health').recovery as { actions: unknown[] }).actions = [{ name: 'REBOOT' }]), /recovery REBOOT: poolpilot replaces an unhealthy member/],
   ['poll-URL detection', (c) => ((policy(c, 'web3-health').detection as { detection_modes: unknown[] }).detection_modes = [{ type: 'NODE_STATUS_POLL_URL', options: { poll_url: 'http://{nodename}/health' } }]), /detection NODE_STATUS_POLL_URL: poolpilot watches the server's state/],
@@ -101,6 +100,14 @@ const refused: [string, (c: SenlinCluster) => void, Record<string, string>, RegE
 test.each(refused)('%s: refused with one ImportError naming it', (_name, change, extra, message) => {
   expect(() => senlinToSpec(variant(change), where, { ...cloud, ...extra })).toThrow(ImportError);
   expect(() => senlinToSpec(variant(change), where, { ...cloud, ...extra })).toThrow(message);
+});
+
+test('destroy_after_deletion false keeps the servers a scale-in removes: destroyAfterDeletion false', () => {
+  const r = senlinToSpec(variant((c) => (policy(c, 'web3-del').destroy_after_deletion = false)), where, cloud);
+  expect(parseClusterSpecValue(r.spec, 'imported').spec.destroyAfterDeletion).toBe(false);
+  expect(r.unmapped.filter((u) => /destroy_after_deletion/.test(u))).toEqual([]);
+  // The recorded one (true) is the default.
+  expect(parseClusterSpecValue(senlinToSpec(recorded, where, cloud).spec, 'imported').spec.destroyAfterDeletion).toBe(true);
 });
 
 test('--pool names the pool of a policy that makes its own', () => {

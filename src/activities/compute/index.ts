@@ -9,7 +9,7 @@ import { VimClient } from './vim';
 import { VsphereCompute } from './vsphere';
 
 export interface ComputeFactory {
-  /** The adapter for a cluster's cloud; Nova's marks and honours the cluster's name. */
+  /** The adapter for a cluster's cloud; it marks the cluster's VMs and honours the marks. */
   (compute: Compute, cluster: string): ComputeProvider;
   /** Logs out of every vCenter session (a short-lived client, `poolpilot members`). */
   close(): Promise<void>;
@@ -20,7 +20,7 @@ export function computes(credentials: CredentialResolver, keystone: KeystoneSess
   const vimClients = new Map<string, VimClient>();
   const adapters = new Map<string, ComputeProvider>();
   const factory = ((c: Compute, cluster: string) => {
-    const key = JSON.stringify([c, c.kind === 'openstack' ? cluster : '']);
+    const key = JSON.stringify([c, cluster]);
     let a = adapters.get(key);
     if (a) return a;
     switch (c.kind) {
@@ -32,7 +32,7 @@ export function computes(credentials: CredentialResolver, keystone: KeystoneSess
           client = new VimClient({ url: spec.url, ...credentials(spec.credentialRef), insecure: spec.insecure, caFile: spec.caFile, thumbprint: spec.thumbprint, loginGate });
           vimClients.set(clientKey, client);
         }
-        a = new VsphereCompute(client, spec);
+        a = new VsphereCompute(client, spec, cluster);
         break;
       }
       case 'openstack':

@@ -159,7 +159,7 @@ export class NovaCompute implements ComputeProvider {
 
   private toVmInfo(sv: Server, networkName: string): VmInfo {
     const ip = (sv.addresses?.[networkName] ?? []).find((a) => (a.version ?? 4) === 4 && a['OS-EXT-IPS:type'] !== 'floating' && IPV4.test(a.addr))?.addr;
-    return { name: sv.name, id: sv.id, powerState: powerOf(sv.status), toolsRunning: sv.status === 'ACTIVE', ip, createdAt: sv.created };
+    return { name: sv.name, id: sv.id, powerState: powerOf(sv.status), toolsRunning: sv.status === 'ACTIVE', ip, createdAt: sv.created, owner: this.cluster };
   }
 
   /** This cluster's servers whose name matches `pattern` (a Nova name filter is a regular expression), oldest first. */
@@ -317,6 +317,14 @@ export class NovaCompute implements ComputeProvider {
       }
       await sleep(POLL_MS);
     }
+  }
+
+  /** Deletes the mark's metadata item: the server stays as it is, and is no longer listed, adopted or destroyed. */
+  async releaseVm(name: string): Promise<boolean> {
+    const sv = await this.server(name);
+    if (!sv) return false;
+    const r = await this.nova('DELETE', `servers/${sv.id}/metadata/${MEMBER_MARK}`, undefined, [404]);
+    return r.status !== 404;
   }
 
   async listVms(prefix: string): Promise<VmInfo[]> {

@@ -102,6 +102,11 @@ export function toMoref(node: unknown): Moref | undefined {
   return { type: n['@_type'], value: n['#text'] };
 }
 
+/** The references in an ArrayOfManagedObjectReference property (a host's datastores, a cluster's hosts). */
+export function morefs(node: unknown): Moref[] {
+  return asArray((node as Node | undefined)?.ManagedObjectReference as Node | Node[] | undefined).flatMap((n) => toMoref(n) ?? []);
+}
+
 export function text(node: unknown): string | undefined {
   if (typeof node === 'string') return node;
   if (node && typeof node === 'object' && typeof (node as Node)['#text'] === 'string') return (node as Node)['#text'];
@@ -119,6 +124,8 @@ export interface ServiceContent {
   searchIndex: Moref;
   sessionManager: Moref;
   customizationSpecManager?: Moref;
+  /** Absent on a bare ESXi host: custom attributes need vCenter (vcsim has them). */
+  customFieldsManager?: Moref;
 }
 
 /** SOAP over HTTP(S) to the endpoint. */
@@ -223,6 +230,7 @@ export class VimClient {
         searchIndex: need('searchIndex'),
         sessionManager: need('sessionManager'),
         customizationSpecManager: toMoref(sc.customizationSpecManager),
+        customFieldsManager: toMoref(sc.customFieldsManager),
       };
     })();
     this.serviceContent.catch(() => (this.serviceContent = undefined));
@@ -347,7 +355,39 @@ export class VimClient {
     return this.waitForTask(await this.startTask(method, inner), timeoutMs);
   }
 
-  /** The raw `<spec>` XML of a customization spec, to embed in a clone spec. */
+  /**
+   * The key of the VirtualMachine custom attribute `name`, made if `create` and missing; undefined if missing (or the
+   * endpoint has no custom attributes). Two workers making it at once: the loser reads the winner's.
+   */
+  async customFieldKey(name: string, create: boolean): Promise<number | undefined> {
+    const sc = await this.ensureServiceContent();
+    const manager = sc.customFieldsManager;
+    if (!manager) {
+      if (create) throw new VimFault('NotSupported', `${this.endpoint.host} has no custom attributes (a vCenter is needed)`, 'AddCustomFieldDef');
+      return undefined;
+    }
+    const find = async () => {
+      const props = await this.retrieveOne(manager, ['field']);
+      const defs = asArray((props?.field as Node | undefined)?.CustomFieldDef as Node | Node[] | undefined);
+      const def = defs.find((d) => text(d.name) === name && [undefined, 'VirtualMachine'].includes(text(d.managedObjectType)));
+      return def ? Number(text(def.key)) : undefined;
+    };
+    const found = await find();
+    if (found !== undefined || !create) return found;
+    try {
+      const def = (await this.call('AddCustomFieldDef', () => moref(manager) + el('name', name) + el('moType', 'VirtualMachine'))) as Node;
+      return Number(text(def.key));
+    } catch (err) {
+      if (err instanceof VimFault && err.faultType === 'DuplicateName') return find();
+      throw err;
+    }
+  }
+
+  /** Sets a custom attribute's value on an entity. */
+  async setCustomField(entity: Moref, key: number, value: string): Promise<void> {
+    await this.call('SetField', (sc) => moref(sc.customFieldsManager!) + moref(entity, 'entity') + el('key', key) + el('value', value));
+  }
+
   /**
    * The raw `<spec>` XML of a customization spec, to embed in a clone spec; undefined only when vSphere says there is
    * no such spec (NotFound). An expired session logs in again like any call; other faults are thrown.

@@ -1,10 +1,26 @@
-// The vSphere adapter of the compute port: clone, power, destroy and watch VMs over vim25 SOAP.
+// The vSphere adapter of the compute port: clone, power, destroy and watch VMs over vim25 SOAP. A VM is this cluster's
+// only if it carries the mark, the custom attribute `poolpilot.cluster` set to the cluster's name (set right after the
+// clone, with `poolpilot.op`): a VM named like a member without it is never adopted or destroyed (see docs/vsphere.md).
+import { opOfName } from '../../config/names';
 import type { VsphereSpec } from '../../config/spec';
 import { permanent } from '../errors';
-import type { ComputeProvider, PowerState, VmInfo } from './provider';
-import { asArray, el, moref, text, toMoref, VimClient, VimFault, VimTaskError, type Moref, type Node } from './vim';
+import type { CloneOptions, ComputeProvider, DestroyOptions, PowerState, VmInfo } from './provider';
+import { choosePlacement, type DatastoreFacts, type HostFacts, type PlacementLoad } from '../../policy/placement';
+import { asArray, el, moref, morefs, text, toMoref, VimClient, VimFault, VimTaskError, type Moref, type Node } from './vim';
 
-const VM_PROPS = ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'guest.net', 'guest.ipAddress', 'config.createDate'];
+const VM_PROPS = ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'guest.net', 'guest.ipAddress', 'config.createDate', 'customValue'];
+/** The custom attributes of the mark: the cluster's name, and the op number of the run that made the VM. */
+export const VSPHERE_MARKS = { cluster: 'poolpilot.cluster', op: 'poolpilot.op' } as const;
+/**
+ * A clone found unmarked is still ours if vCenter made it after this much before its clone was first asked for: the
+ * mark is set just after the clone task, so a worker killed between the two leaves an unmarked clone, which the retry
+ * takes and marks. The margin absorbs clock skew between the worker and vCenter.
+ */
+const UNMARKED_CLONE_SKEW_MS = 60_000;
+interface MarkKeys {
+  cluster?: number;
+  op?: number;
+}
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const REFS_TTL_MS = 30_000;
 
@@ -23,7 +39,13 @@ function guestIp(props: Record<string, unknown>, network: string): string | unde
   return undefined;
 }
 
-function toVmInfo(id: string, props: Record<string, unknown>, network: string): VmInfo {
+/** The VM's custom attribute values by key. */
+function customValues(props: Record<string, unknown>): Map<number, string> {
+  const values = asArray((props.customValue as Node | undefined)?.CustomFieldValue as Node | Node[] | undefined);
+  return new Map(values.map((v) => [Number(text(v.key)), text(v.value) ?? '']));
+}
+
+function toVmInfo(id: string, props: Record<string, unknown>, network: string, owner?: string): VmInfo {
   const power = text(props['runtime.powerState']);
   return {
     name: text(props.name) ?? id,
@@ -32,17 +54,69 @@ function toVmInfo(id: string, props: Record<string, unknown>, network: string): 
     toolsRunning: text(props['guest.toolsRunningStatus']) === 'guestToolsRunning',
     ip: guestIp(props, network),
     createdAt: text(props['config.createDate']),
+    ...(owner !== undefined ? { owner } : {}),
   };
 }
+
 
 export class VsphereCompute implements ComputeProvider {
   private refs: Promise<{ template: Moref; folder: Moref; pool: Moref }> | undefined;
   private refsAt = 0;
 
+  private markKeys: Promise<MarkKeys> | undefined;
+  /** Clones this worker has placed and vCenter has not finished: counted with the members, so parallel clones spread. */
+  private readonly placing: PlacementLoad = { hosts: {}, datastores: {} };
+  private markKeysAt = 0;
+
   constructor(
     private readonly client: VimClient,
     private readonly spec: VsphereSpec,
+    /** The cluster whose mark this adapter sets and honours. */
+    private readonly cluster: string,
   ) {}
+
+  /** The mark's attribute keys; made on first need when `create`, else undefined while vCenter has none. */
+  private async keys(create: boolean): Promise<MarkKeys> {
+    // Read again now and then, like the inventory's references: a rebuilt vCenter has other keys (or none yet).
+    if (Date.now() - this.markKeysAt > REFS_TTL_MS) this.markKeys = undefined;
+    const cached = await this.markKeys?.catch(() => undefined);
+    if (cached?.cluster !== undefined && cached.op !== undefined) return cached;
+    this.markKeysAt = Date.now();
+    const p = (async () => ({
+      cluster: await this.client.customFieldKey(VSPHERE_MARKS.cluster, create),
+      op: await this.client.customFieldKey(VSPHERE_MARKS.op, create),
+    }))();
+    this.markKeys = p;
+    return p;
+  }
+
+  /** The cluster a VM's mark names, or '' for a VM without one. */
+  private ownerOf(props: Record<string, unknown>, keys: MarkKeys): string {
+    return keys.cluster === undefined ? '' : (customValues(props).get(keys.cluster) ?? '');
+  }
+
+  /** Marks `ref` as this cluster's, from run `op` (named in its name); a failure to mark is a permanent fault. */
+  private async mark(ref: Moref, name: string): Promise<void> {
+    try {
+      const keys = await this.keys(true);
+      await this.client.setCustomField(ref, keys.cluster!, this.cluster);
+      const op = opOfName(this.cluster, name);
+      if (op !== undefined) await this.client.setCustomField(ref, keys.op!, String(op));
+    } catch (err) {
+      this.markKeys = undefined;
+      if (err instanceof VimFault && (err.faultType === 'NoPermission' || err.faultType === 'NotSupported')) {
+        throw permanent(
+          'BadCredentials',
+          `vSphere at ${this.spec.url} would not let poolpilot mark VM ${name} with custom attribute ${VSPHERE_MARKS.cluster} (${err.faultType}): the user needs Global.ManageCustomFields and Global.SetCustomField`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async props(ref: Moref): Promise<Record<string, unknown> | undefined> {
+    return this.client.retrieveOne(ref, VM_PROPS);
+  }
 
   /** Login and inventory faults that no retry can mend become non-retryable failures naming what to fix. */
   private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -95,8 +169,15 @@ export class VsphereCompute implements ComputeProvider {
   }
 
   private async info(ref: Moref): Promise<VmInfo | undefined> {
-    const props = await this.client.retrieveOne(ref, VM_PROPS);
-    return props ? toVmInfo(ref.value, props, this.spec.network) : undefined;
+    const [props, keys] = await Promise.all([this.props(ref), this.keys(false)]);
+    return props ? toVmInfo(ref.value, props, this.spec.network, this.ownerOf(props, keys)) : undefined;
+  }
+
+  /** Refuses a VM that is not this cluster's: one marked for another cluster, or an unmarked one (unless allowed). */
+  private notOurs(vm: VmInfo, action: string, unmarkedAllowed = false): void {
+    if (vm.owner === this.cluster || (vm.owner === '' && unmarkedAllowed)) return;
+    const whose = vm.owner ? `is marked for cluster "${vm.owner}"` : `has no ${VSPHERE_MARKS.cluster} mark`;
+    throw permanent('NotOurs', `VM ${vm.name} in ${this.spec.folder} ${whose}: poolpilot will not ${action} it. Rename or remove it by hand if it is in the way`);
   }
 
   /** The template's current snapshot, for a linked clone; a template without one is a permanent fault. */
@@ -107,12 +188,94 @@ export class VsphereCompute implements ComputeProvider {
     return snap;
   }
 
-  cloneVm(name: string): Promise<VmInfo & { adopted: boolean }> {
+  /** The VMs in the pool folder. */
+  private async folderVms(): Promise<Moref[]> {
+    const { folder } = await this.resolveRefs();
+    const children = await this.client.retrieveOne(folder, ['childEntity']);
+    return morefs(children?.childEntity).filter((r) => r.type === 'VirtualMachine');
+  }
+
+  /** Looks up placement paths, each of the type it must be; a missing or wrong one is a permanent fault naming it. */
+  private async placementRefs(paths: string[], field: string, type: string): Promise<Moref[]> {
+    return Promise.all(
+      paths.map(async (p) => {
+        const ref = await this.client.findByInventoryPath(p);
+        if (!ref) throw permanent('InventoryNotFound', `vsphere.placement.${field} "${p}" was not found in vSphere at ${this.spec.url}`);
+        if (ref.type !== type) throw permanent('InvalidSpec', `vsphere.placement.${field} "${p}" is a ${ref.type}, not a ${type}`);
+        return ref;
+      }),
+    );
+  }
+
+  /**
+   * The host and datastore for `name` under vsphere.placement (undefined without one), counted as placing until
+   * `done` is called. Facts are read fresh each time: hosts enter maintenance and datastores fill.
+   */
+  private async place(name: string, pool: Moref): Promise<{ host: Moref; datastore: Moref; done: () => void } | undefined> {
+    const p = this.spec.placement;
+    if (!p) return undefined;
+    const owner = toMoref((await this.client.retrieveOne(pool, ['owner']))?.owner);
+    const where = p.cluster ? (await this.placementRefs([p.cluster], 'cluster', 'ClusterComputeResource'))[0]! : owner;
+    const hostRefs = p.hosts ? await this.placementRefs(p.hosts, 'hosts', 'HostSystem') : where ? morefs((await this.client.retrieveOne(where, ['host']))?.host) : [];
+    const hostProps = await this.client.retrieve(hostRefs, ['name', 'parent', 'runtime.connectionState', 'runtime.inMaintenanceMode', 'datastore']);
+    const hosts: HostFacts[] = hostRefs.map((ref, i) => {
+      const props = hostProps.get(ref.value) ?? {};
+      const hostName = text(props.name) ?? ref.value;
+      // A VM runs only on a host of its resource pool's cluster.
+      if (owner && toMoref(props.parent)?.value !== owner.value) {
+        const named = p.hosts ? `hosts "${p.hosts[i]}"` : `cluster "${p.cluster}"`;
+        throw permanent('InvalidSpec', `vsphere.placement.${named}: host ${hostName} is not in the cluster of vsphere.resourcePool "${this.spec.resourcePool}"`);
+      }
+      return {
+        id: ref.value,
+        name: hostName,
+        connected: text(props['runtime.connectionState']) === 'connected',
+        inMaintenance: text(props['runtime.inMaintenanceMode']) === 'true',
+        datastores: morefs(props.datastore).map((d) => d.value),
+      };
+    });
+    const storeRefs = p.datastores
+      ? await this.placementRefs(p.datastores, 'datastores', 'Datastore')
+      : p.datastoreCluster
+        ? morefs((await this.client.retrieveOne((await this.placementRefs([p.datastoreCluster], 'datastoreCluster', 'StoragePod'))[0]!, ['childEntity']))?.childEntity)
+        : [...new Set(hosts.flatMap((h) => h.datastores))].map((value) => ({ type: 'Datastore', value }));
+    const storeProps = await this.client.retrieve(storeRefs, ['name', 'summary.freeSpace', 'summary.accessible']);
+    const datastores: DatastoreFacts[] = storeRefs.map((ref) => {
+      const props = storeProps.get(ref.value) ?? {};
+      return { id: ref.value, name: text(props.name) ?? ref.value, accessible: text(props['summary.accessible']) === 'true', freeSpace: Number(text(props['summary.freeSpace']) ?? 0) };
+    });
+    // The cluster's members where they run now, and the clones under way.
+    const [vmProps, keys] = await Promise.all([this.folderVms().then((refs) => this.client.retrieve(refs, ['customValue', 'runtime.host', 'datastore'])), this.keys(false)]);
+    const load: PlacementLoad = { hosts: { ...this.placing.hosts }, datastores: { ...this.placing.datastores } };
+    for (const props of vmProps.values()) {
+      if (this.ownerOf(props, keys) !== this.cluster) continue;
+      const h = toMoref(props['runtime.host'])?.value;
+      if (h) load.hosts[h] = (load.hosts[h] ?? 0) + 1;
+      for (const d of morefs(props.datastore)) load.datastores[d.value] = (load.datastores[d.value] ?? 0) + 1;
+    }
+    const choice = choosePlacement(hosts, datastores, load, { spread: p.spread, minFreeSpace: p.minFreeSpace });
+    if ('refused' in choice) throw permanent('NoPlacement', `VM ${name} cannot be placed under vsphere.placement: ${choice.refused}`);
+    const bump = (by: number) => {
+      this.placing.hosts[choice.host.id] = (this.placing.hosts[choice.host.id] ?? 0) + by;
+      this.placing.datastores[choice.datastore.id] = (this.placing.datastores[choice.datastore.id] ?? 0) + by;
+    };
+    bump(1);
+    return { host: { type: 'HostSystem', value: choice.host.id }, datastore: { type: 'Datastore', value: choice.datastore.id }, done: () => bump(-1) };
+  }
+
+  cloneVm(name: string, opts: CloneOptions = {}): Promise<VmInfo & { adopted: boolean }> {
     return this.guard(`clone ${name}`, async () => {
       const { template, folder, pool } = await this.resolveRefs();
       let ref = await this.vmRef(name);
       let adopted = true;
-      if (!ref) {
+      if (ref) {
+        // A VM of that name already: ours if marked, or if it is the unmarked clone of an earlier attempt of this one.
+        const found = await this.info(ref);
+        const sinceMs = opts.askedAtMs !== undefined ? opts.askedAtMs - UNMARKED_CLONE_SKEW_MS : undefined;
+        const ourClone = found?.owner === '' && sinceMs !== undefined && found.createdAt !== undefined && Date.parse(found.createdAt) >= sinceMs;
+        if (found) this.notOurs(found, 'adopt', ourClone);
+        if (ourClone) await this.mark(ref, name);
+      } else {
         const customization = this.spec.customizationSpec ? await this.client.customizationSpecXml(this.spec.customizationSpec) : undefined;
         if (this.spec.customizationSpec && customization === undefined) {
           throw permanent('InventoryNotFound', `vsphere.customizationSpec "${this.spec.customizationSpec}" was not found in vSphere at ${this.spec.url}`);
@@ -120,14 +283,17 @@ export class VsphereCompute implements ComputeProvider {
         const mode = this.spec.cloneMode ?? 'full';
         // linked: the template's current snapshot, each new disk a child of its disks.
         const snapshot = mode === 'linked' ? await this.currentSnapshot(template) : undefined;
+        const placed = await this.place(name, pool);
+        const datastore = placed ? moref(placed.datastore, 'datastore') : '';
+        const host = placed ? moref(placed.host, 'host') : '';
         // Elements in the schema's order (VirtualMachineCloneSpec, VirtualMachineRelocateSpec): vCenter reads them so.
         const cloneSpec =
-          `<spec><location>${snapshot ? el('diskMoveType', 'createNewChildDiskBacking') : ''}${moref(pool, 'pool')}</location>${el('template', false)}` +
+          `<spec><location>${datastore}${snapshot ? el('diskMoveType', 'createNewChildDiskBacking') : ''}${moref(pool, 'pool')}${host}</location>${el('template', false)}` +
           (customization ? `<customization>${customization}</customization>` : '') +
           // Powered on explicitly below: some servers (vcsim) ignore powerOn in the clone spec.
           `${el('powerOn', false)}${snapshot ? moref(snapshot, 'snapshot') : ''}</spec>`;
         // instant: the running source forks (VirtualMachineInstantCloneSpec: name, then location), already powered on.
-        const instantSpec = `<spec>${el('name', name)}<location>${moref(folder, 'folder')}${moref(pool, 'pool')}</location></spec>`;
+        const instantSpec = `<spec>${el('name', name)}<location>${moref(folder, 'folder')}${datastore}${moref(pool, 'pool')}${host}</location></spec>`;
         try {
           const result =
             mode === 'instant'
@@ -136,11 +302,19 @@ export class VsphereCompute implements ComputeProvider {
           ref = (result && typeof result === 'object' && (result as Node)['@_type'] ? { type: 'VirtualMachine', value: text(result)! } : undefined) ?? (await this.vmRef(name));
           adopted = false;
         } catch (err) {
-          // A clone of that name from an earlier attempt won the race: adopt it.
+          placed?.done();
+          // A clone of that name from an earlier attempt won the race: adopt it (the retry checks its mark).
           if (!(err instanceof VimTaskError && err.faultType === 'DuplicateName')) throw err;
-          ref = await this.vmRef(name);
+          throw new Error(`VM ${name} appeared in ${this.spec.folder} while it was being cloned; the retry looks at its mark`, { cause: err });
         }
+        placed?.done();
         if (!ref) throw new Error(`clone of ${name} reported success but the VM is not in ${this.spec.folder}`);
+        const made = ref;
+        // Marked before anything else: only a marked VM is ever destroyed. If it cannot be marked, it is destroyed now.
+        await this.mark(made, name).catch(async (err: unknown) => {
+          await this.client.runTask('Destroy_Task', () => moref(made)).catch(() => undefined);
+          throw err;
+        });
       }
       let vm = await this.info(ref);
       if (!vm) throw new Error(`VM ${name} vanished right after clone`);
@@ -177,10 +351,18 @@ export class VsphereCompute implements ComputeProvider {
     return this.guard(`rename ${from} to ${to}`, async () => {
       const ref = await this.vmRef(from);
       if (!ref) {
-        if (await this.vmRef(to)) return 'done';
+        const done = await this.vmRef(to);
+        if (done) {
+          // A worker killed between the rename and the mark: the retry marks.
+          if ((await this.info(done))?.owner === '') await this.mark(done, to);
+          return 'done';
+        }
         throw permanent('InventoryNotFound', `VM ${from} does not exist in ${this.spec.folder}: it cannot become ${to}`);
       }
       await this.client.runTask('Rename_Task', () => moref(ref) + el('newName', to));
+      // Marked again: a warm VM taken into service carries the op that serves it now, and a member from before marks
+      // returned to the warm pool gets the mark it lacked (warm VMs are taken by their mark alone).
+      await this.mark(ref, to);
       return 'renamed';
     });
   }
@@ -213,12 +395,14 @@ export class VsphereCompute implements ComputeProvider {
     });
   }
 
-  destroyVm(name: string): Promise<boolean> {
+  destroyVm(name: string, opts: DestroyOptions = {}): Promise<boolean> {
     return this.guard(`destroy ${name}`, async () => {
       const ref = await this.vmRef(name);
       if (!ref) return false;
       const vm = await this.info(ref);
-      if (vm?.powerState === 'poweredOn') await this.powerOffVm(name);
+      if (!vm) return false;
+      this.notOurs(vm, 'destroy', opts.unmarkedMember);
+      if (vm.powerState === 'poweredOn') await this.power(ref, 'PowerOffVM_Task');
       try {
         await this.client.runTask('Destroy_Task', () => moref(ref));
       } catch (err) {
@@ -229,16 +413,25 @@ export class VsphereCompute implements ComputeProvider {
     });
   }
 
+  releaseVm(name: string): Promise<boolean> {
+    return this.guard(`release ${name}`, async () => {
+      const ref = await this.vmRef(name);
+      const vm = ref && (await this.info(ref));
+      if (!ref || !vm || vm.owner !== this.cluster) return false;
+      const keys = await this.keys(false);
+      // An empty value is how vSphere clears a custom attribute.
+      await this.client.setCustomField(ref, keys.cluster!, '');
+      if (keys.op !== undefined) await this.client.setCustomField(ref, keys.op, '');
+      return true;
+    });
+  }
+
   listVms(prefix: string): Promise<VmInfo[]> {
     return this.guard(`list VMs in ${this.spec.folder}`, async () => {
-      const { folder } = await this.resolveRefs();
-      const children = await this.client.retrieveOne(folder, ['childEntity']);
-      const refs = asArray((children?.childEntity as Node | undefined)?.ManagedObjectReference as Node | Node[] | undefined)
-        .filter((n) => n['@_type'] === 'VirtualMachine')
-        .map((n) => ({ type: 'VirtualMachine', value: text(n)! }));
-      const props = await this.client.retrieve(refs, VM_PROPS);
+      const refs = await this.folderVms();
+      const [props, keys] = await Promise.all([this.client.retrieve(refs, VM_PROPS), this.keys(false)]);
       return [...props.entries()]
-        .map(([id, p]) => toVmInfo(id, p, this.spec.network))
+        .map(([id, p]) => toVmInfo(id, p, this.spec.network, this.ownerOf(p, keys)))
         .filter((vm) => vm.name.startsWith(prefix))
         .sort((a, b) => a.name.localeCompare(b.name));
     });
