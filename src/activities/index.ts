@@ -23,6 +23,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Refused logins, shared by every vSphere and controller client of this worker (default: one per 5 minutes). */
   loginGate?: LoginGate;
+  /** How vSphere waits learn of changes (VimOptions.waitBy); default updates. */
+  vsphereWait?: 'updates' | 'polling';
 }
 
 /**
@@ -53,7 +55,7 @@ export function createActivities(deps: ActivityDeps) {
 function buildActivities(deps: ActivityDeps) {
   const loginGate = deps.loginGate ?? new LoginGate(FAILED_LOGIN_INTERVAL_MS);
   const keystone = keystoneSessions(deps.credentials, loginGate);
-  const clouds = computes(deps.credentials, keystone, loginGate);
+  const clouds = computes(deps.credentials, keystone, loginGate, deps.vsphereWait);
   const compute = (req: VmRequest | ListRequest) => clouds(cloudOfRequest(req), req.cluster);
 
   const lb = balancers(deps.credentials, loginGate, keystone);

@@ -9,7 +9,7 @@ export function workerCommand({ program, ctx }: Cli): void {
   program
     .command('worker')
     .description('run a worker: it runs every scaling workflow and their activities against the clouds and balancers')
-    .addHelpText('after', settingsHelp(['POOLPILOT_TASK_QUEUE', 'POOLPILOT_CREDENTIALS_FILE', 'POOLPILOT_LOG_LEVEL', 'POOLPILOT_METRICS_HOST', 'POOLPILOT_METRICS_PORT', 'POOLPILOT_SEARCH_ATTRIBUTES', 'POOLPILOT_FAILED_LOGIN_INTERVAL', 'POOLPILOT_LAB_DIR']))
+    .addHelpText('after', settingsHelp(['POOLPILOT_TASK_QUEUE', 'POOLPILOT_CREDENTIALS_FILE', 'POOLPILOT_LOG_LEVEL', 'POOLPILOT_METRICS_HOST', 'POOLPILOT_METRICS_PORT', 'POOLPILOT_SEARCH_ATTRIBUTES', 'POOLPILOT_FAILED_LOGIN_INTERVAL', 'POOLPILOT_VSPHERE_WAIT', 'POOLPILOT_LAB_DIR']))
     .action(async () => {
       const c = ctx();
       const { runWorker } = await import('../worker/main');

@@ -41,6 +41,8 @@ export const settingsSchema = z.object({
   // Set, it makes the CLI, the API and the worker use that lab (as --lab does); unset, only the lab's own commands read one.
   POOLPILOT_LAB_DIR: z.string().min(1).optional().describe("a lab's folder: use its Temporal, credentials and UI, as --lab-dir does"),
   // Every cluster and run in the worker shares the refusal meanwhile.
+  // Long requests are what makes waits instant; a proxy in front of vCenter that cuts them needs polling.
+  POOLPILOT_VSPHERE_WAIT: z.enum(['updates', 'polling']).default('updates').describe("how the worker waits for vSphere tasks and guests: updates (vCenter's WaitForUpdatesEx, default) or polling"),
   POOLPILOT_FAILED_LOGIN_INTERVAL: duration.default(FAILED_LOGIN_INTERVAL_MS).describe(`after vCenter or a controller refuses a login, wait this long before trying that user again (default ${formatDuration(FAILED_LOGIN_INTERVAL_MS)})`),
   /** Lab tools built elsewhere (else .tools/bin, then PATH). */
   POOLPILOT_TEMPORAL_BIN: z.string().min(1).optional().describe('the temporal CLI for the lab (else .tools/bin, then PATH)'),

@@ -50,8 +50,9 @@ export interface PoolpilotWorkerOptions {
 
 export async function createWorker(o: PoolpilotWorkerOptions): Promise<Worker> {
   const env = o.env ?? process.env;
-  const loginGate = new LoginGate(loadSettings(env).POOLPILOT_FAILED_LOGIN_INTERVAL);
-  const activities = createActivities({ credentials: credentialResolver(env, o.credentialsFile), logger: o.logger, loginGate });
+  const settings = loadSettings(env);
+  const loginGate = new LoginGate(settings.POOLPILOT_FAILED_LOGIN_INTERVAL);
+  const activities = createActivities({ credentials: credentialResolver(env, o.credentialsFile), logger: o.logger, loginGate, vsphereWait: settings.POOLPILOT_VSPHERE_WAIT });
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,

@@ -16,7 +16,7 @@ export interface ComputeFactory {
 }
 
 /** One vSphere session per endpoint and user, one Keystone session per cloud identity, one adapter per spec and cluster. */
-export function computes(credentials: CredentialResolver, keystone: KeystoneSessions, loginGate?: LoginGate): ComputeFactory {
+export function computes(credentials: CredentialResolver, keystone: KeystoneSessions, loginGate?: LoginGate, waitBy?: 'updates' | 'polling'): ComputeFactory {
   const vimClients = new Map<string, VimClient>();
   const adapters = new Map<string, ComputeProvider>();
   const factory = ((c: Compute, cluster: string) => {
@@ -29,7 +29,7 @@ export function computes(credentials: CredentialResolver, keystone: KeystoneSess
         const clientKey = JSON.stringify([spec.url, spec.credentialRef, spec.insecure, spec.caFile, spec.thumbprint]);
         let client = vimClients.get(clientKey);
         if (!client) {
-          client = new VimClient({ url: spec.url, ...credentials(spec.credentialRef), insecure: spec.insecure, caFile: spec.caFile, thumbprint: spec.thumbprint, loginGate });
+          client = new VimClient({ url: spec.url, ...credentials(spec.credentialRef), insecure: spec.insecure, caFile: spec.caFile, thumbprint: spec.thumbprint, loginGate, waitBy });
           vimClients.set(clientKey, client);
         }
         a = new VsphereCompute(client, spec, cluster);

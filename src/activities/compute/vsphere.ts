@@ -328,21 +328,25 @@ export class VsphereCompute implements ComputeProvider {
 
   waitForGuestIp(name: string, timeoutMs: number, progress?: (vm: VmInfo | undefined) => void): Promise<VmInfo & { ip: string }> {
     return this.guard(`wait for the guest of ${name}`, async () => {
-      const deadline = Date.now() + timeoutMs;
       const ref = await this.vmRef(name);
       if (!ref) throw permanent('InventoryNotFound', `VM ${name} does not exist in ${this.spec.folder}; it cannot report an IP`);
+      const keys = await this.keys(false);
       let last: VmInfo | undefined;
-      for (;;) {
-        last = await this.info(ref);
-        progress?.(last);
-        if (!last) throw permanent('InventoryNotFound', `VM ${name} was destroyed while waiting for its guest`);
-        if (last.toolsRunning && last.ip) return { ...last, ip: last.ip };
-        if (Date.now() >= deadline) {
-          const why = !last.toolsRunning ? 'VMware Tools are not running' : `no IPv4 on network "${this.spec.network}"`;
-          throw permanent('GuestTimeout', `VM ${name}: ${why} after ${Math.round(timeoutMs / 1000)} s (power: ${last.powerState})`);
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      // Told by vCenter as Tools start and addresses appear, not asked again and again.
+      const up = await this.client.waitForProperties(
+        ref,
+        VM_PROPS,
+        (props) => {
+          if (!props) throw permanent('InventoryNotFound', `VM ${name} was destroyed while waiting for its guest`);
+          last = toVmInfo(ref.value, props, this.spec.network, this.ownerOf(props, keys));
+          return last.toolsRunning && last.ip ? { ...last, ip: last.ip } : undefined;
+        },
+        { timeoutMs, onUpdate: (props) => progress?.(props ? last : undefined) },
+      );
+      if (up) return up;
+      const vm = last as VmInfo | undefined;
+      const why = !vm?.toolsRunning ? 'VMware Tools are not running' : `no IPv4 on network "${this.spec.network}"`;
+      throw permanent('GuestTimeout', `VM ${name}: ${why} after ${Math.round(timeoutMs / 1000)} s (power: ${vm?.powerState ?? 'unknown'})`);
     });
   }
 
