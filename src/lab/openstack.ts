@@ -296,7 +296,7 @@ export async function openstackUp(o: OpenstackUpOptions): Promise<OpenstackLabSt
 /** How a Senlin service is started: its entry point, config and log, and the environment pyrun.py reads. */
 function senlinCommand(dir: string, n: (typeof SENLIN_SERVICES)[number]): [string[], NodeJS.ProcessEnv] {
   const mod = n.slice('senlin-'.length).replace('-', '_');
-  return [pyrun(`senlin.cmd.${mod}:main`, n, ['--config-file', path.join(dir, 'etc', 'senlin', 'senlin.conf'), '--log-file', logFile(dir, `${n}-service`)]), { POOLPILOT_PY_PLAIN_PSYCOPG: '1', POOLPILOT_PY_HUB_SAFE_CHECKIN: '1', POOLPILOT_PY_NULL_POOL: '1' }];
+  return [pyrun(`senlin.cmd.${mod}:main`, n, ['--config-file', path.join(dir, 'etc', 'senlin', 'senlin.conf'), '--log-file', logFile(dir, `${n}-service`)]), { POOLPILOT_PY_PLAIN_PSYCOPG: '1', POOLPILOT_PY_NO_CHECKIN_YIELD: '1', POOLPILOT_PY_NULL_POOL: '1' }];
 }
 
 /**

@@ -208,13 +208,26 @@ export class VsphereCompute implements ComputeProvider {
   }
 
   /**
+   * The cluster (or standalone host's compute resource) resourcePool is in: the nearest ancestor of its path that is
+   * one. Looked up by path because a reference read as a property value comes back without its object type.
+   */
+  private async poolCluster(): Promise<Moref | undefined> {
+    const parts = this.spec.resourcePool.split('/');
+    for (let n = parts.length - 1; n > 1; n--) {
+      const ref = await this.client.findByInventoryPath(parts.slice(0, n).join('/'));
+      if (ref?.type === 'ClusterComputeResource' || ref?.type === 'ComputeResource') return ref;
+    }
+    return undefined;
+  }
+
+  /**
    * The host and datastore for `name` under vsphere.placement (undefined without one), counted as placing until
    * `done` is called. Facts are read fresh each time: hosts enter maintenance and datastores fill.
    */
-  private async place(name: string, pool: Moref): Promise<{ host: Moref; datastore: Moref; done: () => void } | undefined> {
+  private async place(name: string): Promise<{ host: Moref; datastore: Moref; done: () => void } | undefined> {
     const p = this.spec.placement;
     if (!p) return undefined;
-    const owner = toMoref((await this.client.retrieveOne(pool, ['owner']))?.owner);
+    const owner = await this.poolCluster();
     const where = p.cluster ? (await this.placementRefs([p.cluster], 'cluster', 'ClusterComputeResource'))[0]! : owner;
     const hostRefs = p.hosts ? await this.placementRefs(p.hosts, 'hosts', 'HostSystem') : where ? morefs((await this.client.retrieveOne(where, ['host']))?.host) : [];
     const hostProps = await this.client.retrieve(hostRefs, ['name', 'parent', 'runtime.connectionState', 'runtime.inMaintenanceMode', 'datastore']);
@@ -283,7 +296,7 @@ export class VsphereCompute implements ComputeProvider {
         const mode = this.spec.cloneMode ?? 'full';
         // linked: the template's current snapshot, each new disk a child of its disks.
         const snapshot = mode === 'linked' ? await this.currentSnapshot(template) : undefined;
-        const placed = await this.place(name, pool);
+        const placed = await this.place(name);
         const datastore = placed ? moref(placed.datastore, 'datastore') : '';
         const host = placed ? moref(placed.host, 'host') : '';
         // Elements in the schema's order (VirtualMachineCloneSpec, VirtualMachineRelocateSpec): vCenter reads them so.
