@@ -151,6 +151,8 @@ async function main(dataDir: string): Promise<void> {
           g = { id: vm.id, vm: vm.name, poweredOnAt: Date.now(), sockets: new Set(), served: 0 };
           guests.set(vm.id, g);
           if (vm.toolsRunning && vm.ip) g.poweredOnAt = 0;
+          // Booted on time, not at the poll after: a guest's boot is the lab's physical time, and polls are not.
+          else setTimeout(() => void tick(), cfg.guest.bootDelayMs + 1);
           log(`${vm.name}: powered on, booting`);
         }
         g.vm = vm.name;
@@ -171,7 +173,8 @@ async function main(dataDir: string): Promise<void> {
   };
 
   log(`guest simulator watching ${LAB_INVENTORY.folder} at ${e.vsphereUrl}; guests serve on ${cfg.guestSubnet}.x:${cfg.memberPort}`);
-  const timer = setInterval(() => void tick(), 250);
+  // Every 100 ms: how long after vCenter powers a VM on its guest starts booting.
+  const timer = setInterval(() => void tick(), 100);
   const stop = () => {
     clearInterval(timer);
     for (const g of [...guests.values()]) stopGuest(g);
