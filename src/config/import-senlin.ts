@@ -157,7 +157,7 @@ export function senlinToSpec(src: SenlinCluster, where: string, o: CloudOptions 
     let path: string;
     if (r.action === 'CLUSTER_SCALE_OUT' || r.action === 'CLUSTER_SCALE_IN') {
       const resize = resizes[r.action];
-      path = params.count !== undefined ? receiverPath(name, r.action, count(params.count, 'params.count', rw)) : resize !== undefined ? receiverPath(name, 'CLUSTER_RESIZE', resize) : receiverPath(name, r.action, scaleCounts[r.action]);
+      path = params.count !== undefined ? receiverPath(name, r.action, count(params.count, 'params.count', rw)) : resize !== undefined ? receiverPath(name, 'CLUSTER_RESIZE', resize) : receiverPath(name, r.action, scaleCounts[r.action] ?? 1); // no scaling policy for the event: Senlin steps by 1
     } else if (r.action === 'CLUSTER_RESIZE') {
       if (params.adjustment_type !== undefined && params.adjustment_type !== 'EXACT_CAPACITY') {
         unmapped.push(`${rw}: CLUSTER_RESIZE by ${String(params.adjustment_type)}: poolpilot's resize receiver sets a capacity`);

@@ -110,6 +110,11 @@ test('destroy_after_deletion false keeps the servers a scale-in removes: destroy
   expect(parseClusterSpecValue(senlinToSpec(recorded, where, cloud).spec, 'imported').spec.destroyAfterDeletion).toBe(true);
 });
 
+test('a receiver without a count on a cluster without a scaling policy steps by 1, as Senlin does', () => {
+  const r = senlinToSpec(variant((c) => (c.policies = c.policies.filter((p) => !p.type.startsWith('senlin.policy.scaling')))), where, cloud);
+  expect(Object.values(r.receiverPaths)).toEqual(['/v1/webhooks/web3/trigger?V=2&action=CLUSTER_SCALE_OUT&count=1']);
+});
+
 test('--pool names the pool of a policy that makes its own', () => {
   const r = senlinToSpec(variant((c) => delete (policy(c, 'web3-lb').pool as Record<string, unknown>).id), where, { ...cloud, pool: 'web-pool' });
   expect(r.spec.loadBalancer).toEqual({ octavia: { pool: 'web-pool', subnet: 'private-subnet' }, memberPort: 8080 });
