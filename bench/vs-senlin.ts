@@ -7,9 +7,10 @@
 //     running, the cluster's state);
 //  3. a storm: the cluster's scale-out receiver called 20 times in 10 s (both with a 60 s cooldown): servers added;
 //  4. what an operator can read afterwards of one +5 run (Senlin's actions and events vs the run's Temporal history).
-// Everything is observed through Senlin's, Nova's and Octavia's own APIs. BENCH_RUNS (default 3) runs per size.
+// Everything is observed through Senlin's, Nova's and Octavia's own APIs. BENCH_RUNS (default 3) runs per size;
+// BENCH_PARTS=timings,kill,storm (the default) picks parts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeystoneSession, OpenstackHttpError } from '../src/activities/keystone';
 import { buildApi } from '../src/client/api';
@@ -157,161 +158,179 @@ async function main(): Promise<void> {
     }
   };
 
-  // ---- 1. +1 and +5 ----
   let op = Math.floor(Date.now() / 1000) * 100;
-  await (await startScaleOut(session.client, spec, 1, ++op)).result();
-  const timings: Record<string, number[]> = {};
-  let lastSenlinFive: string | undefined;
-  let lastPoolpilotFive: string | undefined;
-  for (let i = 0; i < runs; i++) {
-    for (const n of [1, 5]) {
-      let t0 = Date.now();
-      const a = await waitAction(await clusterAction(cluster.id, { scale_out: { count: n } }));
-      if (a.status !== 'SUCCEEDED') throw new Error(`Senlin scale_out ${n}: ${a.status} ${a.status_reason}`);
-      await untilTrue(() => senlinReady(1 + n));
-      (timings[`senlin+${n}`] ??= []).push(Date.now() - t0);
-      if (n === 5) lastSenlinFive = a.id;
-      await waitAction(await clusterAction(cluster.id, { scale_in: { count: n } }));
+  // ---- 1. +1 and +5 ----
+  const timingsAndReading = async () => {
+    await (await startScaleOut(session.client, spec, 1, ++op)).result();
+    const timings: Record<string, number[]> = {};
+    let lastSenlinFive: string | undefined;
+    let lastPoolpilotFive: string | undefined;
+    for (let i = 0; i < runs; i++) {
+      for (const n of [1, 5]) {
+        let t0 = Date.now();
+        const a = await waitAction(await clusterAction(cluster.id, { scale_out: { count: n } }));
+        if (a.status !== 'SUCCEEDED') throw new Error(`Senlin scale_out ${n}: ${a.status} ${a.status_reason}`);
+        await untilTrue(() => senlinReady(1 + n));
+        (timings[`senlin+${n}`] ??= []).push(Date.now() - t0);
+        if (n === 5) lastSenlinFive = a.id;
+        await waitAction(await clusterAction(cluster.id, { scale_in: { count: n } }));
 
-      t0 = Date.now();
-      const h = await startScaleOut(session.client, spec, n, ++op);
-      const r = await h.result();
-      if (r.failed.length) throw new Error(`poolpilot +${n}: ${JSON.stringify(r.failed)}`);
-      (timings[`poolpilot+${n}`] ??= []).push(Date.now() - t0);
-      if (n === 5) lastPoolpilotFive = h.workflowId;
-      await (await startScaleIn(session.client, spec, { count: n }, ++op)).result();
+        t0 = Date.now();
+        const h = await startScaleOut(session.client, spec, n, ++op);
+        const r = await h.result();
+        if (r.failed.length) throw new Error(`poolpilot +${n}: ${JSON.stringify(r.failed)}`);
+        (timings[`poolpilot+${n}`] ??= []).push(Date.now() - t0);
+        if (n === 5) lastPoolpilotFive = h.workflowId;
+        await (await startScaleIn(session.client, spec, { count: n }, ++op)).result();
+      }
     }
-  }
-  console.log(`1. time to +n members, each ACTIVE with an IP and an ACTIVE Octavia member (${runs} runs each; Nova fake driver, Octavia noop drivers):`);
-  for (const n of [1, 5]) {
-    const s = timings[`senlin+${n}`]!;
-    const p = timings[`poolpilot+${n}`]!;
-    console.log(`  +${n}: Senlin median ${(pct(s, 50) / 1000).toFixed(1)} s (${s.map((x) => (x / 1000).toFixed(1)).join(', ')}), poolpilot median ${(pct(p, 50) / 1000).toFixed(1)} s (${p.map((x) => (x / 1000).toFixed(1)).join(', ')})`);
-  }
+    console.log(`1. time to +n members, each ACTIVE with an IP and an ACTIVE Octavia member (${runs} runs each; Nova fake driver, Octavia noop drivers):`);
+    for (const n of [1, 5]) {
+      const s = timings[`senlin+${n}`]!;
+      const p = timings[`poolpilot+${n}`]!;
+      console.log(`  +${n}: Senlin median ${(pct(s, 50) / 1000).toFixed(1)} s (${s.map((x) => (x / 1000).toFixed(1)).join(', ')}), poolpilot median ${(pct(p, 50) / 1000).toFixed(1)} s (${p.map((x) => (x / 1000).toFixed(1)).join(', ')})`);
+    }
 
-  // ---- 4 (from phase 1's last +5). What an operator can read ----
-  const actions = (await senlinApi<{ actions: SenlinAction[] }>('GET', `v1/actions?limit=1000`)).actions;
-  // The scale_out and the node actions it ran (Senlin links them only by time: they start inside its window).
-  const parent = actions.find((x) => x.id === lastSenlinFive)!;
-  const within = (a: SenlinAction) => (a.start_time ?? 0) >= (parent.start_time ?? 0) && (a.start_time ?? 0) <= (parent.end_time ?? Infinity);
-  const five = actions.filter((a) => a === parent || (a.action.startsWith('NODE_') && within(a)));
-  const events = (await senlinApi<{ events: { action: string; level: string; status_reason: string }[] }>('GET', `v1/events?cluster_id=${cluster.id}&limit=1000`)).events;
-  const history = (await session.client.workflow.getHandle(lastPoolpilotFive!).fetchHistory()).events ?? [];
-  const activities = history.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
-  const kinds = [...new Set(activities)];
-  console.log(`4. what an operator can read of one +5 run afterwards:`);
-  console.log(`  Senlin: ${five.length} actions (${[...new Set(five.map((a) => a.action))].join(', ')}), each with its status, status_reason and start/end time; ${events.length} events for the cluster over the whole bench, each an action name, level and reason. Not recorded: the Nova and Octavia calls, their replies, retries, the wait for an IP.`);
-  console.log(`  poolpilot: one workflow (${lastPoolpilotFive}) of ${history.length} history events: ${activities.length} activity calls of ${kinds.length} kinds (${kinds.join(', ')}), each with its input, result or failure, attempt count and timing; the run's progress query and summary; shown in the Temporal UI.`);
+    // ---- 4 (from phase 1's last +5). What an operator can read ----
+    const actions = (await senlinApi<{ actions: SenlinAction[] }>('GET', `v1/actions?limit=1000`)).actions;
+    // The scale_out and the node actions it ran (Senlin links them only by time: they start inside its window).
+    const parent = actions.find((x) => x.id === lastSenlinFive)!;
+    const within = (a: SenlinAction) => (a.start_time ?? 0) >= (parent.start_time ?? 0) && (a.start_time ?? 0) <= (parent.end_time ?? Infinity);
+    const five = actions.filter((a) => a === parent || (a.action.startsWith('NODE_') && within(a)));
+    const events = (await senlinApi<{ events: { action: string; level: string; status_reason: string }[] }>('GET', `v1/events?cluster_id=${cluster.id}&limit=1000`)).events;
+    const history = (await session.client.workflow.getHandle(lastPoolpilotFive!).fetchHistory()).events ?? [];
+    const activities = history.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
+    const kinds = [...new Set(activities)];
+    console.log(`4. what an operator can read of one +5 run afterwards:`);
+    console.log(`  Senlin: ${five.length} actions (${[...new Set(five.map((a) => a.action))].join(', ')}), each with its status, status_reason and start/end time; ${events.length} events for the cluster over the whole bench, each an action name, level and reason. Not recorded: the Nova and Octavia calls, their replies, retries, the wait for an IP.`);
+    console.log(`  poolpilot: one workflow (${lastPoolpilotFive}) of ${history.length} history events: ${activities.length} activity calls of ${kinds.length} kinds (${kinds.join(', ')}), each with its input, result or failure, attempt count and timing; the run's progress query and summary; shown in the Temporal UI.`);
+
+  };
 
   // ---- 2. the engine killed mid scale-out of 3 ----
-  console.error('[vs-senlin] killing the engines');
-  const senlinBefore = new Set((await servers()).map((s) => s.id));
-  const killAt = async (isUnderWay: () => Promise<boolean>) => {
-    await untilTrue(isUnderWay, 120_000);
-  };
-  const kAction = await clusterAction(cluster.id, { scale_out: { count: 3 } });
-  await killAt(async () => (await servers()).some((s) => !senlinBefore.has(s.id)));
-  await restartSenlinService(dataDir, 'senlin-engine', { killOnly: true });
-  const killedAt = Date.now();
-  await sleep(5000);
-  await restartSenlinService(dataDir, 'senlin-engine');
-  await sleep(Math.max(0, LOOK_AFTER_MS - (Date.now() - killedAt)));
-  const senlinLook = await (async () => {
-    const ns = await nodes();
-    const svs = await servers();
-    const inCluster = new Set(ns.map((n) => n.physical_id).filter(Boolean));
-    const strays = svs.filter((s) => s.name.startsWith('node-') && !inCluster.has(s.id) && !s.metadata['poolpilot-cluster']);
-    const ips = new Set(svs.map(ipOf));
-    const orphanMembers = (await members()).filter((m) => !ips.has(m.address));
-    const stuck = (await senlinApi<{ actions: SenlinAction[] }>('GET', 'v1/actions?limit=1000')).actions.filter((a) => ['RUNNING', 'READY', 'WAITING', 'WAITING_LIFECYCLE_COMPLETION'].includes(a.status));
-    const st = (await senlinApi<{ cluster: { status: string; desired_capacity: number; status_reason: string } }>('GET', `v1/clusters/${cluster.id}`)).cluster;
-    const ka = (await senlinApi<{ action: SenlinAction }>('GET', `v1/actions/${kAction}`)).action;
-    return { strays: strays.length, orphanMembers: orphanMembers.length, stuck: stuck.map((a) => `${a.action} ${a.status}`), cluster: `${st.status} (desired ${st.desired_capacity}, ${ns.length} nodes: ${ns.map((n) => n.status).join(', ')})`, action: `${ka.action} ${ka.status}` };
-  })();
+  const killed = async () => {
+    console.error('[vs-senlin] killing the engines');
+    const senlinBefore = new Set((await servers()).map((s) => s.id));
+    const killAt = async (isUnderWay: () => Promise<boolean>) => {
+      await untilTrue(isUnderWay, 120_000);
+    };
+    const kAction = await clusterAction(cluster.id, { scale_out: { count: 3 } });
+    await killAt(async () => (await servers()).some((s) => !senlinBefore.has(s.id)));
+    await restartSenlinService(dataDir, 'senlin-engine', { killOnly: true });
+    const killedAt = Date.now();
+    await sleep(5000);
+    await restartSenlinService(dataDir, 'senlin-engine');
+    await sleep(Math.max(0, LOOK_AFTER_MS - (Date.now() - killedAt)));
+    const senlinLook = await (async () => {
+      const ns = await nodes();
+      const svs = await servers();
+      const inCluster = new Set(ns.map((n) => n.physical_id).filter(Boolean));
+      const strays = svs.filter((s) => s.name.startsWith('node-') && !inCluster.has(s.id) && !s.metadata['poolpilot-cluster']);
+      const ips = new Set(svs.map(ipOf));
+      const orphanMembers = (await members()).filter((m) => !ips.has(m.address));
+      const stuck = (await senlinApi<{ actions: SenlinAction[] }>('GET', 'v1/actions?limit=1000')).actions.filter((a) => ['RUNNING', 'READY', 'WAITING', 'WAITING_LIFECYCLE_COMPLETION'].includes(a.status));
+      const st = (await senlinApi<{ cluster: { status: string; desired_capacity: number; status_reason: string } }>('GET', `v1/clusters/${cluster.id}`)).cluster;
+      const ka = (await senlinApi<{ action: SenlinAction }>('GET', `v1/actions/${kAction}`)).action;
+      return { strays: strays.length, orphanMembers: orphanMembers.length, stuck: stuck.map((a) => `${a.action} ${a.status}`), cluster: `${st.status} (desired ${st.desired_capacity}, ${ns.length} nodes: ${ns.map((n) => n.status).join(', ')})`, action: `${ka.action} ${ka.status}` };
+    })();
 
-  // poolpilot: a worker process of its own on a queue of its own, killed once the run's first server exists.
-  const queue = 'bench-vs-senlin-kill';
-  const logFd = openSync(path.join(dataDir, 'logs', 'vs-senlin-worker.log'), 'a');
-  const spawnWorker = (): ChildProcess =>
-    spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
-      env: { ...process.env, TEMPORAL_ADDRESS: lab.temporalAddress, POOLPILOT_TASK_QUEUE: queue, POOLPILOT_CREDENTIALS_FILE: lab.credentialsFile, POOLPILOT_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', logFd, logFd],
-    });
-  let worker = spawnWorker();
-  const mine = async () => (await servers()).filter((s) => s.metadata['poolpilot-cluster'] === POOLPILOT);
-  const ppBefore = (await mine()).length;
-  process.env.POOLPILOT_TASK_QUEUE = queue;
-  const kh = await startScaleOut(session.client, spec, 3, op + 1);
-  await killAt(async () => (await mine()).length > ppBefore);
-  worker.kill('SIGKILL');
-  const ppKilledAt = Date.now();
-  await sleep(5000);
-  worker = spawnWorker();
-  await sleep(Math.max(0, LOOK_AFTER_MS - (Date.now() - ppKilledAt)));
-  const ppLook = await (async () => {
-    const svs = await mine();
-    const ms = await members();
-    const names = new Set(ms.map((m) => m.name));
-    const strays = svs.filter((s) => !names.has(s.name));
-    const ips = new Set((await servers()).map(ipOf));
-    const orphanMembers = ms.filter((m) => !ips.has(m.address));
-    const d = await kh.describe();
-    return { strays: strays.length, orphanMembers: orphanMembers.length, run: `${d.status.name}`, members: svs.length };
-  })();
-  worker.kill('SIGTERM');
-  process.env.POOLPILOT_TASK_QUEUE = session.taskQueue;
-  console.log(`2. the engine killed (SIGKILL) mid scale-out of 3, restarted 5 s later; what is left ${LOOK_AFTER_MS / 1000} s after the kill:`);
-  console.log(`  Senlin (senlin-engine): servers not in the cluster ${senlinLook.strays}, pool members without a server ${senlinLook.orphanMembers}, actions not ended ${senlinLook.stuck.length}${senlinLook.stuck.length ? ` (${senlinLook.stuck.join(', ')})` : ''}, the scale_out ${senlinLook.action}, cluster ${senlinLook.cluster}`);
-  console.log(`  poolpilot (worker process): servers not in the pool ${ppLook.strays}, pool members without a server ${ppLook.orphanMembers}, the run ${ppLook.run}, ${ppLook.members} servers marked for the cluster`);
+    // poolpilot: a worker process of its own on a queue of its own, killed once the run's first server exists.
+    const queue = 'bench-vs-senlin-kill';
+    const logFd = openSync(path.join(dataDir, 'logs', 'vs-senlin-worker.log'), 'a');
+    const spawnWorker = (): ChildProcess =>
+      spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'worker', 'main.js')], {
+        env: { ...process.env, TEMPORAL_ADDRESS: lab.temporalAddress, POOLPILOT_TASK_QUEUE: queue, POOLPILOT_CREDENTIALS_FILE: lab.credentialsFile, POOLPILOT_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', logFd, logFd],
+      });
+    let worker = spawnWorker();
+    const mine = async () => (await servers()).filter((s) => s.metadata['poolpilot-cluster'] === POOLPILOT);
+    const ppBefore = (await mine()).length;
+    process.env.POOLPILOT_TASK_QUEUE = queue;
+    const kh = await startScaleOut(session.client, spec, 3, op + 1);
+    await killAt(async () => (await mine()).length > ppBefore);
+    worker.kill('SIGKILL');
+    const ppKilledAt = Date.now();
+    await sleep(5000);
+    worker = spawnWorker();
+    await sleep(Math.max(0, LOOK_AFTER_MS - (Date.now() - ppKilledAt)));
+    const ppLook = await (async () => {
+      const svs = await mine();
+      const ms = await members();
+      const names = new Set(ms.map((m) => m.name));
+      const strays = svs.filter((s) => !names.has(s.name));
+      const ips = new Set((await servers()).map(ipOf));
+      const orphanMembers = ms.filter((m) => !ips.has(m.address));
+      const d = await kh.describe();
+      return { strays: strays.length, orphanMembers: orphanMembers.length, run: `${d.status.name}`, members: svs.length };
+    })();
+    worker.kill('SIGTERM');
+    process.env.POOLPILOT_TASK_QUEUE = session.taskQueue;
+    console.log(`2. the engine killed (SIGKILL) mid scale-out of 3, restarted 5 s later; what is left ${LOOK_AFTER_MS / 1000} s after the kill:`);
+    console.log(`  Senlin (senlin-engine): servers not in the cluster ${senlinLook.strays}, pool members without a server ${senlinLook.orphanMembers}, actions not ended ${senlinLook.stuck.length}${senlinLook.stuck.length ? ` (${senlinLook.stuck.join(', ')})` : ''}, the scale_out ${senlinLook.action}, cluster ${senlinLook.cluster}`);
+    console.log(`  poolpilot (worker process): servers not in the pool ${ppLook.strays}, pool members without a server ${ppLook.orphanMembers}, the run ${ppLook.run}, ${ppLook.members} servers marked for the cluster`);
+
+  };
 
   // ---- 3. the storm: the receiver called 20 times in 10 s, a 60 s cooldown on each side ----
-  console.error('[vs-senlin] the storm');
-  // Senlin: settle what the kill left, then the scaling policy (out by 1, cooldown 60 s) on, and 20 webhook calls.
-  const settle = async () => {
-    for (const a of (await senlinApi<{ actions: SenlinAction[] }>('GET', 'v1/actions?limit=1000')).actions.filter((x) => ['RUNNING', 'READY', 'WAITING'].includes(x.status))) await waitAction(a.id, 60_000);
+  const storm = async () => {
+    console.error('[vs-senlin] the storm');
+    // Senlin: settle what the kill left, then the scaling policy (out by 1, cooldown 60 s) on, and 20 webhook calls.
+    const settle = async () => {
+      for (const a of (await senlinApi<{ actions: SenlinAction[] }>('GET', 'v1/actions?limit=1000')).actions.filter((x) => ['RUNNING', 'READY', 'WAITING'].includes(x.status))) await waitAction(a.id, 60_000);
+    };
+    await settle();
+    await waitAction(await clusterAction(cluster.id, { policy_attach: { policy_id: outPolicy } }));
+    const senlinStormBefore = (await nodes()).length;
+    const calls: Promise<number>[] = [];
+    for (let i = 0; i < 20; i++) {
+      calls.push(fetch(receiver.channel.alarm_url, { method: 'POST' }).then((r) => r.status));
+      await sleep(500);
+    }
+    const senlinStatuses = await Promise.all(calls);
+    await sleep(30_000);
+    await settle();
+    const senlinAdded = (await nodes()).length - senlinStormBefore;
+
+    // poolpilot: its autoscaler with the imported spec's 60 s cooldown, the same 20 calls to its Senlin-style receiver.
+    await deleteCluster(session.client, POOLPILOT, { scaleToZero: false }).catch(() => undefined);
+    const tokensFile = path.join(dataDir, 'vs-senlin-tokens.yaml');
+    // A token of its own each run (an earlier run's file would refuse the name).
+    rmSync(tokensFile, { force: true });
+    const token = createToken(tokensFile, 'alarms', [`${POOLPILOT}=operator`]);
+    const app = await buildApi(session.client, { tokens: loadTokens(tokensFile) });
+    await applyCluster(session.client, spec);
+    for (;;) {
+      const st = await clusterStatus(session.client, POOLPILOT).catch(() => undefined);
+      if (st && !st.currentOperation && st.decisions.some((d) => d.code === 'Adopted')) break;
+      await sleep(500);
+    }
+    // As Senlin's, its cooldown over before the storm (the cluster's start scaled it out to initial).
+    while ((await clusterStatus(session.client, POOLPILOT)).cooldown.scaleOutMs > 0) await sleep(1000);
+    const ppStormBefore = (await clusterStatus(session.client, POOLPILOT)).current;
+    const url = imported.receiverPaths[`${SENLIN}-out`]!;
+    const ppStatuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      ppStatuses.push((await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` } })).statusCode);
+      await sleep(500);
+    }
+    for (;;) {
+      const st = await clusterStatus(session.client, POOLPILOT);
+      if (!st.currentOperation && st.queue.length === 0) break;
+      await sleep(500);
+    }
+    const ppAdded = (await clusterStatus(session.client, POOLPILOT)).current - ppStormBefore;
+    console.log(`3. a storm: the scale-out receiver called 20 times in 10 s (out by 1, cooldown 60 s on each side):`);
+    console.log(`  Senlin: ${senlinAdded} server(s) added (webhook answers: ${summary(senlinStatuses)})`);
+    console.log(`  poolpilot: ${ppAdded} server(s) added (receiver answers: ${summary(ppStatuses)})`);
+
+    await app.close();
   };
-  await settle();
-  await waitAction(await clusterAction(cluster.id, { policy_attach: { policy_id: outPolicy } }));
-  const senlinStormBefore = (await nodes()).length;
-  const calls: Promise<number>[] = [];
-  for (let i = 0; i < 20; i++) {
-    calls.push(fetch(receiver.channel.alarm_url, { method: 'POST' }).then((r) => r.status));
-    await sleep(500);
-  }
-  const senlinStatuses = await Promise.all(calls);
-  await sleep(30_000);
-  await settle();
-  const senlinAdded = (await nodes()).length - senlinStormBefore;
 
-  // poolpilot: its autoscaler with the imported spec's 60 s cooldown, the same 20 calls to its Senlin-style receiver.
-  await deleteCluster(session.client, POOLPILOT, { scaleToZero: false }).catch(() => undefined);
-  const tokensFile = path.join(dataDir, 'vs-senlin-tokens.yaml');
-  const token = createToken(tokensFile, 'alarms', [`${POOLPILOT}=operator`]);
-  const app = await buildApi(session.client, { tokens: loadTokens(tokensFile) });
-  await applyCluster(session.client, spec);
-  for (;;) {
-    const st = await clusterStatus(session.client, POOLPILOT).catch(() => undefined);
-    if (st && !st.currentOperation && st.decisions.some((d) => d.code === 'Adopted')) break;
-    await sleep(500);
-  }
-  const ppStormBefore = (await clusterStatus(session.client, POOLPILOT)).current;
-  const url = imported.receiverPaths[`${SENLIN}-out`]!;
-  const ppStatuses: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    ppStatuses.push((await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` } })).statusCode);
-    await sleep(500);
-  }
-  for (;;) {
-    const st = await clusterStatus(session.client, POOLPILOT);
-    if (!st.currentOperation && st.queue.length === 0) break;
-    await sleep(500);
-  }
-  const ppAdded = (await clusterStatus(session.client, POOLPILOT)).current - ppStormBefore;
-  console.log(`3. a storm: the scale-out receiver called 20 times in 10 s (out by 1, cooldown 60 s on each side):`);
-  console.log(`  Senlin: ${senlinAdded} server(s) added (webhook answers: ${summary(senlinStatuses)})`);
-  console.log(`  poolpilot: ${ppAdded} server(s) added (receiver answers: ${summary(ppStatuses)})`);
-
-  await app.close();
+  // BENCH_PARTS (default all): timings (1 and 4), kill (2), storm (3); one at a time when a figure is to be measured again.
+  const parts = new Set((process.env.BENCH_PARTS ?? 'timings,kill,storm').split(','));
+  if (parts.has('timings')) await timingsAndReading();
+  if (parts.has('kill')) await killed();
+  if (parts.has('storm')) await storm();
   await cleanUp();
   ks.close();
   await session.stop();

@@ -87,7 +87,8 @@ export function receiverRoutes(r: ZodApp, client: Client): void {
             previous: z.string().optional(),
             reason: z.string().optional(),
           })
-          .optional(),
+          // A Senlin receiver is called with no body at all (curl -X POST <alarm_url>).
+          .nullish(),
         response: { 202: requestResult, 400: errorReply },
       },
     },

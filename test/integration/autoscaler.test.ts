@@ -342,7 +342,8 @@ test('alarms obey the policy: ten notifications in a cooldown make one scale-out
     expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(4);
     expect(vsphereVms(`${CLUSTER}-`)).toHaveLength(4);
     // Senlin-style receivers are alarms too: within the scale-out cooldown a scale-in is still taken (its own cooldown is 0).
-    const senlin = await post('/v1/webhooks/auto/trigger?action=CLUSTER_SCALE_IN&count=1', {});
+    // Called as Senlin's receivers are (curl -X POST <alarm_url>): no body at all.
+    const senlin = await fetch(`${base}/v1/webhooks/auto/trigger?action=CLUSTER_SCALE_IN&count=1`, { method: 'POST', headers: { authorization: 'Bearer sekret-token-for-test' } });
     expect(senlin.status).toBe(202);
     expect(((await senlin.json()) as { accepted: boolean }).accepted).toBe(true);
     expect((await waitIdle(w.client, CLUSTER, 60_000)).current).toBe(3);
