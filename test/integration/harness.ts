@@ -137,7 +137,10 @@ export function openstackLab(): { state: OpenstackLabState; user: OpenstackAcces
 
 /** Asks the lab's OpenStack as its admin with openstacksdk (test/openstack/look.py), not through poolpilot. */
 export function openstackLook<T>(args: string[]): T {
-  const out = execFileSync('/usr/bin/python3', [path.join(PROJECT_ROOT, 'test', 'openstack', 'look.py'), ...args], { input: JSON.stringify(openstackLab().admin), encoding: 'utf8' });
+  // Bounded: this blocks the test process, whose in-process worker may hold a connection to Octavia's API half-opened
+  // (connected, its request not yet written); that API serves one connection at a time (wsgiref), so the look would
+  // wait for it forever, and the worker for the look. Killed at 20 s, the look fails, the probe is asked again.
+  const out = execFileSync('/usr/bin/python3', [path.join(PROJECT_ROOT, 'test', 'openstack', 'look.py'), ...args], { input: JSON.stringify(openstackLab().admin), encoding: 'utf8', timeout: 20_000 });
   return (args[0] === 'servers' || args[0] === 'members' ? JSON.parse(out) : out.trim()) as T;
 }
 
