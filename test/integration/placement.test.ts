@@ -58,10 +58,15 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
 ];
 test.each(bad.map((b, i) => [...b, i] as const))('bad placement, %s: one clear message, nothing left behind', async (_what, placement, message, i) => {
   const spec = specFor(`plb${i}`, { vsphere: { placement } });
-  const started = Date.now();
-  const err = await (await startScaleOut(w.client, spec, 1, 1)).result().catch((e: unknown) => e);
+  const run = await startScaleOut(w.client, spec, 1, 1);
+  const err = await run.result().catch((e: unknown) => e);
   expect(failureMessage(err)).toMatch(message);
-  // Permanent: no retries for minutes.
-  expect(Date.now() - started).toBeLessThan(30_000);
+  // Permanent: the clone failed on its first attempt, non-retryable (read from the run's history, not from a clock).
+  const events = (await run.fetchHistory()).events ?? [];
+  const clone = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cloneVm')!;
+  const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(clone.eventId))!;
+  expect(started.activityTaskStartedEventAttributes!.attempt).toBe(1);
+  const failed = events.find((e) => String(e.activityTaskFailedEventAttributes?.scheduledEventId) === String(clone.eventId))!;
+  expect(failed.activityTaskFailedEventAttributes!.failure!.applicationFailureInfo!.nonRetryable).toBe(true);
   expect(vsphereVms(`plb${i}-`)).toEqual([]);
 });

@@ -80,7 +80,8 @@ export class VsphereCompute implements ComputeProvider {
     // Read again now and then, like the inventory's references: a rebuilt vCenter has other keys (or none yet).
     if (Date.now() - this.markKeysAt > REFS_TTL_MS) this.markKeys = undefined;
     const cached = await this.markKeys?.catch(() => undefined);
-    if (cached?.cluster !== undefined && cached.op !== undefined) return cached;
+    // Absent keys are remembered too (every listing would read them again before the first clone); making them is not.
+    if (cached && (!create || (cached.cluster !== undefined && cached.op !== undefined))) return cached;
     this.markKeysAt = Date.now();
     const p = (async () => ({
       cluster: await this.client.customFieldKey(VSPHERE_MARKS.cluster, create),
@@ -320,14 +321,18 @@ export class VsphereCompute implements ComputeProvider {
           if (!(err instanceof VimTaskError && err.faultType === 'DuplicateName')) throw err;
           throw new Error(`VM ${name} appeared in ${this.spec.folder} while it was being cloned; the retry looks at its mark`, { cause: err });
         }
-        placed?.done();
-        if (!ref) throw new Error(`clone of ${name} reported success but the VM is not in ${this.spec.folder}`);
-        const made = ref;
-        // Marked before anything else: only a marked VM is ever destroyed. If it cannot be marked, it is destroyed now.
-        await this.mark(made, name).catch(async (err: unknown) => {
-          await this.client.runTask('Destroy_Task', () => moref(made)).catch(() => undefined);
-          throw err;
-        });
+        try {
+          if (!ref) throw new Error(`clone of ${name} reported success but the VM is not in ${this.spec.folder}`);
+          const made = ref;
+          // Marked before anything else: only a marked VM is ever destroyed. If it cannot be marked, it is destroyed now.
+          await this.mark(made, name).catch(async (err: unknown) => {
+            await this.client.runTask('Destroy_Task', () => moref(made)).catch(() => undefined);
+            throw err;
+          });
+        } finally {
+          // Counted as placing until marked: until then a listing does not count it as the cluster's.
+          placed?.done();
+        }
       }
       let vm = await this.info(ref);
       if (!vm) throw new Error(`VM ${name} vanished right after clone`);
