@@ -64,5 +64,13 @@ export function hostileValues(valid: Plain): [string, unknown, RegExp][] {
     ['a free-space floor in decimal units', { ...valid, vsphere: { ...vs, placement: { minFreeSpace: '20 GB' } } }, /vsphere\.placement\.minFreeSpace: must be a size such as 20GiB or 512MiB/],
     ['placement by hosts and by cluster at once', { ...valid, vsphere: { ...vs, placement: { hosts: ['/DC0/host/C0/H0'], cluster: '/DC0/host/C0' } } }, /vsphere\.placement\.cluster: give hosts or cluster, not both/],
     ['a placement spread that is not one', { ...valid, vsphere: { ...vs, placement: { spread: 'racks' } } }, /vsphere\.placement\.spread: /],
+    ['an address range backwards', { ...valid, vsphere: { ...vs, customization: { ipPool: { range: '10.0.8.20-10.0.8.5' } } } }, /vsphere\.customization\.ipPool\.range: starts after it ends: 10\.0\.8\.20 is above 10\.0\.8\.5/],
+    ['an address range of one address', { ...valid, vsphere: { ...vs, customization: { ipPool: { range: '10.0.8.20' } } } }, /vsphere\.customization\.ipPool\.range: must be FIRST-LAST, two IPv4 addresses/],
+    ['an address that is not one', { ...valid, vsphere: { ...vs, customization: { ipPool: { range: '10.0.8.2-10.0.8.9', gateway: '10.0.8.256' } } } }, /vsphere\.customization\.ipPool\.gateway: must be an IPv4 address/],
+    ['a hostname pattern without {name}', { ...valid, vsphere: { ...vs, customization: { hostnamePattern: 'web' } } }, /vsphere\.customization\.hostnamePattern: must contain \{name\}/],
+    ['a hostname pattern that makes no hostname', { ...valid, vsphere: { ...vs, customization: { hostnamePattern: '{name}_x' } } }, /vsphere\.customization\.hostnamePattern: must make a hostname/],
+    ['a stored spec and an address pool at once', { ...valid, vsphere: { ...vs, customization: { spec: 'linux', ipPool: { range: '10.0.8.2-10.0.8.9' } } } }, /vsphere\.customization\.spec: give a stored spec, or hostnamePattern\/domain\/ipPool, not both/],
+    ['an empty customization', { ...valid, vsphere: { ...vs, customization: {} } }, /vsphere\.customization: give spec/],
+    ['customization in both spellings', { ...valid, vsphere: { ...vs, customization: { spec: 'a' }, customizationSpec: 'b' } }, /vsphere\.customizationSpec: give customization or customizationSpec/],
   ];
 }

@@ -20,6 +20,8 @@ export const FaultType = {
   NotOurs: 'NotOurs',
   /** vsphere.placement leaves no host or datastore that can take a clone now (maintenance, free space): named. */
   NoPlacement: 'NoPlacement',
+  /** customization.ipPool has no address free for one more VM: refused before the clone, so nothing is made. */
+  AddressPoolExhausted: 'AddressPoolExhausted',
 } as const;
 
 export function permanent(type: keyof typeof FaultType, message: string): ApplicationFailure {

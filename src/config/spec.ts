@@ -3,7 +3,7 @@ import { specErrorMap } from './spec-messages';
 import { z } from 'zod';
 import { duration } from './duration';
 import { predictionSchema } from './prediction-spec';
-import { inventoryPath, placementSchema } from './vsphere-fields';
+import { customizationSchema, inventoryPath, placementSchema } from './vsphere-fields';
 import { balancerOf } from './balancer';
 import { DEMAND_WINDOW_MIN_READINGS, FAILURE_BACKOFF_DEFAULTS, SPEC_LIMITS, structureProblem } from './limits';
 
@@ -34,7 +34,10 @@ export const vsphereSchema = z
     folder: inventoryPath,
     resourcePool: inventoryPath,
     network: z.string().min(1),
+    /** A stored guest customization spec by name: the same as customization: { spec }. */
     customizationSpec: z.string().min(1).optional(),
+    /** Guest customization before first power-on: a stored spec, or a hostname pattern and a pool of static addresses. */
+    customization: customizationSchema.optional(),
     /**
      * How members are cloned (absent: full). full: a copy of the template's disks. linked: from the template's
      * current snapshot, each disk a child of the snapshot's (createNewChildDiskBacking): seconds instead of minutes,
@@ -52,7 +55,11 @@ export const vsphereSchema = z
     outageTolerance: duration.default(900_000),
   })
   .strict()
-  .refine((v) => !(v.cloneMode === 'instant' && v.customizationSpec), { message: 'an instant clone keeps the running source\'s guest state: drop customizationSpec, or use cloneMode full or linked', path: ['customizationSpec'] });
+  .refine((v) => !(v.customizationSpec && v.customization), { message: 'give customization or customizationSpec (its old spelling), not both', path: ['customizationSpec'] })
+  .refine((v) => !(v.cloneMode === 'instant' && (v.customizationSpec || v.customization)), {
+    message: "an instant clone keeps the running source's guest state: drop customization, or use cloneMode full or linked",
+    path: ['customization'],
+  });
 
 /** Where and as whom poolpilot reaches an OpenStack cloud: Keystone v3, one project, one region. */
 const openstackCloudFields = {

@@ -118,8 +118,10 @@ async function main(dataDir: string): Promise<void> {
     });
 
   const boot = async (vm: VmInfo, g: Guest) => {
-    // A VM that already reports an address (the simulator restarted) keeps it.
-    const ip = vm.toolsRunning && vm.ip ? vm.ip : allocateIp();
+    // A VM that already reports an address (the simulator restarted) keeps it; so does one whose guest customization
+    // gave it a loopback address (vcsim shows a customized address from power-on, as the guest's own configuration).
+    const configured = vm.ip && !vm.toolsRunning && vm.ip.startsWith('127.') && !usedIps.has(vm.ip) ? vm.ip : undefined;
+    const ip = vm.toolsRunning && vm.ip ? vm.ip : (configured ?? allocateIp());
     usedIps.add(ip);
     g.ip = ip;
     await serve(g, ip);

@@ -71,7 +71,7 @@ test('roles: 401 without a valid token, 403 with one that lacks the right; admin
   const applied = await call('POST', '/clusters', { body: spec(), token: tok.root });
   expect(applied.status).toBe(200);
   expect(applied.json).toEqual({ started: true, changed: [] });
-  await eventually('the first member', 60_000, async () => ((await waitIdle(w.client, CLUSTER)).current === 1 ? true : undefined));
+  await eventually('the first member', 90_000, async () => ((await waitIdle(w.client, CLUSTER, 90_000)).current === 1 ? true : undefined));
 
   // Reads: the viewer and the team see it; a token with no role on it neither reads it nor lists it.
   expect((await call('GET', `/clusters/${CLUSTER}`, { token: tok.viewer })).status).toBe(200);

@@ -86,6 +86,6 @@ test('instant: InstantClone_Task from the source with the name, folder and pool;
 test('an instant clone with a customization spec is refused by the spec', () => {
   const e = lab();
   expect(() => vsphereSchema.parse({ url: e.vsphereUrl, credentialRef: 'lab', datacenter: 'DC0', template: '/DC0/vm/t', folder: '/DC0/vm/p', resourcePool: '/DC0/host/C/Resources', network: 'VM Network', cloneMode: 'instant', customizationSpec: 'linux' })).toThrow(
-    /an instant clone keeps the running source's guest state: drop customizationSpec/,
+    /an instant clone keeps the running source's guest state: drop customization,/,
   );
 });
