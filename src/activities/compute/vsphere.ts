@@ -6,9 +6,8 @@ import type { VsphereSpec } from '../../config/spec';
 import { permanent } from '../errors';
 import type { CloneOptions, ComputeProvider, DestroyOptions, PowerState, VmInfo } from './provider';
 import { choosePlacement, type DatastoreFacts, type HostFacts, type PlacementLoad } from '../../policy/placement';
-import { chooseAddress, poolSize } from '../../policy/address-pool';
-import { customizationOf, hostnameFor, type Customization } from '../../config/vsphere-fields';
-import { linuxCustomizationXml } from './vsphere-customization';
+import { customizationOf } from '../../config/vsphere-fields';
+import { customValues, VsphereCustomizer } from './vsphere-customization';
 import { asArray, el, moref, morefs, text, toMoref, VimClient, VimFault, VimTaskError, type Moref, type Node } from './vim';
 
 const VM_PROPS = ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'guest.net', 'guest.ipAddress', 'config.createDate', 'customValue'];
@@ -17,8 +16,7 @@ const VM_PROPS = ['name', 'runtime.powerState', 'guest.toolsRunningStatus', 'gue
  * it holds from customization.ipPool (kept while the VM exists, released or not: its guest is configured with it).
  */
 export const VSPHERE_MARKS = { cluster: 'poolpilot.cluster', op: 'poolpilot.op', ip: 'poolpilot.ip' } as const;
-/** How often a clone takes another address after finding another VM marked with its own (two workers at once). */
-const ADDRESS_TRIES = 8;
+
 /**
  * A clone found unmarked is still ours if vCenter made it after this much before its clone was first asked for: the
  * mark is set just after the clone task, so a worker killed between the two leaves an unmarked clone, which the retry
@@ -48,12 +46,6 @@ function guestIp(props: Record<string, unknown>, network: string): string | unde
   return undefined;
 }
 
-/** The VM's custom attribute values by key. */
-function customValues(props: Record<string, unknown>): Map<number, string> {
-  const values = asArray((props.customValue as Node | undefined)?.CustomFieldValue as Node | Node[] | undefined);
-  return new Map(values.map((v) => [Number(text(v.key)), text(v.value) ?? '']));
-}
-
 function toVmInfo(id: string, props: Record<string, unknown>, network: string, owner?: string): VmInfo {
   const power = text(props['runtime.powerState']);
   return {
@@ -75,9 +67,8 @@ export class VsphereCompute implements ComputeProvider {
   private markKeys: Promise<MarkKeys> | undefined;
   /** Clones this worker has placed and vCenter has not finished: counted with the members, so parallel clones spread. */
   private readonly placing: PlacementLoad = { hosts: {}, datastores: {} };
-  /** Addresses this worker has chosen for clones not yet marked with them: no parallel clone takes them too. */
-  private readonly leasing = new Set<string>();
-  private readonly customization: Customization | undefined;
+  /** Guest customization, when the spec asks for it. */
+  private readonly customizer: VsphereCustomizer | undefined;
   private markKeysAt = 0;
 
   constructor(
@@ -86,7 +77,8 @@ export class VsphereCompute implements ComputeProvider {
     /** The cluster whose mark this adapter sets and honours. */
     private readonly cluster: string,
   ) {
-    this.customization = customizationOf(spec);
+    const customization = customizationOf(spec);
+    this.customizer = customization && new VsphereCustomizer(client, customization, spec, () => this.folderVms(), async (create) => (await this.keys(create)).ip);
   }
 
   /** The mark's attribute keys; made on first need when `create`, else undefined while vCenter has none. */
@@ -95,7 +87,7 @@ export class VsphereCompute implements ComputeProvider {
     if (Date.now() - this.markKeysAt > REFS_TTL_MS) this.markKeys = undefined;
     const cached = await this.markKeys?.catch(() => undefined);
     // Absent keys are remembered too (every listing would read them again before the first clone); making them is not.
-    const withIp = this.customization?.ipPool !== undefined;
+    const withIp = customizationOf(this.spec)?.ipPool !== undefined;
     if (cached && (!create || (cached.cluster !== undefined && cached.op !== undefined && (!withIp || cached.ip !== undefined)))) return cached;
     this.markKeysAt = Date.now();
     const p = (async () => ({
@@ -298,105 +290,6 @@ export class VsphereCompute implements ComputeProvider {
     return { host: { type: 'HostSystem', value: choice.host.id }, datastore: { type: 'Datastore', value: choice.datastore.id }, done: () => bump(-1) };
   }
 
-  /** The addresses the folder's VMs hold by their ip mark, each with the VMs (ids) that hold it. */
-  private async heldAddresses(): Promise<Map<string, string[]>> {
-    const [refs, keys] = await Promise.all([this.folderVms(), this.keys(false)]);
-    const held = new Map<string, string[]>();
-    if (keys.ip === undefined) return held;
-    for (const [id, props] of await this.client.retrieve(refs, ['name', 'customValue'])) {
-      const ip = customValues(props).get(keys.ip);
-      if (ip) held.set(ip, [...(held.get(ip) ?? []), id]);
-    }
-    return held;
-  }
-
-  /**
-   * A free address from customization.ipPool for `name`, not in `avoid`, counted as leased by this worker until its VM
-   * is marked with it. An exhausted pool is a permanent fault: nothing has been made yet.
-   */
-  private async leaseAddress(name: string, avoid: ReadonlySet<string> = new Set()): Promise<string> {
-    const pool = this.customization!.ipPool!;
-    const held = await this.heldAddresses();
-    const taken = new Set([...held.keys(), ...this.leasing, ...avoid]);
-    const address = chooseAddress(pool, taken);
-    if (address === undefined) {
-      throw permanent(
-        'AddressPoolExhausted',
-        `VM ${name} needs an address, and vsphere.customization.ipPool.range ${pool.range.text} has none free: all ${poolSize(pool)} are held by VMs in ${this.spec.folder} (${held.size}) or by clones under way (${this.leasing.size}); widen the range or lower max`,
-      );
-    }
-    this.leasing.add(address);
-    return address;
-  }
-
-  /**
-   * The address `ref` holds once no other VM is marked with it. Two workers can choose the same free address at once;
-   * each marks, then looks: whoever sees another VM with its address takes another (at least one of the two sees it).
-   */
-  private async confirmAddress(ref: Moref, name: string, address: string): Promise<string> {
-    const avoid = new Set<string>();
-    for (let i = 0; i < ADDRESS_TRIES; i++) {
-      const others = ((await this.heldAddresses()).get(address) ?? []).filter((id) => id !== ref.value);
-      if (others.length === 0) return address;
-      avoid.add(address);
-      this.leasing.delete(address);
-      address = await this.leaseAddress(name, avoid);
-      await this.client.setCustomField(ref, (await this.keys(true)).ip!, address);
-    }
-    throw new Error(`VM ${name}: every address it took from ${this.customization!.ipPool!.range.text} was taken by another VM at once, ${ADDRESS_TRIES} times; the retry tries again`);
-  }
-
-  /** The address `ref` is marked with, if any. */
-  private async markedAddress(ref: Moref): Promise<string | undefined> {
-    const keys = await this.keys(false);
-    const props = await this.client.retrieveOne(ref, ['customValue']);
-    return keys.ip === undefined || !props ? undefined : customValues(props).get(keys.ip) || undefined;
-  }
-
-  /** The stored customization spec's XML, read before anything is made: one that does not exist is a permanent fault. */
-  private async storedCustomization(): Promise<string | undefined> {
-    const named = this.customization?.spec;
-    if (!named) return undefined;
-    const xml = await this.client.customizationSpecXml(named);
-    if (xml === undefined) throw permanent('InventoryNotFound', `vsphere.customization.spec "${named}" was not found in vSphere at ${this.spec.url} (Policies and Profiles, VM Customization Specifications)`);
-    return xml;
-  }
-
-  /**
-   * Customizes the powered-off VM (CustomizeVM_Task: the guest applies it at its next power-on): the stored spec, or
-   * the hostname and the address from the pool. A spec the VM cannot take (its NICs differ) is a permanent fault.
-   */
-  private async customize(ref: Moref, name: string, stored: string | undefined, address: string | undefined): Promise<void> {
-    const c = this.customization!;
-    const xml = stored ?? linuxCustomizationXml({ hostname: hostnameFor(c.hostnamePattern, name), domain: c.domain ?? 'localdomain', address, pool: c.ipPool });
-    try {
-      await this.client.runTask('CustomizeVM_Task', () => moref(ref) + `<spec>${xml}</spec>`);
-    } catch (err) {
-      if (!(err instanceof VimTaskError) && !(err instanceof VimFault)) throw err;
-      if (err.faultType === 'ManagedObjectNotFound' || err.faultType === 'NotAuthenticated') throw err;
-      throw permanent('InvalidSpec', `VM ${name} would not take its guest customization (${err.faultType}: ${err.message}); check vsphere.customization against the template (one NIC for poolpilot's own spec)`);
-    }
-  }
-
-  /** Makes sure a powered-off VM of ours is customized: its address (kept, or a new one), then CustomizeVM_Task. */
-  private async customizeAdopted(ref: Moref, name: string): Promise<void> {
-    const stored = await this.storedCustomization();
-    let address: string | undefined;
-    if (this.customization?.ipPool) {
-      address = await this.markedAddress(ref);
-      if (!address) {
-        address = await this.leaseAddress(name);
-        try {
-          await this.client.setCustomField(ref, (await this.keys(true)).ip!, address);
-          address = await this.confirmAddress(ref, name, address);
-        } finally {
-          this.leasing.delete(address);
-        }
-      }
-    }
-    await this.customize(ref, name, stored, address);
-  }
-
   cloneVm(name: string, opts: CloneOptions = {}): Promise<VmInfo & { adopted: boolean }> {
     return this.guard(`clone ${name}`, async () => {
       const { template, folder, pool } = await this.resolveRefs();
@@ -410,55 +303,58 @@ export class VsphereCompute implements ComputeProvider {
         if (found) this.notOurs(found, 'adopt', ourClone);
         if (ourClone) await this.mark(ref, name);
         // Killed between the clone and its first power-on: customized again (the same address) before it starts.
-        if (found?.powerState === 'poweredOff' && this.customization && this.spec.cloneMode !== 'instant') await this.customizeAdopted(ref, name);
+        if (found?.powerState === 'poweredOff' && this.customizer) await this.customizer.applyAdopted(ref, name);
       } else {
         // Everything that can refuse does so before the clone: nothing is made for a spec or pool that cannot serve.
-        const stored = await this.storedCustomization();
-        let address = this.customization?.ipPool ? await this.leaseAddress(name) : undefined;
-        const mode = this.spec.cloneMode ?? 'full';
-        // linked: the template's current snapshot, each new disk a child of its disks.
-        const snapshot = mode === 'linked' ? await this.currentSnapshot(template) : undefined;
-        const placed = await this.place(name);
-        const datastore = placed ? moref(placed.datastore, 'datastore') : '';
-        const host = placed ? moref(placed.host, 'host') : '';
-        // Elements in the schema's order (VirtualMachineCloneSpec, VirtualMachineRelocateSpec): vCenter reads them so.
-        const cloneSpec =
-          `<spec><location>${datastore}${snapshot ? el('diskMoveType', 'createNewChildDiskBacking') : ''}${moref(pool, 'pool')}${host}</location>${el('template', false)}` +
-          // No customization in the clone spec: it is applied with CustomizeVM_Task once the clone is marked (some
-          // servers, vcsim among them, ignore it here), so a retry after a kill customizes the same way.
-          // Powered on explicitly below: some servers (vcsim) ignore powerOn in the clone spec.
-          `${el('powerOn', false)}${snapshot ? moref(snapshot, 'snapshot') : ''}</spec>`;
-        // instant: the running source forks (VirtualMachineInstantCloneSpec: name, then location), already powered on.
-        const instantSpec = `<spec>${el('name', name)}<location>${moref(folder, 'folder')}${datastore}${moref(pool, 'pool')}${host}</location></spec>`;
+        const prepared = await this.customizer?.prepare(name);
+        let address = prepared?.address;
         try {
-          const result =
-            mode === 'instant'
-              ? await this.client.runTask('InstantClone_Task', () => moref(template) + instantSpec)
-              : await this.client.runTask('CloneVM_Task', () => moref(template) + moref(folder, 'folder') + el('name', name) + cloneSpec);
-          ref = (result && typeof result === 'object' && (result as Node)['@_type'] ? { type: 'VirtualMachine', value: text(result)! } : undefined) ?? (await this.vmRef(name));
-          adopted = false;
-        } catch (err) {
-          placed?.done();
-          if (address) this.leasing.delete(address);
-          // A clone of that name from an earlier attempt won the race: adopt it (the retry checks its mark).
-          if (!(err instanceof VimTaskError && err.faultType === 'DuplicateName')) throw err;
-          throw new Error(`VM ${name} appeared in ${this.spec.folder} while it was being cloned; the retry looks at its mark`, { cause: err });
-        }
-        try {
-          if (!ref) throw new Error(`clone of ${name} reported success but the VM is not in ${this.spec.folder}`);
-          const made = ref;
-          // Marked before anything else: only a marked VM is ever destroyed. If it cannot be marked, it is destroyed now.
-          await this.mark(made, name, address).catch(async (err: unknown) => {
-            await this.client.runTask('Destroy_Task', () => moref(made)).catch(() => undefined);
-            throw err;
-          });
-          if (address) address = await this.confirmAddress(made, name, address);
+          const mode = this.spec.cloneMode ?? 'full';
+          // linked: the template's current snapshot, each new disk a child of its disks.
+          const snapshot = mode === 'linked' ? await this.currentSnapshot(template) : undefined;
+          const placed = await this.place(name);
+          const datastore = placed ? moref(placed.datastore, 'datastore') : '';
+          const host = placed ? moref(placed.host, 'host') : '';
+          // Elements in the schema's order (VirtualMachineCloneSpec, VirtualMachineRelocateSpec): vCenter reads them so.
+          const cloneSpec =
+            `<spec><location>${datastore}${snapshot ? el('diskMoveType', 'createNewChildDiskBacking') : ''}${moref(pool, 'pool')}${host}</location>${el('template', false)}` +
+            // No customization in the clone spec: it is applied with CustomizeVM_Task once the clone is marked (some
+            // servers, vcsim among them, ignore it here), so a retry after a kill customizes the same way.
+            // Powered on explicitly below: some servers (vcsim) ignore powerOn in the clone spec.
+            `${el('powerOn', false)}${snapshot ? moref(snapshot, 'snapshot') : ''}</spec>`;
+          // instant: the running source forks (VirtualMachineInstantCloneSpec: name, then location), already powered on.
+          const instantSpec = `<spec>${el('name', name)}<location>${moref(folder, 'folder')}${datastore}${moref(pool, 'pool')}${host}</location></spec>`;
+          try {
+            const result =
+              mode === 'instant'
+                ? await this.client.runTask('InstantClone_Task', () => moref(template) + instantSpec)
+                : await this.client.runTask('CloneVM_Task', () => moref(template) + moref(folder, 'folder') + el('name', name) + cloneSpec);
+            ref = (result && typeof result === 'object' && (result as Node)['@_type'] ? { type: 'VirtualMachine', value: text(result)! } : undefined) ?? (await this.vmRef(name));
+            adopted = false;
+          } catch (err) {
+            placed?.done();
+            // A clone of that name from an earlier attempt won the race: adopt it (the retry checks its mark).
+            if (!(err instanceof VimTaskError && err.faultType === 'DuplicateName')) throw err;
+            throw new Error(`VM ${name} appeared in ${this.spec.folder} while it was being cloned; the retry looks at its mark`, { cause: err });
+          }
+          try {
+            if (!ref) throw new Error(`clone of ${name} reported success but the VM is not in ${this.spec.folder}`);
+            const made = ref;
+            // Marked before anything else: only a marked VM is ever destroyed. If it cannot be marked, it is destroyed now.
+            await this.mark(made, name, address).catch(async (err: unknown) => {
+              await this.client.runTask('Destroy_Task', () => moref(made)).catch(() => undefined);
+              throw err;
+            });
+            if (address) address = await this.customizer!.settle(made, name, address);
+          } finally {
+            // Counted as placing until marked: until then a listing does not count it as the cluster's.
+            placed?.done();
+          }
+          if (this.customizer) await this.customizer.apply(ref, name, prepared?.stored, address);
         } finally {
-          // Counted as placing until marked: until then a listing does not count it as the cluster's.
-          placed?.done();
-          if (address) this.leasing.delete(address);
+          // Leased until its VM is marked with it (or nothing was made): from then on vSphere says who holds it.
+          prepared?.release();
         }
-        if (this.customization && mode !== 'instant') await this.customize(ref, name, stored, address);
       }
       let vm = await this.info(ref);
       if (!vm) throw new Error(`VM ${name} vanished right after clone`);
