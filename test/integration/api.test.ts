@@ -25,7 +25,10 @@ async function call(method: string, url: string, o: { token?: string; body?: unk
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   const body = o.raw ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined);
   if (body !== undefined) headers['content-type'] = o.type ?? 'application/json';
-  const r = await fetch(base + url, { method, headers, body });
+  // Bounded: a request the API never answers fails naming itself instead of running into the test's timeout.
+  const r = await fetch(base + url, { method, headers, body, signal: AbortSignal.timeout(60_000) }).catch((err: unknown) => {
+    throw new Error(`${method} ${url}: no answer from the API (${(err as Error).message})`);
+  });
   const text = await r.text();
   let json: Record<string, unknown> = {};
   try {

@@ -69,7 +69,8 @@ export function spawnWorkerProcess(taskQueue: string, log: string, spawned: Set<
 
 /** Asks HAProxy through its socket with socat, not through poolpilot's own client. */
 export function haproxy(command: string): string {
-  return execFileSync(findTool('socat')!, ['stdio', `unix-connect:${lab().haproxySocket}`], { input: `${command}\n`, encoding: 'utf8' });
+  // Bounded like every look at the lab: a stuck socket fails the test with its command instead of hanging it.
+  return execFileSync(findTool('socat')!, ['stdio', `unix-connect:${lab().haproxySocket}`], { input: `${command}\n`, encoding: 'utf8', timeout: 60_000 });
 }
 
 /** Server names HAProxy has in the backend, per `show servers state`. */
@@ -97,6 +98,8 @@ export function govc(...args: string[]): string {
   const e = lab();
   return execFileSync(findTool('govc')!, args, {
     encoding: 'utf8',
+    // Above the longest freeze a test gives vcsim (SIGSTOP), below a test's own timeout: a hung call names itself.
+    timeout: 120_000,
     env: { ...process.env, GOVC_URL: e.vsphereUrl, GOVC_USERNAME: e.vsphereUsername, GOVC_PASSWORD: e.vspherePassword, GOVC_INSECURE: '1' },
   });
 }
