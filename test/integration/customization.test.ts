@@ -109,7 +109,7 @@ test('a worker killed in the middle of a customized scale-out: the next finishes
   expect(vsphereVms('czk-')).toEqual([]);
 });
 
-test('a clone left powered off and uncustomized by a dead worker is customized with the address it holds before it starts', async () => {
+test('a clone left powered off by a dead worker is customized with the address it holds before it starts (or powered on, if its customization is pending)', async () => {
   const e = lab();
   const name = 'czr-20-1';
   // What the dead worker left: the clone, marked with the cluster and its address, powered off, never customized.
@@ -128,6 +128,16 @@ test('a clone left powered off and uncustomized by a dead worker is customized w
     // A second clone of the cluster takes the lowest address this one does not hold.
     await c.cloneVm('czr-20-2');
     expect(guestOf('czr-20-2')).toMatchObject({ ip: '127.0.19.10', mark: '127.0.19.10' });
+    // Killed after CustomizeVM_Task, before the power-on: vSphere refuses a second customization (CustomizationPending);
+    // the one pending is the VM's own, so the retry powers it on.
+    const pending = 'czr-21-1';
+    govc('vm.clone', '-vm', LAB_INVENTORY.template, '-folder', e.folder, '-pool', LAB_INVENTORY.resourcePool, '-ds', LAB_INVENTORY.datastore, '-on=false', pending);
+    govc('fields.set', '-add', 'poolpilot.ip', '127.0.19.12', `${e.folder}/${pending}`);
+    govc('fields.set', '-add', 'poolpilot.cluster', 'czr', `${e.folder}/${pending}`);
+    govc('vm.customize', '-vm', `${e.folder}/${pending}`, '-ip', '127.0.19.12', '-netmask', '255.255.255.0', '-name', `${pending}-g`);
+    expect((await c.cloneVm(pending)).adopted).toBe(true);
+    expect(guestOf(pending)).toEqual({ ip: '127.0.19.12', host: `${pending}-g`, mark: '127.0.19.12' });
+    expect(await c.destroyVm(pending)).toBe(true);
     expect(await c.destroyVm(name)).toBe(true);
     expect(await c.destroyVm('czr-20-2')).toBe(true);
   } finally {

@@ -76,6 +76,9 @@ export class VsphereCustomizer {
       await this.client.runTask('CustomizeVM_Task', () => moref(ref) + `<spec>${xml}</spec>`);
     } catch (err) {
       if (!(err instanceof VimTaskError) && !(err instanceof VimFault)) throw err;
+      // Customized already and not yet powered on: a retry after a worker died between the two. The pending spec is
+      // this one (the same stored spec, or the hostname and the address the VM's mark holds).
+      if (err.faultType === 'CustomizationPending') return;
       if (err.faultType === 'ManagedObjectNotFound' || err.faultType === 'NotAuthenticated') throw err;
       throw permanent('InvalidSpec', `VM ${name} would not take its guest customization (${err.faultType}: ${err.message}); check vsphere.customization against the template (one NIC for poolpilot's own spec)`);
     }
