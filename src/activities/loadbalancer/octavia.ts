@@ -115,8 +115,14 @@ export class OctaviaLoadBalancer implements LoadBalancer {
     }
   }
 
+  /**
+   * The pool's members, without those on their way out: a member deleted a moment ago stays listed (PENDING_DELETE)
+   * until Octavia's worker is done, and a second DELETE of it is accepted once the load balancer is ACTIVE again, so a
+   * remove of a removed member would read as a removal.
+   */
   async members(): Promise<OctaviaMember[]> {
-    return (await this.onPool<{ members: OctaviaMember[] }>('GET', '')).body.members;
+    const { members } = (await this.onPool<{ members: OctaviaMember[] }>('GET', '')).body;
+    return members.filter((m) => m.provisioning_status !== 'PENDING_DELETE' && m.provisioning_status !== 'DELETED');
   }
 
   private toMember(m: OctaviaMember): PoolMember {
