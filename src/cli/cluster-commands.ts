@@ -5,7 +5,7 @@ import { SPEC_JSON_SCHEMA_FILE, specJsonSchemaText } from '../config/spec-json-s
 import { balancerOf, poolLabel } from '../config/balancer';
 import { computeOf, sourceOf } from '../config/compute';
 import { specDiff, type SpecChange } from '../config/spec-diff';
-import { applyCluster, removeMembers, runningSpec, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
+import { answered, applyCluster, removeMembers, runningSpec, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
 import { formatHistory, formatStatus, table } from '../client/format';
 import { uiLink, workflowIds } from '../client/operations';
 import { UsageError } from './errors';
@@ -68,7 +68,10 @@ export function clusterCommands({ program, withSession }: Cli): void {
       withSession(async (s) => {
         const all = await listClusters(await s.temporal());
         if (o.json) console.log(JSON.stringify(all, null, 2));
-        else console.log(all.length ? table(['CLUSTER', 'PHASE', 'MEMBERS', 'DESIRED', 'MIN', 'MAX', 'OPERATION'], all.map((st) => [st.cluster, st.phase, String(st.current), String(st.desired), String(st.min), String(st.max), st.currentOperation ?? '-'])) : '(no clusters)');
+        else {
+          console.log(all.length ? table(['CLUSTER', 'PHASE', 'MEMBERS', 'DESIRED', 'MIN', 'MAX', 'OPERATION'], all.map((st) => (answered(st) ? [st.cluster, st.phase, String(st.current), String(st.desired), String(st.min), String(st.max), st.currentOperation ?? '-'] : [st.cluster, st.phase, '?', '?', '?', '?', '-']))) : '(no clusters)');
+          for (const st of all.filter((c) => !answered(c))) console.error(st.error);
+        }
       })(),
     );
   cluster

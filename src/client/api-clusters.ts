@@ -4,14 +4,18 @@ import { z } from 'zod';
 import { parseClusterSpecText, parseClusterSpecValue } from '../config/load';
 import { clusterName } from '../config/spec';
 import type { RequestKind } from '../workflows/autoscaler-messages';
-import { by, clusterParams, clusterStatusReply, errorReply, requestResult, scaleBody, statusReply, type ZodApp } from './api-schemas';
-import { applyCluster, clusterStatus, completeHook, deleteCluster, listClusters, removeMembers, requestScale, setPaused } from './clusters';
+import { by, clusterParams, clusterStatusReply, errorReply, requestResult, scaleBody, statusReply, unansweredClusterReply, type ZodApp } from './api-schemas';
+import { answered, applyCluster, clusterStatus, completeHook, deleteCluster, listClusters, removeMembers, requestScale, setPaused } from './clusters';
 
 export function clusterRoutes(r: ZodApp, client: Client): void {
-  r.get('/clusters', { config: { right: 'read', global: true }, schema: { summary: 'the running clusters the token may read', response: { 200: z.array(clusterStatusReply), 401: errorReply } } }, async (req) => {
-    const all = (await listClusters(client)).map(statusReply);
-    return req.principal ? all.filter((c) => req.principal!.may('read', c.cluster)) : all;
-  });
+  r.get(
+    '/clusters',
+    { config: { right: 'read', global: true }, schema: { summary: 'the running clusters the token may read', response: { 200: z.array(z.union([clusterStatusReply, unansweredClusterReply])), 401: errorReply } } },
+    async (req) => {
+      const all = (await listClusters(client)).map((c) => (answered(c) ? statusReply(c) : c));
+      return req.principal ? all.filter((c) => req.principal!.may('read', c.cluster)) : all;
+    },
+  );
 
   r.post(
     '/clusters',
@@ -31,11 +35,11 @@ export function clusterRoutes(r: ZodApp, client: Client): void {
     },
   );
 
-  r.get('/clusters/:name', { config: { right: 'read' }, schema: { summary: "a cluster's status", params: clusterParams, response: { 200: clusterStatusReply, 404: errorReply } } }, async (req) => statusReply(await clusterStatus(client, req.params.name)));
+  r.get('/clusters/:name', { config: { right: 'read' }, schema: { summary: "a cluster's status", params: clusterParams, response: { 200: clusterStatusReply, 404: errorReply, 503: errorReply } } }, async (req) => statusReply(await clusterStatus(client, req.params.name)));
 
   r.get(
     '/clusters/:name/history',
-    { config: { right: 'read' }, schema: { summary: 'scaling runs and the decision log', params: clusterParams, response: { 200: z.looseObject({ runs: z.array(z.unknown()), decisions: z.array(z.unknown()) }), 404: errorReply } } },
+    { config: { right: 'read' }, schema: { summary: 'scaling runs and the decision log', params: clusterParams, response: { 200: z.looseObject({ runs: z.array(z.unknown()), decisions: z.array(z.unknown()) }), 404: errorReply, 503: errorReply } } },
     async (req) => {
       const st = await clusterStatus(client, req.params.name);
       return { runs: st.runs, decisions: st.decisions };

@@ -39,6 +39,10 @@ export const clusterStatusReply = z
 
 export const statusReply = (st: AutoscalerStatus) => st as unknown as z.infer<typeof clusterStatusReply>;
 
+export const unansweredClusterReply = z
+  .object({ cluster: z.string(), phase: z.literal('NO_ANSWER'), taskQueue: z.string(), error: z.string() })
+  .describe('a running cluster whose worker did not answer in time (its workers are down or stuck): listed, with why');
+
 export const clusterParams = z.object({ name: clusterName });
 
 /** The app as the routes see it: zod schemas type their bodies, parameters and replies. */

@@ -15,7 +15,7 @@ import { connectClient } from '../temporal/connection';
 import { ApiMetrics, metricsHandler } from '../telemetry/metrics';
 import { clusterRoutes } from './api-clusters';
 import { receiverRoutes } from './api-receivers';
-import { ClusterRequestError } from './clusters';
+import { ClusterNoAnswerError, ClusterRequestError } from './clusters';
 
 /** Bodies above this are refused with 413 before they are read in full. */
 export const BODY_LIMIT = SPEC_LIMITS.bytes;
@@ -72,6 +72,7 @@ function replyErrors(app: FastifyInstance): void {
       return reply.code(400).send({ error: messages.join('; ') });
     }
     if (err instanceof ClusterRequestError) return reply.code(err.status).send({ error: err.message });
+    if (err instanceof ClusterNoAnswerError) return reply.code(503).send({ error: err.message });
     if (err instanceof SpecError) return reply.code(400).send({ error: err.message, problems: err.problems });
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: `request body over ${BODY_LIMIT} bytes` });
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return reply.code(400).send({ error: `the body is not valid JSON: ${err.message}` });

@@ -1,5 +1,5 @@
 // Typed calls to a cluster's autoscaler (start, update, query), shared by the CLI and the HTTP API.
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, isGrpcDeadlineError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ClusterSpec } from '../config/spec';
 import { loadSettings } from '../config/settings';
 import type { autoscaler } from '../workflows/autoscaler';
@@ -34,23 +34,54 @@ export class ClusterRequestError extends Error {
   }
 }
 
+/** A running cluster whose worker did not answer a read in time: nothing wrong with the request (the API's 503). */
+export class ClusterNoAnswerError extends Error {
+  constructor(
+    readonly cluster: string,
+    readonly taskQueue: string,
+  ) {
+    super(`cluster "${cluster}": no worker answered within ${QUERY_DEADLINE_MS / 1000} s; is a poolpilot worker of task queue "${taskQueue}" running?`);
+    this.name = 'ClusterNoAnswerError';
+  }
+}
+
 function innermost(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return e instanceof Error ? e.message : String(e);
 }
 
-/** The handle of a running autoscaler, or a ClusterRequestError naming the unknown cluster. */
-export async function runningAutoscaler(client: Client, cluster: string) {
+/** The handle of a running autoscaler and the task queue its worker polls, or a ClusterRequestError naming the unknown cluster. */
+async function describeAutoscaler(client: Client, cluster: string) {
   const handle = client.workflow.getHandle(workflowIds.autoscaler(cluster));
   try {
     const d = await handle.describe();
     if (d.status.name !== 'RUNNING') throw new ClusterRequestError(`unknown cluster "${cluster}": its autoscaler is ${d.status.name.toLowerCase()} (poolpilot cluster apply -f FILE starts it again)`, 404);
+    return { handle, taskQueue: d.taskQueue };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new ClusterRequestError(`unknown cluster "${cluster}": no ${workflowIds.autoscaler(cluster)} runs (poolpilot cluster apply -f FILE starts one)`, 404);
     throw err;
   }
-  return handle;
+}
+
+/** The handle of a running autoscaler, or a ClusterRequestError naming the unknown cluster. */
+export async function runningAutoscaler(client: Client, cluster: string) {
+  return (await describeAutoscaler(client, cluster)).handle;
+}
+
+/**
+ * How long a read waits for the cluster's worker. A query is answered by a worker, not by Temporal: with every worker
+ * of the cluster's task queue down, it would wait without end and, in a listing, hold up every other cluster.
+ */
+export const QUERY_DEADLINE_MS = 10_000;
+
+/** The worker's answer to a query, or a ClusterNoAnswerError naming the task queue nobody answered on. */
+async function queryWithin<R>(client: Client, handle: WorkflowHandle, cluster: string, taskQueue: string, ask: (h: WorkflowHandle) => Promise<R>): Promise<R> {
+  try {
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => ask(handle));
+  } catch (err) {
+    throw isGrpcDeadlineError(err) ? new ClusterNoAnswerError(cluster, taskQueue) : err;
+  }
 }
 
 /** An update of the running autoscaler, by its typed definition; a refusal is a ClusterRequestError (422). */
@@ -86,7 +117,8 @@ export async function applyCluster(client: Client, spec: ClusterSpec, by?: strin
 /** The spec the cluster's autoscaler runs now, or undefined when none runs. */
 export async function runningSpec(client: Client, cluster: string): Promise<ClusterSpec | undefined> {
   try {
-    return await (await runningAutoscaler(client, cluster)).query(specQuery);
+    const { handle, taskQueue } = await describeAutoscaler(client, cluster);
+    return await queryWithin(client, handle, cluster, taskQueue, (h) => h.query(specQuery));
   } catch (err) {
     if (err instanceof ClusterRequestError && err.status === 404) return undefined;
     throw err;
@@ -94,20 +126,39 @@ export async function runningSpec(client: Client, cluster: string): Promise<Clus
 }
 
 export async function clusterStatus(client: Client, cluster: string): Promise<AutoscalerStatus> {
-  const handle = await runningAutoscaler(client, cluster);
-  return handle.query(statusQuery);
+  const { handle, taskQueue } = await describeAutoscaler(client, cluster);
+  return queryWithin(client, handle, cluster, taskQueue, (h) => h.query(statusQuery));
 }
 
-export async function listClusters(client: Client): Promise<AutoscalerStatus[]> {
-  const out: AutoscalerStatus[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'autoscaler' AND ExecutionStatus = 'Running'` })) {
-    try {
-      out.push(await client.workflow.getHandle(wf.workflowId).query(statusQuery));
-    } catch {
-      // Closed between the list and the query.
-    }
-  }
-  return out.sort((a, b) => a.cluster.localeCompare(b.cluster));
+/** A running cluster whose worker did not answer: listed with why, so one cluster down hides no other. */
+export interface UnansweredCluster {
+  cluster: string;
+  phase: 'NO_ANSWER';
+  taskQueue: string;
+  error: string;
+}
+
+export type ClusterListing = AutoscalerStatus | UnansweredCluster;
+
+export const answered = (c: ClusterListing): c is AutoscalerStatus => c.phase !== 'NO_ANSWER';
+
+export async function listClusters(client: Client): Promise<ClusterListing[]> {
+  const running: { workflowId: string; taskQueue: string }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'autoscaler' AND ExecutionStatus = 'Running'` })) running.push(wf);
+  // Asked all at once: the listing takes as long as the slowest answer, at most QUERY_DEADLINE_MS.
+  const replies = await Promise.all(
+    running.map(async ({ workflowId, taskQueue }): Promise<ClusterListing | undefined> => {
+      const cluster = workflowIds.clusterOf(workflowId);
+      try {
+        return await queryWithin(client, client.workflow.getHandle(workflowId), cluster, taskQueue, (h) => h.query(statusQuery));
+      } catch (err) {
+        if (err instanceof ClusterNoAnswerError) return { cluster, phase: 'NO_ANSWER', taskQueue, error: err.message };
+        if (err instanceof WorkflowNotFoundError) return undefined; // closed between the list and the query
+        throw err;
+      }
+    }),
+  );
+  return replies.filter((c): c is ClusterListing => c !== undefined).sort((a, b) => a.cluster.localeCompare(b.cluster));
 }
 
 /** An operator's request: queued and run as asked, or refused (422) with the reason. */
@@ -165,9 +216,13 @@ export async function completeHook(client: Client, cluster: string, c: HookCompl
 export async function waitIdle(client: Client, cluster: string, timeoutMs = 300_000): Promise<AutoscalerStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const st = await clusterStatus(client, cluster);
-    if (!st.currentOperation && st.queue.length === 0) return st;
-    if (Date.now() > deadline) throw new Error(`cluster ${cluster} still busy after ${timeoutMs / 1000}s (${st.currentOperation})`);
+    // A worker too busy to answer one read within QUERY_DEADLINE_MS is asked again, until this wait's own deadline.
+    const st = await clusterStatus(client, cluster).catch((err: unknown) => {
+      if (err instanceof ClusterNoAnswerError && Date.now() < deadline) return undefined;
+      throw err;
+    });
+    if (st && !st.currentOperation && st.queue.length === 0) return st;
+    if (Date.now() > deadline) throw new Error(`cluster ${cluster} still busy after ${timeoutMs / 1000}s (${st ? st.currentOperation : 'its worker did not answer'})`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

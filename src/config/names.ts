@@ -2,8 +2,12 @@
 // make a run unique per cluster and op number, so a retried start never runs twice; member names carry the op and
 // index so victim choice and orphan detection can read them back.
 
+const AUTOSCALER_PREFIX = 'autoscaler:';
+
 export const workflowIds = {
-  autoscaler: (cluster: string) => `autoscaler:${cluster}`,
+  autoscaler: (cluster: string) => `${AUTOSCALER_PREFIX}${cluster}`,
+  /** The cluster an autoscaler's workflow id names (the inverse of `autoscaler`). */
+  clusterOf: (autoscalerId: string) => (autoscalerId.startsWith(AUTOSCALER_PREFIX) ? autoscalerId.slice(AUTOSCALER_PREFIX.length) : autoscalerId),
   scaleOut: (cluster: string, op: number) => `scale-out:${cluster}:${op}`,
   scaleIn: (cluster: string, op: number) => `scale-in:${cluster}:${op}`,
   warmPool: (cluster: string, op: number) => `warm-pool:${cluster}:${op}`,

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/client/api';
-import { waitIdle } from '../../src/client/clusters';
+import { QUERY_DEADLINE_MS, waitIdle } from '../../src/client/clusters';
+import { parseClusterSpecValue } from '../../src/config/load';
 import { createToken, loadTokens } from '../../src/config/tokens';
 import { ApiMetrics } from '../../src/telemetry/metrics';
 import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
@@ -214,6 +215,32 @@ test('a sweep of hostile input on every route: truncated, nested, huge, wrong ty
   expect(await w.client.workflow.getHandle(`autoscaler:${CLUSTER}`).query('spec')).toEqual(specBefore);
   expect(vsphereVms(`${CLUSTER}-`)).toHaveLength(before.current);
   expect((await call('GET', '/healthz')).status).toBe(200);
+});
+
+test('a cluster whose workers are all down: listed with why within the read deadline, the others still listed; its status a 503 naming the task queue', async () => {
+  // An autoscaler on a task queue no worker polls: what a cluster looks like while its workers are down.
+  const down = 'apidown';
+  const handle = await w.client.workflow.start('autoscaler', {
+    taskQueue: 'test-api-no-worker',
+    workflowId: `autoscaler:${down}`,
+    args: [{ spec: parseClusterSpecValue(rawSpecFor(down, { min: 0, max: 1, metrics: [] }), 'test').spec }],
+  });
+  try {
+    const listed = await call('GET', '/clusters', { token: tok.root });
+    expect(listed.status).toBe(200);
+    const entries = listed.json as unknown as { cluster: string; phase: string; error?: string }[];
+    expect(entries.find((c) => c.cluster === down)).toEqual({
+      cluster: down,
+      phase: 'NO_ANSWER',
+      taskQueue: 'test-api-no-worker',
+      error: `cluster "${down}": no worker answered within ${QUERY_DEADLINE_MS / 1000} s; is a poolpilot worker of task queue "test-api-no-worker" running?`,
+    });
+    expect(entries.find((c) => c.cluster === CLUSTER)).toMatchObject({ cluster: CLUSTER, current: 2 });
+    const one = await call('GET', `/clusters/${down}`, { token: tok.root });
+    expect([one.status, one.json.error]).toEqual([503, entries.find((c) => c.cluster === down)!.error]);
+  } finally {
+    await handle.terminate('test over');
+  }
 });
 
 test('/openapi.json documents exactly the routes the API serves, and /metrics counts requests by route and status', async () => {

@@ -50,9 +50,23 @@ export type TestWorker = SessionWorker;
 export const rawOpenstackSpecFor = (name: string, over: Record<string, unknown> = {}) => rawOpenstackLabSpec(lab(), name, over);
 
 /** An in-process worker on its own task queue; POOLPILOT_TASK_QUEUE points the client helpers at it. */
-export function startWorker(taskQueue: string): Promise<TestWorker> {
+export async function startWorker(taskQueue: string): Promise<TestWorker> {
   process.env.POOLPILOT_LAB_DIR = TEST_LAB.dataDir;
-  return startSessionWorker(lab(), taskQueue, BUNDLE_PATH);
+  const w = await startSessionWorker(lab(), taskQueue, BUNDLE_PATH);
+  return {
+    ...w,
+    // An autoscaler left running when its file's worker stops has no worker ever again: it would stay in every later
+    // listing. Named (so the file that left it can be found) and ended, before the worker goes.
+    async stop() {
+      const left: string[] = [];
+      for await (const wf of w.client.workflow.list({ query: `WorkflowType = 'autoscaler' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'` })) left.push(wf.workflowId);
+      for (const id of left) {
+        console.warn(`[harness] ${id} still running as task queue ${taskQueue}'s worker stops: terminated`);
+        await w.client.workflow.getHandle(id).terminate('test file over: its worker stops');
+      }
+      await w.stop();
+    },
+  };
 }
 
 /** A worker in a process of its own on `taskQueue` (to be killed by a test); logs to the test lab's logs/<log>.log. */
