@@ -42,6 +42,8 @@ async function bench(profile: Profile, cloud: Cloud, wait?: Wait, batches = true
 
   const overheads: number[] = [];
   const walls: number[] = [];
+  // The clone's own time (the cloneVm step: vSphere's clone task and power-on), which the issue's physical limit counts.
+  const clones: number[] = [];
   let example: ReturnType<typeof timing> | undefined;
   for (let i = 0; i < runs; i++) {
     const h = await startScaleOut(session.client, spec, 1, ++op);
@@ -49,6 +51,7 @@ async function bench(profile: Profile, cloud: Cloud, wait?: Wait, batches = true
     const t = timing(await history(h.workflowId));
     overheads.push(t.wallMs - t.activityMs);
     walls.push(t.wallMs);
+    clones.push(t.activities.filter((a) => a.type === 'cloneVm').reduce((sum, a) => sum + a.ms, 0));
     example ??= t;
     await (await startScaleIn(session.client, spec, { count: 1 }, ++op)).result();
   }
@@ -56,6 +59,10 @@ async function bench(profile: Profile, cloud: Cloud, wait?: Wait, batches = true
   const physical = boot + spec.loadBalancer.healthCheck.interval;
   console.log(cloud === 'openstack' ? `1-server scale-out, ${runs} runs (Nova fake driver, Octavia noop drivers):` : `1-VM scale-out, ${runs} runs (guest boot ${boot} ms, health check every ${spec.loadBalancer.healthCheck.interval} ms):`);
   console.log(`  wall time         median ${pct(walls, 50)} ms, p90 ${pct(walls, 90)} ms${cloud === 'openstack' ? '' : `; physical limit (boot + one health interval) ${physical} ms, median above it ${pct(walls, 50) - physical} ms (goal <= 150 ms)`}`);
+  if (cloud !== 'openstack') {
+    const above = walls.map((w, i) => w - (clones[i]! + physical));
+    console.log(`  physical limit with the clone (cloneVm step + boot + one health interval): median ${pct(clones, 50) + physical} ms, wall above it median ${pct(above, 50)} ms, p90 ${pct(above, 90)} ms (goal <= 150 ms)`);
+  }
   console.log(`  time in activities (${cloud === 'openstack' ? 'Nova to ACTIVE + Octavia' : 'vSphere + HAProxy'} calls and waits): median ${pct(walls.map((w, i) => w - overheads[i]!), 50)} ms`);
   console.log(`  orchestration overhead = wall - activities: median ${pct(overheads, 50)} ms, p90 ${pct(overheads, 90)} ms, max ${Math.max(...overheads)} ms (goal < 150 ms)`);
   console.log(`  one run's activities: ${example!.activities.map((a) => `${a.type} ${a.ms} ms`).join(', ')}`);

@@ -1,10 +1,11 @@
 // Typed calls to a cluster's autoscaler (start, update, query), shared by the CLI and the HTTP API.
-import { type Client, isGrpcDeadlineError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ClusterSpec } from '../config/spec';
 import { loadSettings } from '../config/settings';
 import type { autoscaler } from '../workflows/autoscaler';
 import { completeHookUpdate, type HookCompletion } from '../workflows/hook-messages';
 import type { UpdateDefinition } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import {
   applySpecUpdate,
   deleteUpdate,
@@ -39,8 +40,14 @@ export class ClusterNoAnswerError extends Error {
   constructor(
     readonly cluster: string,
     readonly taskQueue: string,
+    /** `read`: asked, no answer in time; `sent`: a request not sent, since no worker polls the task queue. */
+    readonly what: 'read' | 'sent' = 'read',
   ) {
-    super(`cluster "${cluster}": no worker answered within ${QUERY_DEADLINE_MS / 1000} s; is a poolpilot worker of task queue "${taskQueue}" running?`);
+    super(
+      what === 'read'
+        ? `cluster "${cluster}": no worker answered within ${QUERY_DEADLINE_MS / 1000} s; is a poolpilot worker of task queue "${taskQueue}" running?`
+        : `cluster "${cluster}": no worker polls task queue "${taskQueue}", so nothing was sent and nothing changed; start a poolpilot worker of that queue and ask again`,
+    );
     this.name = 'ClusterNoAnswerError';
   }
 }
@@ -77,16 +84,37 @@ export const QUERY_DEADLINE_MS = 10_000;
 
 /** The worker's answer to a query, or a ClusterNoAnswerError naming the task queue nobody answered on. */
 async function queryWithin<R>(client: Client, handle: WorkflowHandle, cluster: string, taskQueue: string, ask: (h: WorkflowHandle) => Promise<R>): Promise<R> {
+  // Our own signal, not a gRPC deadline: past the deadline the call may end as DEADLINE_EXCEEDED or as CANCELLED
+  // (the client's retry layer), and only whether this signal fired tells the two from other failures.
+  const timeout = AbortSignal.timeout(QUERY_DEADLINE_MS);
   try {
-    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => ask(handle));
+    return await client.withAbortSignal(timeout, () => ask(handle));
   } catch (err) {
-    throw isGrpcDeadlineError(err) ? new ClusterNoAnswerError(cluster, taskQueue) : err;
+    throw timeout.aborted ? new ClusterNoAnswerError(cluster, taskQueue) : err;
   }
 }
 
-/** An update of the running autoscaler, by its typed definition; a refusal is a ClusterRequestError (422). */
+/**
+ * Whether any worker polls the task queue. Temporal lists a worker for a few minutes after its last poll, so a worker
+ * that died a moment ago still counts; an empty list means none has polled for minutes.
+ */
+async function anyWorkerPolls(client: Client, taskQueue: string): Promise<boolean> {
+  const r = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return (r.pollers ?? []).length > 0;
+}
+
+/**
+ * An update of the running autoscaler, by its typed definition; a refusal is a ClusterRequestError (422). With no
+ * worker on the cluster's task queue nothing is sent (ClusterNoAnswerError): an update nobody takes would wait without
+ * end, and might run whenever a worker came back, long after its sender gave up.
+ */
 async function update<R, A extends [unknown, ...unknown[]]>(client: Client, cluster: string, def: UpdateDefinition<R, A>, ...args: A): Promise<R> {
-  const handle = await runningAutoscaler(client, cluster);
+  const { handle, taskQueue } = await describeAutoscaler(client, cluster);
+  if (!(await anyWorkerPolls(client, taskQueue))) throw new ClusterNoAnswerError(cluster, taskQueue, 'sent');
   try {
     return await handle.executeUpdate(def, { args });
   } catch (err) {

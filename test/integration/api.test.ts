@@ -217,7 +217,7 @@ test('a sweep of hostile input on every route: truncated, nested, huge, wrong ty
   expect((await call('GET', '/healthz')).status).toBe(200);
 });
 
-test('a cluster whose workers are all down: listed with why within the read deadline, the others still listed; its status a 503 naming the task queue', async () => {
+test('a cluster whose workers are all down: listed with why within the read deadline, the others still listed; its status and a request to it a 503 naming the task queue, the request not sent', async () => {
   // An autoscaler on a task queue no worker polls: what a cluster looks like while its workers are down.
   const down = 'apidown';
   const handle = await w.client.workflow.start('autoscaler', {
@@ -238,6 +238,11 @@ test('a cluster whose workers are all down: listed with why within the read dead
     expect(entries.find((c) => c.cluster === CLUSTER)).toMatchObject({ cluster: CLUSTER, current: 2 });
     const one = await call('GET', `/clusters/${down}`, { token: tok.root });
     expect([one.status, one.json.error]).toEqual([503, entries.find((c) => c.cluster === down)!.error]);
+    // A request to it is not sent at all (an update nobody takes would wait without end, and might run much later).
+    const scale = await call('POST', `/clusters/${down}/scale`, { token: tok.root, body: { out: 1 } });
+    expect([scale.status, scale.json.error]).toEqual([503, `cluster "${down}": no worker polls task queue "test-api-no-worker", so nothing was sent and nothing changed; start a poolpilot worker of that queue and ask again`]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionUpdateAdmittedEventAttributes || e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
   } finally {
     await handle.terminate('test over');
   }

@@ -14,7 +14,7 @@ import { buildApi } from '../../src/client/api';
 import { TokenRegistry } from '../../src/config/tokens';
 import { applyCluster, clusterStatus, requestScale, setPaused, waitIdle } from '../../src/client/clusters';
 import { applySpecUpdate, specQuery, type AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
-import { backendServers, eventually, haproxy, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
+import { backendServers, endCluster, eventually, haproxy, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
 
 const run = promisify(execFile);
 const CLUSTER = 'auto';
@@ -45,7 +45,10 @@ beforeAll(async () => {
   await eventually('the first member', 60_000, async () => (await status()).current === 1 && (await waitIdle(w.client, CLUSTER)));
 });
 afterAll(async () => {
+  if (w) await endCluster(w.client, CLUSTER);
   await w?.stop();
+  expect(vsphereVms(`${CLUSTER}-`)).toEqual([]);
+  expect(backendServers(`${CLUSTER}-`)).toEqual([]);
 });
 
 test('load rises → the pool grows; load stops → it shrinks back after the cooldown', async () => {

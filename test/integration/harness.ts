@@ -7,6 +7,9 @@ import { endpoints, readLabState, type LabConfigInput, type LabEndpoints } from 
 import { PROJECT_ROOT } from '../../src/config/settings';
 import type { ClusterSpec } from '../../src/config/spec';
 import { findTool } from '../../src/lab/tools';
+import type { Client } from '@temporalio/client';
+import { ClusterRequestError, deleteCluster } from '../../src/client/clusters';
+import { workflowIds } from '../../src/config/names';
 import { labSpec, rawLabSpec, rawOpenstackLabSpec, startSessionWorker, type SessionWorker } from '../../src/lab/session';
 import { openstackAccess, openstackAdminAccess, pgBin, readOpenstackState, type OpenstackAccess, type OpenstackLabState } from '../../src/lab/openstack';
 
@@ -67,6 +70,18 @@ export async function startWorker(taskQueue: string): Promise<TestWorker> {
       await w.stop();
     },
   };
+}
+
+/**
+ * Ends a test's cluster as an operator would: deleted with scale-to-zero, waited for until its autoscaler has drained
+ * and destroyed every member and ended (bounded), so no member stays in the shared backend for later files.
+ */
+export async function endCluster(client: Client, cluster: string, timeoutMs = 180_000): Promise<void> {
+  const deleted = await deleteCluster(client, cluster, { scaleToZero: true }).catch((err: unknown) => {
+    if (err instanceof ClusterRequestError && err.status === 404) return undefined;
+    throw err;
+  });
+  if (deleted) await client.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(workflowIds.autoscaler(cluster)).result());
 }
 
 /** A worker in a process of its own on `taskQueue` (to be killed by a test); logs to the test lab's logs/<log>.log. */

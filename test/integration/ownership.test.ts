@@ -9,7 +9,7 @@ import type { ScaleInResult } from '../../src/workflows/scale-in';
 import type { ScaleOutResult } from '../../src/workflows/scale-out';
 import { parseClusterSpec, vsphereSchema } from '../../src/config/spec';
 import { LAB_INVENTORY } from '../../src/lab/state';
-import { backendServers, eventually, govc, govcFields, govcPowerState, haproxy, lab, rawSpecFor, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
+import { backendServers, endCluster, eventually, govc, govcFields, govcPowerState, haproxy, lab, rawSpecFor, specFor, startWorker, vsphereVms, type TestWorker } from './harness';
 
 const CLUSTER = 'own';
 const HAND_MADE = `${CLUSTER}-9-1`;
@@ -36,6 +36,8 @@ beforeAll(async () => {
   w = await startWorker('test-ownership');
 });
 afterAll(async () => {
+  // The cluster first (its members drained and destroyed, the autoscaler ended), then what it must not touch.
+  if (w) await endCluster(w.client, CLUSTER).catch((err: unknown) => console.warn(`[ownership] ending cluster ${CLUSTER}: ${String(err)}`));
   for (const name of vsphereVms(`${CLUSTER}-`)) govc('vm.destroy', `${lab().folder}/${name}`);
   await w?.stop();
 });

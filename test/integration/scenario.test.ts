@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from '../../src/config/settings';
 import { clusterStatus } from '../../src/client/clusters';
 import { runScenario } from '../../src/lab/demo';
 import { summarize } from '../../src/lab/report';
-import { backendServers, lab, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
+import { backendServers, endCluster, lab, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
 
 let w: TestWorker;
 beforeAll(async () => {
@@ -13,7 +13,10 @@ beforeAll(async () => {
   w = await startWorker('test-scenario');
 });
 afterAll(async () => {
+  // The scenario leaves its cluster at min, as the main job does without --down: ended here, members and all.
+  if (w) await endCluster(w.client, 'web');
   await w?.stop();
+  expect(vsphereVms('web-')).toEqual([]);
 });
 
 test('load grows the pool, every new member serves, and it shrinks back to min without failed requests', async () => {
