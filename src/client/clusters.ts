@@ -158,7 +158,7 @@ export async function clusterStatus(client: Client, cluster: string): Promise<Au
   return queryWithin(client, handle, cluster, taskQueue, (h) => h.query(statusQuery));
 }
 
-/** A running cluster whose worker did not answer: listed with why, so one cluster down hides no other. */
+/** A running cluster whose worker did not answer, or whose read failed: listed with why, so one cluster down hides no other. */
 export interface UnansweredCluster {
   cluster: string;
   phase: 'NO_ANSWER';
@@ -180,9 +180,9 @@ export async function listClusters(client: Client): Promise<ClusterListing[]> {
       try {
         return await queryWithin(client, client.workflow.getHandle(workflowId), cluster, taskQueue, (h) => h.query(statusQuery));
       } catch (err) {
-        if (err instanceof ClusterNoAnswerError) return { cluster, phase: 'NO_ANSWER', taskQueue, error: err.message };
-        if (err instanceof WorkflowNotFoundError) return undefined; // closed between the list and the query
-        throw err;
+        if (err instanceof WorkflowNotFoundError) return undefined; // gone between the list and the query
+        // Any other failure of one cluster's read is that cluster's line, never the whole listing's.
+        return { cluster, phase: 'NO_ANSWER', taskQueue, error: err instanceof ClusterNoAnswerError ? err.message : `cluster "${cluster}": its status could not be read: ${innermost(err)}` };
       }
     }),
   );
