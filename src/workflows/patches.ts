@@ -1,4 +1,4 @@
-// The workflows' patch ids, one place for each. All but `demandTrend` are retired: the old branch is gone and deprecatePatch()
+// The workflows' patch ids, one place for each. All but `demandTrend` and `localRunSteps` are retired: the old branch is gone and deprecatePatch()
 // stands where patched() stood, so the histories of runs begun under patched() (which carry its marker) still replay.
 // An autoscaler continues as new every `continueAsNewAfter` iterations and a scaling run lasts minutes, so a day after
 // a release every running history is the new code's. In the release after this one the deprecatePatch() calls go too
@@ -28,4 +28,6 @@ export const PATCHES = {
    * an objective calibrate their margin; those from before objectives carry `margin: 2` and are unchanged by that.
    */
   demandTrend: 'demand-trend',
+  /** Live: a scale-out's bound check and its join of the pool run as local activities (before it, as activities). */
+  localRunSteps: 'local-run-steps',
 } as const;

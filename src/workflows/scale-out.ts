@@ -1,12 +1,13 @@
 // Scale-out: take a warm VM or clone → wait for tools and IP → add to pool → wait healthy, per new member; a failed
 // member is undone.
 import { computeOf, sourceOf } from '../config/compute';
-import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
 import type { ClusterSpec } from '../config/spec';
 import { hookAbandoned, lifecycleHooks } from './hooks';
 import { memberName } from '../config/names';
 import { activitiesFor, describeFailure, mapLimited, memberFailure, outOfRange, progressQuery, type InstanceProgress, type MemberFailure, type OperationProgress } from './shared';
 import { poolName } from '../config/balancer';
+import { PATCHES } from './patches';
 
 export interface ScaleOutInput {
   spec: ClusterSpec;
@@ -29,13 +30,15 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
   const cluster = spec.name;
   if (!Number.isInteger(count) || count < 1) throw outOfRange(`scale-out count must be a whole number of at least 1, not ${count}`);
   const a = activitiesFor(spec);
+  // The bound check and the join of the pool: local activities since this patch (the same calls and retries).
+  const short = patched(PATCHES.localRunSteps) ? a.local : a.quick;
   const names = Array.from({ length: count }, (_, i) => memberName(cluster, op, i + 1));
   const progress: OperationProgress = { kind: 'scale-out', cluster, op, instances: names.map((name) => ({ name, step: 'pending' })) };
   setHandler(progressQuery, () => progress);
   const runHooks = lifecycleHooks(spec, op, progress);
 
   if (input.checkBounds) {
-    const existing = (await a.quick.listVms({ compute: computeOf(spec), cluster })).filter((vm) => !names.includes(vm.name));
+    const existing = (await short.listVms({ compute: computeOf(spec), cluster })).filter((vm) => !names.includes(vm.name));
     if (existing.length + count > spec.max) {
       throw outOfRange(`scale-out of ${count} would make ${existing.length + count} members in cluster ${cluster}, above max ${spec.max}`);
     }
@@ -69,7 +72,7 @@ export async function scaleOut(input: ScaleOutInput): Promise<ScaleOutResult> {
       if ((await runHooks('launch', name, vm.ip, p)) === 'ABANDON') throw hookAbandoned(name, p);
       compensations.unshift({ what: `remove ${name} from the pool`, run: () => a.quick.removePoolMember(memberReq) });
       p.step = 'adding-to-pool';
-      await a.quick.addPoolMember.executeWithOptions({ summary: `add ${name} (${vm.ip}) to ${poolName(spec.loadBalancer)}` }, [{ ...memberReq, address: vm.ip }]);
+      await short.addPoolMember.executeWithOptions({ summary: `add ${name} (${vm.ip}) to ${poolName(spec.loadBalancer)}` }, [{ ...memberReq, address: vm.ip }]);
       p.step = 'waiting-healthy';
       await a.health.waitPoolMemberHealthy.executeWithOptions({ summary: `wait until ${name} passes its health check` }, [{ ...memberReq, address: vm.ip }]);
       p.step = 'joined';

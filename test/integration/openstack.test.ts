@@ -9,7 +9,7 @@ import { OctaviaLoadBalancer } from '../../src/activities/loadbalancer/octavia';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { failureMessage, startScaleIn, startScaleOut } from '../../src/client/operations';
-import { applyCluster, deleteCluster } from '../../src/client/clusters';
+import { applyCluster } from '../../src/client/clusters';
 import { NOVA_MICROVERSION } from '../../src/activities/compute/nova';
 import { CREDENTIAL_ENV } from '../../src/config/settings';
 import { parseClusterSpec, type ClusterSpec, type OpenstackCloudSpec } from '../../src/config/spec';
@@ -18,7 +18,7 @@ import type { ScaleInResult } from '../../src/workflows/scale-in';
 import type { ScaleOutResult } from '../../src/workflows/scale-out';
 import type { WarmPoolFillResult } from '../../src/workflows/warm-pool';
 import { balancerContract, startTarget, type BalancerFixture, type TestTarget } from '../contract/balancer-suite';
-import { eventually, lab, novaServers, octaviaHealthReport, octaviaMembers, openstackLab, openstackLook, rawOpenstackSpecFor, spawnWorkerProcess, startWorker, type TestWorker } from './harness';
+import { endCluster, eventually, lab, novaServers, octaviaHealthReport, octaviaMembers, openstackLab, openstackLook, rawOpenstackSpecFor, spawnWorkerProcess, startWorker, type TestWorker } from './harness';
 
 const POOL = OPENSTACK_LAB_NAMES.loadBalancers[0].pool;
 
@@ -288,7 +288,8 @@ describe('scaling Nova servers behind an Octavia pool through the workflows', ()
       }, 500);
       expect(replaced.addresses[OPENSTACK_LAB_NAMES.network]?.[0]).toMatch(/^10\.250\.0\./);
     } finally {
-      await deleteCluster(w.client, 'osheal', { scaleToZero: true }).catch(() => undefined);
+      // Ended, not only deleted: the autoscaler's end is waited for, so it does not outlive this file's worker.
+      await endCluster(w.client, 'osheal');
       await eventually('the cluster gone', 120_000, () => (marked('osheal-').length === 0 && poolMembers('osheal-').length === 0 ? true : undefined), 500);
     }
   });

@@ -18,11 +18,31 @@ function main(ids: string[]): void {
   for (const arg of ids) {
     const [id, name] = arg.split('=') as [string, string | undefined];
     const json = execFileSync(temporal, ['workflow', 'show', '--workflow-id', id, '--address', target.address, '--namespace', target.namespace, '--output', 'json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
-    const events = (JSON.parse(json) as { events?: unknown[] }).events ?? [];
+    const history = withoutMachinePaths(JSON.parse(json) as { events?: unknown[] });
+    const events = history.events ?? [];
     const file = path.join(HISTORIES_DIR, `${name ?? id.replace(/[^a-z0-9-]+/gi, '_')}.json`);
-    writeFileSync(file, json);
+    writeFileSync(file, `${JSON.stringify(history, null, 2)}\n`);
     console.log(`${id}: ${events.length} events → ${path.relative(PROJECT_ROOT, file)}`);
   }
+}
+
+/**
+ * The history with this checkout's path taken out of every payload (a lab's HAProxy socket is an absolute path in the
+ * spec): committed histories carry no machine's paths. Replay compares commands, not payloads, so it is unchanged.
+ */
+export function withoutMachinePaths<T>(history: T, root = PROJECT_ROOT): T {
+  const prefix = `${root}${path.sep}`;
+  const clean = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(clean);
+    if (!node || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      const text = k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
+      out[k] = text?.includes(prefix) ? Buffer.from(text.split(prefix).join('')).toString('base64') : clean(v);
+    }
+    return out;
+  };
+  return clean(history) as T;
 }
 
 if (require.main === module) {

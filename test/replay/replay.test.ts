@@ -5,6 +5,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { BUNDLE as BUNDLE_PATH } from '../workflows/world';
+import { withoutMachinePaths } from './record';
 
 const DIR = path.join(__dirname, 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
@@ -21,4 +22,30 @@ test.each(files)('replays %s without nondeterminism', async (file) => {
   const history = historyFromJSON(JSON.parse(readFileSync(path.join(DIR, file), 'utf8')));
   expect(history.events?.length).toBeGreaterThan(5);
   await Worker.runReplayHistory({ workflowBundle: { codePath: BUNDLE_PATH } }, history, file);
+});
+
+/** Every payload of a history (inputs, results, markers), decoded. */
+function payloadTexts(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) payloadTexts(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'data' && typeof v === 'string') out.push(Buffer.from(v, 'base64').toString('utf8'));
+      else payloadTexts(v, out);
+    }
+  }
+  return out;
+}
+
+test.each(files)('%s carries no machine path in its payloads', (file) => {
+  const texts = payloadTexts(JSON.parse(readFileSync(path.join(DIR, file), 'utf8')));
+  expect(texts.length).toBeGreaterThan(3);
+  expect(texts.filter((t) => /"\/(home|root|work|tmp|Users|var)\//.test(t))).toEqual([]);
+});
+
+test('recording takes the checkout path out of payloads, and only it', () => {
+  const root = '/srv/checkout';
+  const enc = (s: string) => Buffer.from(s).toString('base64');
+  const history = { events: [{ input: { payloads: [{ metadata: { encoding: enc('json/plain') }, data: enc('{"socket":"/srv/checkout/.data/lab/haproxy.sock","other":"/srv/else"}') }] } }] };
+  const [text] = payloadTexts(withoutMachinePaths(history, root)).slice(-1);
+  expect(JSON.parse(text!)).toEqual({ socket: '.data/lab/haproxy.sock', other: '/srv/else' });
 });
