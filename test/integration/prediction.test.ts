@@ -6,10 +6,10 @@
 import http from 'node:http';
 import path from 'node:path';
 import { parseClusterSpec } from '../../src/config/spec';
-import { applyCluster, clusterStatus, deleteCluster, waitIdle } from '../../src/client/clusters';
+import { applyCluster, clusterStatus, waitIdle } from '../../src/client/clusters';
 import { backfillDailyCycle, historyServed } from '../../src/lab/backfill';
 import type { AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
-import { backendServers, eventually, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
+import { backendServers, endCluster, eventually, lab, rawSpecFor, startWorker, TEST_LAB, vsphereVms, type TestWorker } from './harness';
 
 const CLUSTER = 'pred';
 const HISTORY = 'sum(rate(lab_history_requests_total[1m]))';
@@ -61,7 +61,8 @@ beforeAll(async () => {
   w = await startWorker('test-prediction');
 });
 afterAll(async () => {
-  if (w) await deleteCluster(w.client, CLUSTER, { scaleToZero: true }).catch(() => undefined);
+  // Ended, not only deleted: the autoscaler's end is waited for, so it does not outlive this file's worker.
+  if (w) await endCluster(w.client, CLUSTER).catch((err: unknown) => console.warn(`[prediction] ending cluster ${CLUSTER}: ${String(err)}`));
   await eventually('the cluster gone', 60_000, () => (vsphereVms(`${CLUSTER}-`).length === 0 ? true : undefined)).catch(() => undefined);
   await w?.stop();
 });
