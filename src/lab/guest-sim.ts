@@ -223,7 +223,7 @@ async function main(dataDir: string): Promise<void> {
   const watcher = setInterval(() => void watchPower(), 25);
 
   log(`guest simulator watching ${LAB_INVENTORY.folder} at ${e.vsphereUrl}; guests serve on ${cfg.guestSubnet}.x:${cfg.memberPort}`);
-  // Every 100 ms: how long after vCenter powers a VM on its guest starts booting.
+  // Every 100 ms as well: what the power watch above does not see (a rename, a guest's address, a restarted simulator).
   const timer = setInterval(() => void tick(), 100);
   const stop = () => {
     clearInterval(timer);
