@@ -27,22 +27,35 @@ function main(ids: string[]): void {
 }
 
 /**
+ * The history with every payload's text (inputs, results, markers: the base64 `data` of each) passed through `fn`;
+ * a payload `fn` leaves as it was is kept byte for byte. The one walk over payloads, for recording and for its checks.
+ */
+export function mapPayloadTexts<T>(history: T, fn: (text: string) => string): T {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!node || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k !== 'data' || typeof v !== 'string') {
+        out[k] = walk(v);
+        continue;
+      }
+      const text = Buffer.from(v, 'base64').toString('utf8');
+      const mapped = fn(text);
+      out[k] = mapped === text ? v : Buffer.from(mapped).toString('base64');
+    }
+    return out;
+  };
+  return walk(history) as T;
+}
+
+/**
  * The history with this checkout's path taken out of every payload (a lab's HAProxy socket is an absolute path in the
  * spec): committed histories carry no machine's paths. Replay compares commands, not payloads, so it is unchanged.
  */
 export function withoutMachinePaths<T>(history: T, root = PROJECT_ROOT): T {
   const prefix = `${root}${path.sep}`;
-  const clean = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(clean);
-    if (!node || typeof node !== 'object') return node;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) {
-      const text = k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : undefined;
-      out[k] = text?.includes(prefix) ? Buffer.from(text.split(prefix).join('')).toString('base64') : clean(v);
-    }
-    return out;
-  };
-  return clean(history) as T;
+  return mapPayloadTexts(history, (text) => text.split(prefix).join(''));
 }
 
 if (require.main === module) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { BUNDLE as BUNDLE_PATH } from '../workflows/world';
-import { withoutMachinePaths } from './record';
+import { mapPayloadTexts, withoutMachinePaths } from './record';
 
 const DIR = path.join(__dirname, 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
@@ -25,14 +25,9 @@ test.each(files)('replays %s without nondeterminism', async (file) => {
 });
 
 /** Every payload of a history (inputs, results, markers), decoded. */
-function payloadTexts(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) for (const n of node) payloadTexts(n, out);
-  else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if (k === 'data' && typeof v === 'string') out.push(Buffer.from(v, 'base64').toString('utf8'));
-      else payloadTexts(v, out);
-    }
-  }
+function payloadTexts(history: unknown): string[] {
+  const out: string[] = [];
+  mapPayloadTexts(history, (text) => (out.push(text), text));
   return out;
 }
 
