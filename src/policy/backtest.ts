@@ -8,7 +8,7 @@
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
 import { forecastSeries, smape, type Forecast } from './forecast';
-import { demandFloor, emptyDemandWindow, marginNow, observePoll, type PredictionMemory, totalDemand } from './prediction';
+import { demandFloor, emptyDemandWindow, floorActs, marginNow, observePoll, type PredictionMemory, totalDemand } from './prediction';
 import { ScheduleClock } from './schedules';
 import type { ScheduleSpec } from './schedules';
 
@@ -340,7 +340,7 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
     const f = forecaster?.at(t);
     let floor: ReturnType<typeof demandFloor> | undefined;
     if (p) {
-      const obs = { windowMs: p.windowMs, objective: p.objective, pollMs: poll, capacity: p.capacity, acting: !!f && !p.forecastOnly, horizonMs: p.timeToReadyMs, readingMs: stepMs };
+      const obs = { windowMs: p.windowMs, objective: p.objective, pollMs: poll, capacity: p.capacity, acting: floorActs({ forecastFits: !!f, forecastOnly: p.forecastOnly, calibration: memory.calibration, onCalibration: true }), horizonMs: p.timeToReadyMs, readingMs: stepMs };
       const { memory: next, level } = observePoll(memory, t, totalDemand(policy.metric, reading, ready), ready, obs);
       memory = next;
       if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: marginNow(memory, p.margin), headroom: p.headroom, explain: false });

@@ -5,7 +5,7 @@ import { log, patched } from '@temporalio/workflow';
 import { objectiveOf, type ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { calibratedMargin, demandFloor, emptyDemandWindow, marginNow, memberCapacity, MIN_SAMPLES, observePoll, recentDemand, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
+import { calibratedMargin, calibrationTrusted, demandFloor, emptyDemandWindow, floorActs, marginNow, memberCapacity, MIN_SAMPLES, MIN_SCORE_WEIGHT, observePoll, recentDemand, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
 import type { ForecastStatus } from './autoscaler-messages';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
@@ -40,6 +40,7 @@ export async function refreshForecast(a: Autoscaling, now: number): Promise<void
     s.forecast = undefined;
     return;
   }
+  notePatch(a);
   if (s.forecast && now < s.forecast.nextRefresh) return;
   const metric = predictionMetric(s.spec);
   const query = p.query ?? (metric && 'prometheus' in metric.source ? metric.source.prometheus.query : undefined);
@@ -63,9 +64,27 @@ export async function refreshForecast(a: Autoscaling, now: number): Promise<void
     : { madeAt: made, nextRefresh: made + p.refresh, reason: result.reason };
   if (!result.ok && before?.reason !== result.reason) {
     const n = memberCount(s);
-    record(a, { current: n, desired: n, action: 'forecast', code: 'ForecastSetAside', reason: `forecast set aside: ${result.reason}; the reactive policy runs alone`, source: 'forecast' });
+    record(a, { current: n, desired: n, action: 'forecast', code: 'ForecastSetAside', reason: `forecast set aside: ${result.reason}; ${withoutForecast(a)}`, source: 'forecast' });
     log.warn('forecast set aside', { cluster: a.cluster, reason: result.reason });
   }
+}
+
+/**
+ * Asks the calibrated-floor patch once a run, first where a forecast is refreshed (its set-aside sentence depends on
+ * it). In the loop, never in a query: patched() writes a marker, and histories replay only with their markers where
+ * they were written (demandTrend's stays in observeDemandReading for that reason).
+ */
+function notePatch(a: Autoscaling): void {
+  a.calibratedFloor ??= patched(PATCHES.calibratedFloor);
+}
+
+/** What runs while the forecast is set aside: the reactive policy alone, or the floor on its calibration (floorStands). */
+function withoutForecast(a: Autoscaling): string {
+  const p = a.s.spec.prediction;
+  if (!a.calibratedFloor || !p || objectiveOf(p) === undefined || p.forecastOnly) return 'the reactive policy runs alone';
+  return calibrationTrusted(a.s.calibration)
+    ? 'the demand floor acts on its calibration, the pool\'s own record'
+    : `the reactive policy runs alone until the demand floor's calibration rests on ${MIN_SCORE_WEIGHT} scores of its own`;
 }
 
 // Specs kept in the state of runs begun before the demand floor lack its two settings; those begun before objectives
@@ -73,8 +92,13 @@ export async function refreshForecast(a: Autoscaling, now: number): Promise<void
 const windowOf = (p: NonNullable<ClusterSpec['prediction']>) => (p.window as number | undefined) ?? 1_800_000;
 const FIXED_MARGIN_OF_OLD_SPECS = 2;
 const marginOf = (p: NonNullable<ClusterSpec['prediction']>) => p.margin ?? FIXED_MARGIN_OF_OLD_SPECS;
-/** Whether the demand floor acts now: the forecast is trusted and the spec does not only record it. */
-const floorActs = (a: Autoscaling) => !!a.s.forecast?.values && !a.s.spec.prediction?.forecastOnly;
+/**
+ * Whether the demand floor stands now (acts, or in forecastOnly mode would): the forecast fits, or (runs begun under
+ * the calibrated-floor patch) an objective's calibration rests on its own scores. policy/prediction.ts, floorActs.
+ */
+const floorStands = (a: Autoscaling, forecastOnly = false) => floorActs({ forecastFits: !!a.s.forecast?.values, forecastOnly, calibration: a.s.calibration, onCalibration: !!a.calibratedFloor });
+/** Whether it acts: it stands and the spec does not only record it. */
+const floorActsNow = (a: Autoscaling) => floorStands(a, !!a.s.spec.prediction?.forecastOnly);
 
 /**
  * Keeps the prediction metric's reading, as the pool's total demand, in the recent window the demand floor starts
@@ -94,19 +118,20 @@ export function observeDemandReading(a: Autoscaling, readings: Record<string, Me
   const memory = { demand: s.demand ?? emptyDemandWindow(), ...(s.calibration ? { calibration: s.calibration } : {}) };
   // In the loop, never in a query: patched() writes a marker.
   a.trendShare ??= patched(PATCHES.demandTrend) ? TREND_SHARE : 0;
-  const { memory: next } = observePoll(memory, now, total, members, { windowMs: windowOf(p), objective, pollMs: s.spec.autoscaling.pollInterval, capacity, acting: floorActs(a), horizonMs: timeToReady(a), trendShare: a.trendShare });
+  notePatch(a);
+  const count = a.calibratedFloor ? 'stretch' : 'span';
+  const { memory: next } = observePoll(memory, now, total, members, { windowMs: windowOf(p), objective, pollMs: s.spec.autoscaling.pollInterval, capacity, acting: floorActsNow(a), horizonMs: timeToReady(a), trendShare: a.trendShare, count });
   s.demand = next.demand;
   // A spec changed to a fixed margin drops the calibration; one changed to another objective keeps it (it adapts).
   if (next.calibration) s.calibration = next.calibration;
   else delete s.calibration;
 }
 
-/** The demand floor for decide() now, while the forecast is trusted; in forecastOnly mode, what it would be. */
+/** The demand floor for decide() now, while it stands (floorStands); in forecastOnly mode, what it would be. */
 export function demandFloorNow(a: Autoscaling, now: number): { members: number; text: string; only: boolean; leadsScaleIn?: boolean } | undefined {
   const { s } = a;
   const p = s.spec.prediction;
-  const f = s.forecast;
-  if (!p || !f?.values) return undefined;
+  if (!p || !floorStands(a)) return undefined;
   const metric = predictionMetric(s.spec);
   if (!metric?.target) return undefined;
   const level = s.demand && recentDemand(s.demand, now, { windowMs: windowOf(p), minSpreadReadings: SPREAD_READINGS, trendShare: a.trendShare ?? 0 });
@@ -138,6 +163,6 @@ export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | nu
     timeToReadyMs: timeToReady(a),
     members: floor?.members ?? null,
     objective: objectiveNow(a),
-    text: floor ? `${floor.text} (at ${hhmm(now)})` : f?.values ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window, and a spread from ${SPREAD_READINGS} readings' worth of demand) before the demand floor applies` : null,
+    text: floor ? `${f?.reason ? 'on its calibration, the forecast set aside: ' : ''}${floor.text} (at ${hhmm(now)})` : floorStands(a) ? `waiting for readings (${MIN_SAMPLES} or more, over half of the ${Math.round(windowOf(p) / 1000)} s window, and a spread from ${SPREAD_READINGS} readings' worth of demand) before the demand floor applies` : null,
   };
 }

@@ -26,6 +26,8 @@ export interface Autoscaling {
   clock?: { spec: AutoscalerState['spec']; clock: ScheduleClock };
   /** The share of the demand window's trend its level carries (patches.ts, demandTrend): set by the loop, read by queries. */
   trendShare?: number;
+  /** Whether the demand floor may act on its calibration with the forecast set aside (patches.ts, calibratedFloor): set by the loop. */
+  calibratedFloor?: boolean;
   /** What was last sent to the worker's metrics, and when (not state: a new run or worker sends again). */
   reported?: { key: string; at: number };
 }

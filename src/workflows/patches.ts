@@ -1,4 +1,4 @@
-// The workflows' patch ids, one place for each. All but `demandTrend` and `localRunSteps` are retired: the old branch is gone and deprecatePatch()
+// The workflows' patch ids, one place for each. All but `demandTrend`, `localRunSteps` and `calibratedFloor` are retired: the old branch is gone and deprecatePatch()
 // stands where patched() stood, so the histories of runs begun under patched() (which carry its marker) still replay.
 // An autoscaler continues as new every `continueAsNewAfter` iterations and a scaling run lasts minutes, so a day after
 // a release every running history is the new code's. In the release after this one the deprecatePatch() calls go too
@@ -30,4 +30,11 @@ export const PATCHES = {
   demandTrend: 'demand-trend',
   /** Live: a scale-out's bound check and its join of the pool run as local activities (before it, as activities). */
   localRunSteps: 'local-run-steps',
+  /**
+   * Live: with an objective, the demand floor acts once its calibration rests on its own scores, whether the forecast
+   * fits or not, and a short reading counts the stretch since the reading before (before it: the floor acted only
+   * while the forecast fitted, and a short reading marked the whole minute it averages). policy/prediction.ts, floorActs
+   * and ShortCount.
+   */
+  calibratedFloor: 'calibrated-floor',
 } as const;

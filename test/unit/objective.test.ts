@@ -5,7 +5,7 @@ import { loadClusterSpec } from '../../src/config/load';
 import { parseShare, shareProblem } from '../../src/config/share';
 import { clusterSpecSchema, DEFAULT_OBJECTIVE, objectiveOf, predictionSchema, autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { demandBefore, simulate, type DemandTrace, type PolicyUnderTest } from '../../src/policy/backtest';
-import { ALPHA_BOUNDS, ALPHA_RATE, calibrate as calibrateInPlace, calibratedMargin, type Calibration, emptyDemandWindow, initialCalibration, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
+import { ALPHA_BOUNDS, ALPHA_RATE, calibrate as calibrateInPlace, calibratedMargin, type Calibration, emptyDemandWindow, floorActs, initialCalibration, MIN_SCORE_WEIGHT, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
 import { runBacktest, sweepObjectives } from '../../src/policy/peers';
 
 const MIN = 60_000;
@@ -99,8 +99,20 @@ describe('the calibration (a quantile of its own scores, its level steered by th
     const mixed = calibrate(covered, 105_000, 35, 3, undefined, true, o);
     expect(mixed.alpha).toBeCloseTo(covered.alpha + (ALPHA_RATE * (0.05 * 60_000 - 15_000 - 45_000 / 2)) / 15_000, 12);
   });
-  test('a reading speaks for the span it averages: a short one-minute rate marks that minute, once', () => {
+  test("'stretch' (poolpilot's): a short one-minute rate counts the time since the reading before, never more than its minute", () => {
     const m = { ...o, readingMs: 60_000 };
+    const start = calibrate(initialCalibration(0.05), 0, 5, 3, undefined, true, m);
+    const first = calibrate(start, 15_000, 35, 3, undefined, true, m);
+    // 15 s since the last reading: 15 s short, not the minute the rate averages.
+    expect(first.alpha).toBeCloseTo(0.05 + ALPHA_RATE * (0.05 - 1), 12);
+    const second = calibrate(first, 30_000, 35, 3, undefined, true, m);
+    expect(second.alpha).toBeCloseTo(first.alpha + ALPHA_RATE * (0.05 - 1), 12);
+    // A 50 s gap (within the minute), short at its end: 50 s short.
+    const gap = calibrate(second, 80_000, 35, 3, undefined, true, m);
+    expect(gap.alpha).toBeCloseTo(second.alpha + (ALPHA_RATE * (0.05 * 50_000 - 50_000)) / 15_000, 12);
+  });
+  test("'span' (runs begun before the calibrated-floor patch): a short one-minute rate marks that minute, once", () => {
+    const m = { ...o, readingMs: 60_000, count: 'span' as const };
     const start = calibrate(initialCalibration(0.05), 0, 5, 3, undefined, true, m);
     const first = calibrate(start, 15_000, 35, 3, undefined, true, m);
     // The whole minute before it is short (60 s), though only 15 s passed since the last reading.
@@ -127,6 +139,20 @@ describe('the calibration (a quantile of its own scores, its level steered by th
     const after = calibrate(acted, 45_000, 50, 1, undefined, false, o);
     expect(after.engaged).toBe(true);
     expect(after.alpha).toBeCloseTo(acted.alpha - ALPHA_RATE * 0.95, 12);
+  });
+  test.each([
+    // forecast fits, forecastOnly, calibration scores, acts on the calibration (the patch) → acts
+    [true, false, 0, false, true],
+    [true, true, 1000, true, false],
+    [false, false, 1000, false, false],
+    [false, false, 1000, true, true],
+    [false, false, 239, true, false],
+    [false, false, undefined, true, false],
+    [false, true, 1000, true, false],
+  ])('floorActs: fits %p, forecastOnly %p, %p scores, on calibration %p → %p', (forecastFits, forecastOnly, scores, onCalibration, acts) => {
+    const calibration = scores === undefined ? undefined : { ...initialCalibration(0.02), weight: scores };
+    expect(floorActs({ forecastFits, forecastOnly, onCalibration, ...(calibration ? { calibration } : {}) })).toBe(acts);
+    expect(MIN_SCORE_WEIGHT).toBe(240);
   });
   test('observePoll gives no level while the floor does not act, and keeps the calibration', () => {
     const m = observePoll({ demand: emptyDemandWindow(), calibration: initialCalibration(0.05) }, 15_000, 50, 1, { windowMs: 1_800_000, objective: 0.05, pollMs: 15_000, capacity: 10, acting: false, horizonMs: 180_000, readingMs: 60_000 });

@@ -3,17 +3,23 @@
 // forecast is set aside, with the reactive policy running alone.
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AutoscalerInput, AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
+import { initialPolicyState } from '../../src/policy/engine';
+import { initialCalibration, MIN_SCORE_WEIGHT, SCORE_RANGE } from '../../src/policy/prediction';
+import type { AutoscalerInput, AutoscalerState, AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
 import { spec, until, withWorker, useLocalEnv, World } from './world';
 
 const local = useLocalEnv();
 
 let seq = 0;
 const rps = { name: 'rps', source: { prometheus: { query: 'sum(rate(x[1m]))' } }, target: { value: 40, perMember: false } };
-async function start(over: Record<string, unknown>) {
+async function start(over: Record<string, unknown>, carried: Partial<AutoscalerState> = {}) {
   const name = `p${++seq}`;
   const s = spec(name, { prometheus: { url: 'http://prometheus.invalid:9090' }, metrics: [rps], max: 8, ...over, autoscaling: { pollInterval: '500ms', reconcileInterval: '1m', scaleOutCooldown: 0, scaleInCooldown: 0, scaleInStabilization: 0, ...((over.autoscaling as object) ?? {}) } });
-  const input: AutoscalerInput = { spec: s, searchAttributes: false };
+  // A run's state as continue-as-new carries it (what a new autoscaler starts from), with `carried` in it.
+  const state: AutoscalerState | undefined = Object.keys(carried).length
+    ? { spec: s, opCounter: 1, paused: false, initialized: false, policy: initialPolicyState(), queue: [], decisions: [], runs: [], members: [], readings: {}, lastReconcileAt: 0, iterations: 0, searchAttributes: false, ...carried }
+    : undefined;
+  const input: AutoscalerInput = { spec: s, searchAttributes: false, ...(state ? { state } : {}) };
   const handle = await local.env.client.workflow.start('autoscaler', { args: [input], taskQueue: `tq-${name}`, workflowId: `autoscaler:${name}` });
   return { name, handle, taskQueue: `tq-${name}` };
 }
@@ -104,8 +110,37 @@ test('forecastOnly records what the forecast would do and does not act', async (
   });
 });
 
+test('with an objective, the demand floor acts on its calibration while the forecast is set aside, and says so', async () => {
+  const world = new World();
+  // Readings alternate 60 and 140 rps, as above: the reactive policy wants at most 4 members of 40. The forecast fits
+  // poorly, so before the calibrated-floor patch the reactive policy ran alone here.
+  let polls = 0;
+  world.readingFrom = () => ({ value: ++polls % 2 ? 60 : 140 });
+  world.forecast = { ...forecastOf(200), forecast: { ...forecastOf(200).forecast, error: 0.9 } };
+  // Carried over continue-as-new: a calibration resting on 300 scores of its own (more than MIN_SCORE_WEIGHT), all
+  // about 3 spreads, so its margin at α = 2% is about 3σ: level 100 + 3 × 40–50 over 44 per member wants 5 or 6.
+  const calibration = initialCalibration(0.02);
+  calibration.bins[(3 - SCORE_RANGE[0]) / 0.25] = 300;
+  calibration.weight = 300;
+  expect(calibration.weight).toBeGreaterThan(MIN_SCORE_WEIGHT);
+  const { handle, taskQueue } = await start({ prediction: { timeToReady: '2m', window: '20s' } }, { calibration });
+  await withWorker(local.env, world, taskQueue, async () => {
+    const st = await until('5 or more members, the floor showing', 180_000, async () => {
+      const s = await status(handle);
+      return s.current >= 5 && !s.currentOperation && s.forecast?.members != null ? s : undefined;
+    });
+    expect(st.forecast).toMatchObject({ state: 'set aside', reason: expect.stringMatching(/^poor fit: sMAPE 90%/) });
+    expect(st.forecast!.text).toMatch(/^on its calibration, the forecast set aside: forecast \d+(\.\d)? rps at \d\d:\d\d .* \+ 3\.\d+σ .* → [56] \(at \d\d:\d\d\)$/);
+    expect(st.decisions.find((d) => d.code === 'ForecastSetAside')!.reason).toMatch(/^forecast set aside: poor fit: sMAPE 90% on the last day, above maxError 50%; the demand floor acts on its calibration, the pool's own record$/);
+    const d = st.decisions.find((x) => x.code === 'Forecast')!;
+    expect(d.reason).toMatch(/\+ 3\.\d+σ/);
+    expect(st.forecast!.objective).toMatchObject({ underProvisioned: 0.02 });
+    expect(st.forecast!.objective!.scores).toBeGreaterThanOrEqual(MIN_SCORE_WEIGHT);
+  });
+});
+
 const reasons: [string, World['forecast'], RegExp][] = [
-  ['too little history', { ok: false, reason: 'too little history: 0.2 h of the 25 h needed' }, /^forecast set aside: too little history: 0\.2 h of the 25 h needed; the reactive policy runs alone$/],
+  ['too little history', { ok: false, reason: 'too little history: 0.2 h of the 25 h needed' }, /^forecast set aside: too little history: 0\.2 h of the 25 h needed; the reactive policy runs alone until the demand floor's calibration rests on 240 scores of its own$/],
   ['a poor fit', { ...forecastOf(200), forecast: { ...forecastOf(200).forecast, error: 0.9 } }, /^forecast set aside: poor fit: sMAPE 90% on the last day, above maxError 50%/],
   ['a failed query', ApplicationFailure.create({ message: 'Prometheus at http://prometheus.invalid:9090 did not answer', nonRetryable: true }), /^forecast set aside: the forecast could not be made: Prometheus at http:\/\/prometheus\.invalid:9090 did not answer/],
 ];
