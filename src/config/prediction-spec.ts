@@ -28,7 +28,7 @@ export const predictionSchema = z
     objective: z.object({ underProvisioned: share }).strict().optional(),
     /**
      * A fixed margin instead: standard deviations of demand over the level the floor covers (the spread pooled over
-     * about a day). Specs from before objectives carry it (margin 2 was the default); with it, nothing is calibrated.
+     * about a day, as before objectives). Specs from before objectives carry it (margin 2 was the default); with it, nothing is calibrated.
      */
     margin: z.number().min(0).max(6).optional(),
     /** Extra capacity over the forecast, as a fraction. */

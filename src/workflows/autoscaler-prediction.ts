@@ -5,7 +5,7 @@ import { log, patched } from '@temporalio/workflow';
 import { objectiveOf, type ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { calibratedMargin, calibrationTrusted, demandFloor, emptyDemandWindow, floorActs, marginNow, memberCapacity, MIN_SAMPLES, MIN_SCORE_WEIGHT, observePoll, recentDemand, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
+import { calibratedMargin, calibrationTrusted, demandFloor, emptyDemandWindow, floorActs, marginNow, memberCapacity, MIN_SAMPLES, MIN_SCORE_WEIGHT, observePoll, recentDemand, SPREAD_DAY, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
 import type { ForecastStatus } from './autoscaler-messages';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
@@ -119,8 +119,9 @@ export function observeDemandReading(a: Autoscaling, readings: Record<string, Me
   // In the loop, never in a query: patched() writes a marker.
   a.trendShare ??= patched(PATCHES.demandTrend) ? TREND_SHARE : 0;
   notePatch(a);
-  const count = a.calibratedFloor ? 'stretch' : 'span';
-  const { memory: next } = observePoll(memory, now, total, members, { windowMs: windowOf(p), objective, pollMs: s.spec.autoscaling.pollInterval, capacity, acting: floorActsNow(a), horizonMs: timeToReady(a), trendShare: a.trendShare, count });
+  // Runs begun before the calibrated-floor patch keep their short count and their day-long spread.
+  const before = a.calibratedFloor ? {} : { count: 'span' as const, spreadHalfLifeMs: SPREAD_DAY };
+  const { memory: next } = observePoll(memory, now, total, members, { windowMs: windowOf(p), objective, pollMs: s.spec.autoscaling.pollInterval, capacity, acting: floorActsNow(a), horizonMs: timeToReady(a), trendShare: a.trendShare, ...before });
   s.demand = next.demand;
   // A spec changed to a fixed margin drops the calibration; one changed to another objective keeps it (it adapts).
   if (next.calibration) s.calibration = next.calibration;

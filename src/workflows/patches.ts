@@ -32,9 +32,9 @@ export const PATCHES = {
   localRunSteps: 'local-run-steps',
   /**
    * Live: with an objective, the demand floor acts once its calibration rests on its own scores, whether the forecast
-   * fits or not, and a short reading counts the stretch since the reading before (before it: the floor acted only
-   * while the forecast fitted, and a short reading marked the whole minute it averages). policy/prediction.ts, floorActs
-   * and ShortCount.
+   * fits or not, a short reading counts the stretch since the reading before, and the spread remembers a week (before
+   * it: the floor acted only while the forecast fitted, a short reading marked the whole minute it averages, the spread
+   * remembered a day). policy/prediction.ts: floorActs, ShortCount, SPREAD_HALF_LIFE_MS.
    */
   calibratedFloor: 'calibrated-floor',
 } as const;

@@ -5,7 +5,7 @@ import { loadClusterSpec } from '../../src/config/load';
 import { parseShare, shareProblem } from '../../src/config/share';
 import { clusterSpecSchema, DEFAULT_OBJECTIVE, objectiveOf, predictionSchema, autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { demandBefore, simulate, type DemandTrace, type PolicyUnderTest } from '../../src/policy/backtest';
-import { ALPHA_BOUNDS, ALPHA_RATE, calibrate as calibrateInPlace, calibratedMargin, type Calibration, emptyDemandWindow, floorActs, initialCalibration, MIN_SCORE_WEIGHT, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
+import { ALPHA_BOUNDS, ALPHA_RATE, calibrate as calibrateInPlace, calibratedMargin, type Calibration, emptyDemandWindow, floorActs, initialCalibration, MIN_SCORE_WEIGHT, SPREAD_HALF_LIFE_MS, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
 import { runBacktest, sweepObjectives } from '../../src/policy/peers';
 
 const MIN = 60_000;
@@ -153,6 +153,23 @@ describe('the calibration (a quantile of its own scores, its level steered by th
     const calibration = scores === undefined ? undefined : { ...initialCalibration(0.02), weight: scores };
     expect(floorActs({ forecastFits, forecastOnly, onCalibration, ...(calibration ? { calibration } : {}) })).toBe(acts);
     expect(MIN_SCORE_WEIGHT).toBe(240);
+  });
+  test.each([
+    ['an objective', 7, 0.02],
+    ['a fixed margin', 1, undefined],
+  ])("with %s the pooled spread's half-life is %i day(s)", (_n, days, objective) => {
+    // Readings of 10, one of 20, then 10 again a day later: the spread's sum decays by 2^(−1 day / half-life).
+    const o = { windowMs: 30 * DAY, pollMs: 15_000, capacity: 10, acting: false, horizonMs: 180_000, trendShare: 0, ...(objective !== undefined ? { objective } : {}) };
+    let m = { demand: emptyDemandWindow() } as Parameters<typeof observePoll>[0];
+    for (let i = 0; i < 8; i++) m = observePoll(m, i * 15_000, i === 7 ? 20 : 10, 1, o).memory;
+    const before = m.demand.rr;
+    const mean = m.demand.points.reduce((a, [, v]) => a + v, 0) / m.demand.points.length;
+    const lastAt = m.demand.at!;
+    const at = 7 * 15_000 + DAY;
+    m = observePoll(m, at, 10, 1, o).memory;
+    expect(before).toBeGreaterThan(50);
+    expect(m.demand.rr).toBeCloseTo(before * Math.pow(2, -(at - lastAt) / (days * DAY)) + (10 - mean) ** 2, 9);
+    expect(SPREAD_HALF_LIFE_MS).toBe(7 * DAY);
   });
   test('observePoll gives no level while the floor does not act, and keeps the calibration', () => {
     const m = observePoll({ demand: emptyDemandWindow(), calibration: initialCalibration(0.05) }, 15_000, 50, 1, { windowMs: 1_800_000, objective: 0.05, pollMs: 15_000, capacity: 10, acting: false, horizonMs: 180_000, readingMs: 60_000 });
