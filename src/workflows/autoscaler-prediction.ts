@@ -5,7 +5,7 @@ import { log, patched } from '@temporalio/workflow';
 import { objectiveOf, type ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { calibratedMargin, calibrationTrusted, demandFloor, emptyDemandWindow, floorActs, marginNow, memberCapacity, MIN_SAMPLES, MIN_SCORE_WEIGHT, observePoll, recentDemand, SPREAD_DAY, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
+import { calibratedMargin, demandFloor, emptyDemandWindow, floorActs, marginNow, memberCapacity, MIN_SAMPLES, MIN_SCORE_WEIGHT, observePoll, recentDemand, SPREAD_DAY, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
 import type { ForecastStatus } from './autoscaler-messages';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
@@ -81,10 +81,10 @@ function notePatch(a: Autoscaling): void {
 /** What runs while the forecast is set aside: the reactive policy alone, or the floor on its calibration (floorStands). */
 function withoutForecast(a: Autoscaling): string {
   const p = a.s.spec.prediction;
+  // The forecast was just set aside, so the floor acts now only on its calibration.
+  if (floorActsNow(a)) return 'the demand floor acts on its calibration, the pool\'s own record';
   if (!a.calibratedFloor || !p || objectiveOf(p) === undefined || p.forecastOnly) return 'the reactive policy runs alone';
-  return calibrationTrusted(a.s.calibration)
-    ? 'the demand floor acts on its calibration, the pool\'s own record'
-    : `the reactive policy runs alone until the demand floor's calibration rests on ${MIN_SCORE_WEIGHT} scores of its own`;
+  return `the reactive policy runs alone until the demand floor's calibration rests on ${MIN_SCORE_WEIGHT} scores of its own`;
 }
 
 // Specs kept in the state of runs begun before the demand floor lack its two settings; those begun before objectives
