@@ -130,7 +130,8 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 
 export function formatBacktest(r: BacktestResult, source: string): string {
   const forecasts = r.policies.some((p) => p.scores.forecastError !== undefined);
-  const head = ['POLICY', 'UNDER MIN', 'MEMBER-H', 'VS ORACLE', 'ACC UNDER %', 'ACC OVER %', 'TIME UNDER %', 'TIME OVER %', 'ACTIONS', 'REVERSALS', ...(forecasts ? ['FORECAST sMAPE %', 'IN USE %'] : [])];
+  const counted = r.policies.some((p) => p.scores.countedUnder !== undefined);
+  const head = ['POLICY', 'UNDER MIN', 'MEMBER-H', 'VS ORACLE', 'ACC UNDER %', 'ACC OVER %', 'TIME UNDER %', 'TIME OVER %', 'ACTIONS', 'REVERSALS', ...(forecasts ? ['FORECAST sMAPE %', 'IN USE %'] : []), ...(counted ? ['COUNTED UNDER %'] : [])];
   const rows = r.policies.map(({ name, scores: s }) => [
     name,
     fmt(s.underProvisionedMinutes, 0),
@@ -143,6 +144,7 @@ export function formatBacktest(r: BacktestResult, source: string): string {
     String(s.actions),
     String(s.reversals),
     ...(forecasts ? [s.forecastError !== undefined ? fmt(s.forecastError) : '-', s.forecastInUse !== undefined ? fmt(s.forecastInUse, 0) : '-'] : []),
+    ...(counted ? [s.countedUnder !== undefined ? fmt(s.countedUnder, 2) : '-'] : []),
   ]);
   const m = r.model;
   return [
@@ -155,8 +157,8 @@ export function formatBacktest(r: BacktestResult, source: string): string {
 
 /** The sweep beside the peers: each objective's point on the spec's frontier, then each peer's point. */
 export function formatSweep(points: SweepPoint[], r: BacktestResult): string {
-  const head = ['POLICY', 'OBJECTIVE', 'UNDER MIN', 'TIME UNDER %', 'MEMBER-H', 'VS ORACLE'];
-  const row = (name: string, objective: string, s: Simulation['scores']) => [name, objective, fmt(s.underProvisionedMinutes, 0), fmt(s.timeshareUnder, 2), fmt(s.memberHours, 0), fmt(s.memberHoursVsOracle, 2)];
+  const head = ['POLICY', 'OBJECTIVE', 'COUNTED UNDER %', 'UNDER MIN', 'TIME UNDER %', 'MEMBER-H', 'VS ORACLE'];
+  const row = (name: string, objective: string, s: Simulation['scores']) => [name, objective, s.countedUnder !== undefined ? fmt(s.countedUnder, 2) : '-', fmt(s.underProvisionedMinutes, 0), fmt(s.timeshareUnder, 2), fmt(s.memberHours, 0), fmt(s.memberHoursVsOracle, 2)];
   const rows = [...points.map((p) => row(p.spec.name, formatShare(p.objective), p.spec.scores)), ...r.policies.filter((p) => p.name !== 'spec').map((p) => row(p.name, '-', p.scores))];
   return table(head, rows);
 }

@@ -1,5 +1,6 @@
 // Text views of a cluster for the terminal: tables, the status with its conditions, the history.
 import { formatDuration } from '../config/duration';
+import { formatShare } from '../config/share';
 import type { AutoscalerStatus } from '../workflows/autoscaler-messages';
 
 export function table(head: string[], rows: string[][]): string {
@@ -29,6 +30,11 @@ export function formatStatus(st: AutoscalerStatus): string {
   if (st.forecast) {
     const f = st.forecast;
     lines.push(`forecast: ${f.state}${f.reason ? ` — ${f.reason}` : ''}${f.error !== null ? `; sMAPE ${(f.error * 100).toFixed(0)}% on the last day` : ''}${f.text ? `; ${f.text}` : ''}; next ${f.nextRefresh?.slice(11, 16) ?? 'soon'}`);
+    const o = f.objective;
+    if (o) {
+      const counted = o.counted !== null ? `${formatShare(o.counted)} of ${formatDuration(o.countedMs)} counted short so far` : 'nothing counted yet (the floor has not acted)';
+      lines.push(`objective: ${formatShare(o.underProvisioned)} of the time short; ${counted}; margin ${o.margin.toFixed(2)}σ, the ${formatShare(o.quantile)} quantile of ${o.scores} scores`);
+    }
   }
   if (st.warmPool) {
     const wp = st.warmPool;

@@ -8,7 +8,7 @@
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
 import { forecastSeries, smape, type Forecast } from './forecast';
-import { demandFloor, emptyDemandWindow, floorActs, marginNow, observePoll, type PredictionMemory, totalDemand } from './prediction';
+import { countedShort, demandFloor, emptyDemandWindow, floorActs, marginNow, observePoll, type PredictionMemory, totalDemand } from './prediction';
 import { ScheduleClock } from './schedules';
 import type { ScheduleSpec } from './schedules';
 
@@ -92,6 +92,12 @@ export interface Scores {
   forecastError?: number;
   /** With prediction: % of polls at which a forecast was in use (others: too little history, or a poor fit). */
   forecastInUse?: number;
+  /**
+   * With an objective: % of the time short as the demand floor's calibration counted it from the readings, since it
+   * engaged: the share it steers to the objective. timeshareUnder scores whole minutes of the trace, the readings are
+   * one-minute rates taken every poll, so the two differ by what the readings cannot see (docs/objective.md).
+   */
+  countedUnder?: number;
 }
 
 export interface Simulation {
@@ -354,6 +360,8 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
     scores.forecastError = forecaster.error();
     scores.forecastInUse = forecaster.polls ? (100 * forecaster.used) / forecaster.polls : 0;
   }
+  const counted = countedShort(memory.calibration);
+  if (counted !== undefined) scores.countedUnder = 100 * counted;
   return { name: policy.name, scores, ready: tally.ready, actions };
 }
 

@@ -263,6 +263,13 @@ export interface Calibration {
   engaged?: boolean;
   /** The end of the last span a reading showed short (ms). */
   shortEnd?: number;
+  /**
+   * Since it engaged: the time counted (ms) and the part of it counted short, as ShortCount says: the share α steers
+   * to the objective (countedShort). Shown to operators beside the objective, and in the backtest beside the share it
+   * scores, which counts whole minutes of the trace where the readings see one-minute rates.
+   */
+  countedMs?: number;
+  countedShortMs?: number;
   /** The last outcome: when (ms), the pool's total demand, the members then ready. */
   at?: number;
   total?: number;
@@ -363,6 +370,8 @@ export function calibrate(c: Calibration, at: number, total: number, members: nu
     let shortMs = !shortNow ? 0 : o.count === 'span' ? at - Math.max(at - span, c.shortEnd ?? -Infinity) : Math.min(stretch, span);
     if (stretch > span) shortMs += ((stretch - span) * ((shortBefore ? 1 : 0) + (shortNow ? 1 : 0))) / 2;
     if (shortNow) c.shortEnd = at;
+    c.countedMs = (c.countedMs ?? 0) + stretch;
+    c.countedShortMs = (c.countedShortMs ?? 0) + shortMs;
     // α moves by ALPHA_RATE per poll's worth: objective × the time passed, less the time short.
     const weight = Math.min(1, (MAX_STRETCH_POLLS * o.pollMs) / stretch);
     c.alpha = clampAlpha(c.alpha + (ALPHA_RATE * weight * (o.objective * stretch - shortMs)) / o.pollMs);
@@ -370,6 +379,9 @@ export function calibrate(c: Calibration, at: number, total: number, members: nu
   if (c.engaged) Object.assign(c, { at, total, members });
   return c;
 }
+
+/** The share of time short the calibration has counted since it engaged (0–1); undefined before it has counted any. */
+export const countedShort = (c: Calibration | undefined): number | undefined => (c?.countedMs ? (c.countedShortMs ?? 0) / c.countedMs : undefined);
 
 /** Whether the calibration rests on this cluster's own scores, not the Gaussian stand-in. */
 export const calibrationTrusted = (c: Calibration | undefined): boolean => !!c && c.weight >= MIN_SCORE_WEIGHT;

@@ -129,9 +129,10 @@ export interface ForecastStatus {
   text: string | null;
   /**
    * With an objective: the share of time short it aims at, the quantile level it covers now (1 − α, steered by the
-   * pool's outcomes), the margin that gives in spreads, and the scores (polls' worth, decayed) the margin rests on.
+   * pool's outcomes), the margin that gives in spreads, and the scores (polls' worth, decayed) the margin rests on;
+   * the share of time short the calibration has counted since it engaged (null before), and over how long (ms).
    */
-  objective?: { underProvisioned: number; quantile: number; margin: number; scores: number } | null;
+  objective?: { underProvisioned: number; quantile: number; margin: number; scores: number; counted: number | null; countedMs: number } | null;
 }
 
 export interface AutoscalerInput {

@@ -5,7 +5,7 @@ import { log, patched } from '@temporalio/workflow';
 import { objectiveOf, type ClusterSpec } from '../config/spec';
 import type { MetricReading } from '../policy/engine';
 import type { ForecastResult } from '../policy/forecast';
-import { calibratedMargin, demandFloor, emptyDemandWindow, floorActs, marginNow, memberCapacity, MIN_SAMPLES, MIN_SCORE_WEIGHT, observePoll, recentDemand, SPREAD_DAY, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
+import { calibratedMargin, countedShort, demandFloor, emptyDemandWindow, floorActs, marginNow, memberCapacity, MIN_SAMPLES, MIN_SCORE_WEIGHT, observePoll, recentDemand, SPREAD_DAY, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../policy/prediction';
 import type { ForecastStatus } from './autoscaler-messages';
 import { memberCount, record, type Autoscaling } from './autoscaler-state';
 import { activitiesFor, describeFailure } from './shared';
@@ -146,7 +146,7 @@ function objectiveNow(a: Autoscaling): ForecastStatus['objective'] {
   const objective = a.s.spec.prediction && objectiveOf(a.s.spec.prediction);
   const c = a.s.calibration;
   if (objective === undefined || !c) return null;
-  return { underProvisioned: objective, quantile: 1 - c.alpha, margin: calibratedMargin(c), scores: Math.round(c.weight) };
+  return { underProvisioned: objective, quantile: 1 - c.alpha, margin: calibratedMargin(c), scores: Math.round(c.weight), counted: countedShort(c) ?? null, countedMs: c.countedMs ?? 0 };
 }
 
 export function forecastStatus(a: Autoscaling, now: number): ForecastStatus | null {

@@ -5,7 +5,7 @@ import { loadClusterSpec } from '../../src/config/load';
 import { parseShare, shareProblem } from '../../src/config/share';
 import { clusterSpecSchema, DEFAULT_OBJECTIVE, objectiveOf, predictionSchema, autoscalingSchema, metricSchema } from '../../src/config/spec';
 import { demandBefore, simulate, type DemandTrace, type PolicyUnderTest } from '../../src/policy/backtest';
-import { ALPHA_BOUNDS, ALPHA_RATE, calibrate as calibrateInPlace, calibratedMargin, type Calibration, emptyDemandWindow, floorActs, initialCalibration, MIN_SCORE_WEIGHT, SPREAD_HALF_LIFE_MS, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
+import { ALPHA_BOUNDS, ALPHA_RATE, calibrate as calibrateInPlace, calibratedMargin, type Calibration, countedShort, emptyDemandWindow, floorActs, initialCalibration, MIN_SCORE_WEIGHT, SPREAD_HALF_LIFE_MS, normalQuantile, observePoll, SCORE_RANGE, type RecentDemand } from '../../src/policy/prediction';
 import { runBacktest, sweepObjectives } from '../../src/policy/peers';
 
 const MIN = 60_000;
@@ -140,6 +140,20 @@ describe('the calibration (a quantile of its own scores, its level steered by th
     expect(after.engaged).toBe(true);
     expect(after.alpha).toBeCloseTo(acted.alpha - ALPHA_RATE * 0.95, 12);
   });
+  test('countedShort: the share of the time counted since the floor engaged that was counted short, what α steers', () => {
+    const idle = calibrate(calibrate(initialCalibration(0.05), 0, 50, 1, undefined, false, o), 15_000, 50, 1, undefined, false, o);
+    expect(countedShort(idle)).toBeUndefined();
+    const acted = calibrate(idle, 30_000, 50, 1, undefined, true, o);
+    // 15 s short (50 > 10 per member), then 15 s covered, then a 75 s stretch covered at one end, short at the other:
+    // its reading's 15 s short and half of the 60 s between.
+    const short = calibrate(acted, 45_000, 50, 1, undefined, false, o);
+    const covered = calibrate(short, 60_000, 5, 1, undefined, false, o);
+    const mixed = calibrate(covered, 135_000, 50, 1, undefined, false, o);
+    expect([short.countedMs, short.countedShortMs]).toEqual([15_000, 15_000]);
+    expect(countedShort(covered)).toBe(0.5);
+    expect([mixed.countedMs, mixed.countedShortMs]).toEqual([105_000, 15_000 + 15_000 + 30_000]);
+    expect(countedShort(mixed)).toBeCloseTo(60 / 105, 12);
+  });
   test.each([
     // forecast fits, forecastOnly, calibration scores, acts on the calibration (the patch) → acts
     [true, false, 0, false, true],
@@ -206,15 +220,20 @@ describe('calibration on demand with known noise', () => {
   const loud = syntheticTrace(20, 6);
   test.each([0.01, 0.05])('objective %p: the measured share under lies within half and one and a half times it, on both', (objective) => {
     for (const tr of [quiet, loud]) {
-      const under = simulate(tr, model, predictive(objective)).scores.timeshareUnder / 100;
+      const { timeshareUnder, countedUnder } = simulate(tr, model, predictive(objective)).scores;
+      const under = timeshareUnder / 100;
       expect(under).toBeGreaterThan(objective / 2);
       expect(under).toBeLessThan(objective * 1.5);
+      // What the calibration counted from its readings, the share it steers, lands nearer still.
+      expect(Math.abs(countedUnder! / 100 - objective)).toBeLessThan(objective * 0.25);
     }
   });
   test('a fixed margin does not carry over: its shortfall differs by more than 2× between the two', () => {
     const a = simulate(quiet, model, predictive(undefined, 1)).scores.timeshareUnder;
     const b = simulate(loud, model, predictive(undefined, 1)).scores.timeshareUnder;
     expect(Math.max(a, b) / Math.min(a, b)).toBeGreaterThan(2);
+    // A fixed margin has no calibration, so nothing counted.
+    expect(simulate(quiet, model, predictive(undefined, 1)).scores.countedUnder).toBeUndefined();
   });
 });
 

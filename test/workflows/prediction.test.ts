@@ -3,6 +3,7 @@
 // forecast is set aside, with the reactive policy running alone.
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { formatStatus } from '../../src/client/format';
 import { initialPolicyState } from '../../src/policy/engine';
 import { initialCalibration, MIN_SCORE_WEIGHT, SCORE_RANGE } from '../../src/policy/prediction';
 import type { AutoscalerInput, AutoscalerState, AutoscalerStatus } from '../../src/workflows/autoscaler-messages';
@@ -71,7 +72,7 @@ test('while the forecast fits, the demand floor raises the pool over the reactiv
     // hold too few for a moment, so wait for a status that shows both the pool and the floor.
     const st = await until('5 members, the floor showing', 180_000, async () => {
       const s = await status(handle);
-      return s.current === 5 && !s.currentOperation && s.forecast?.members != null ? s : undefined;
+      return s.current === 5 && !s.currentOperation && s.forecast?.members != null && s.forecast.objective?.counted != null ? s : undefined;
     });
     const d = st.decisions.find((x) => x.code === 'Forecast')!;
     expect(d.source).toBe('forecast');
@@ -81,6 +82,13 @@ test('while the forecast fits, the demand floor raises the pool over the reactiv
     expect(st.forecast!.objective!.margin).toBeGreaterThan(1.9);
     expect(st.forecast!.objective!.margin).toBeLessThan(2.2);
     expect(st.forecast!.objective!.quantile).toBeGreaterThan(0.97);
+    // What the calibration has counted since the floor first acted: 5 members carry 140 rps, so little of it short.
+    const o = st.forecast!.objective!;
+    expect(o.countedMs).toBeGreaterThan(0);
+    expect(o.counted).toBeGreaterThanOrEqual(0);
+    expect(o.counted).toBeLessThan(1);
+    expect(formatStatus(st)).toContain(`objective: 2% of the time short; ${+(o.counted! * 100).toPrecision(3)}% of `);
+    expect(formatStatus(st)).toMatch(/counted short so far; margin (1\.9\d|2\.[01]\d)σ, the 9\d(\.\d+)?% quantile of \d+ scores/);
     expect(st.decisions.every((x) => x.desired <= 5)).toBe(true);
     // Refreshed on its own schedule (hourly), not on every poll.
     expect(world.forecastCalls).toBe(1);
