@@ -126,7 +126,7 @@ test('with an objective, the demand floor acts on its calibration while the fore
   world.readingFrom = () => ({ value: ++polls % 2 ? 60 : 140 });
   world.forecast = { ...forecastOf(200), forecast: { ...forecastOf(200).forecast, error: 0.9 } };
   // Carried over continue-as-new: a calibration resting on 300 scores of its own (more than MIN_SCORE_WEIGHT), all
-  // about 3 spreads, so its margin at α = 2% is about 3σ: level 100 + 3 × 40–50 over 44 per member wants 5 or 6.
+  // about 3 spreads, so its margin at α = 2% is about 3σ: level 100 + 3 × 40–50 over 44 per member wants 5 or more.
   const calibration = initialCalibration(0.02);
   calibration.bins[(3 - SCORE_RANGE[0]) / 0.25] = 300;
   calibration.weight = 300;
@@ -138,7 +138,13 @@ test('with an objective, the demand floor acts on its calibration while the fore
       return s.current >= 5 && !s.currentOperation && s.forecast?.members != null ? s : undefined;
     });
     expect(st.forecast).toMatchObject({ state: 'set aside', reason: expect.stringMatching(/^poor fit: sMAPE 90%/) });
-    expect(st.forecast!.text).toMatch(/^on its calibration, the forecast set aside: forecast \d+(\.\d)? rps at \d\d:\d\d .* \+ 3\.\d+σ .* → [56] \(at \d\d:\d\d\)$/);
+    // The floor's own numbers give its count: more than the reactive policy's 4. How many depends on the spread of the
+    // readings the window holds (a stalled worker reads fewer of them), so the count is checked against them.
+    const floor = /^on its calibration, the forecast set aside: forecast \d+(?:\.\d)? rps at \d\d:\d\d .*: level (\d+(?:\.\d+)?) over \d+ readings \+ (3\.\d+)σ \(σ (\d+(?:\.\d+)?)\), 44\.0 per member → (\d+) \(at \d\d:\d\d\)$/.exec(st.forecast!.text ?? '');
+    expect(floor).not.toBeNull();
+    const [level, margin, sigma, members] = floor!.slice(1).map(Number) as [number, number, number, number];
+    expect(members).toBeGreaterThanOrEqual(5);
+    expect(Math.abs(members - (level + margin * sigma) / 44)).toBeLessThan(1.05);
     expect(st.decisions.find((d) => d.code === 'ForecastSetAside')!.reason).toMatch(/^forecast set aside: poor fit: sMAPE 90% on the last day, above maxError 50%; the demand floor acts on its calibration, the pool's own record$/);
     const d = st.decisions.find((x) => x.code === 'Forecast')!;
     expect(d.reason).toMatch(/\+ 3\.\d+σ/);
