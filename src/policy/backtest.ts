@@ -281,6 +281,8 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
   const as = policy.autoscaling;
   const poll = Math.max(as.pollInterval, 1000);
   const metrics = [policy.metric];
+  /** The one reading per poll, in one object reused (decide() reads it, keeps nothing of it). */
+  const readings: Record<string, MetricReading> = {};
   const tally = new Tally(trace, model.capacityPerMember);
   const actions: ScalingAction[] = [];
   const clock = policy.schedules?.length ? new ScheduleClock(policy.schedules, policy) : undefined;
@@ -351,7 +353,8 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
       memory = next;
       if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: marginNow(memory, p.margin), headroom: p.headroom, explain: false });
     }
-    const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings: { [policy.metric.name]: reading }, state, forecast: floor }, { explain: false });
+    readings[policy.metric.name] = reading;
+    const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings, state, forecast: floor }, { explain: false });
     state = d.state;
     if (d.action !== 'none') act(t, d.desired);
   }

@@ -170,6 +170,7 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
   const failed: string[] = [];
   let code: DecisionCode = 'NoMetrics';
   let best: number | undefined;
+  let available = 0;
   for (const m of metrics) {
     const r = readings[m.name];
     if (!r || r.value === undefined || !Number.isFinite(r.value)) {
@@ -183,6 +184,7 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
     const timers = (state.thresholds[m.name] ??= {});
     const rec = recommend(m, r.value, current, as.tolerance, now, timers);
     recs[m.name] = rec.desired;
+    if (rec.desired !== null) available++;
     note(rec.text);
     // The largest recommendation wins, and names the decision.
     if (rec.desired !== null && (best === undefined || rec.desired > best)) {
@@ -190,14 +192,13 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
       code = rec.code;
     }
   }
-  const available = Object.values(recs).filter((v): v is number => v !== null);
-  state.metricFailures = metrics.length > 0 && available.length === 0 ? state.metricFailures + 1 : 0;
+  state.metricFailures = metrics.length > 0 && available === 0 ? state.metricFailures + 1 : 0;
 
   let desired: number;
   if (metrics.length === 0) {
     desired = current;
     note(() => `no metrics configured → ${current}`);
-  } else if (available.length === 0) {
+  } else if (available === 0) {
     desired = current;
     code = 'MetricsUnavailable';
     const fb = as.fallback;
@@ -210,7 +211,7 @@ export function decide(input: PolicyInput, opts: DecideOptions = {}): Decision {
     }
   } else {
     desired = best!;
-    if (available.length > 1) note(() => `largest recommendation ${desired}`);
+    if (available > 1) note(() => `largest recommendation ${desired}`);
     if (failed.length && desired < current) {
       desired = current;
       code = 'NoScaleInWhileMetricFails';

@@ -41,14 +41,72 @@ let croner: typeof import('croner') | undefined;
 /** Loaded on first use: a workflow evaluates its modules per instance, and most clusters have no schedule. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cronModule = () => (croner ??= require('croner') as typeof import('croner'));
-const crons = new Map<string, CronType>();
 
-/** The cron of a schedule; throws naming the problem for a bad expression or time zone. */
-export function cronOf(s: Pick<ScheduleSpec, 'cron' | 'timezone'>): CronType {
+/** The most firings one cron remembers, and the most it steps forward to reach a time before starting afresh there. */
+const FIRINGS_KEPT = 4096;
+const FIRINGS_STEP = 64;
+
+/**
+ * A cron's firings, as croner gives them, remembered as one run of consecutive firings (each the next after the one
+ * before): for a time inside the run, the next firing is the first remembered one after it, found by bisection.
+ * Why: croner's nextRun in a time zone costs about 0.2 ms, and a backtest asks again at every window change of its
+ * 60 days (measured: 14% of a predictive backtest's CPU); the answers are croner's own, only not asked twice.
+ */
+class Firings {
+  /** Consecutive firings (ms), oldest first; the first is the next after `from` (ms). */
+  private run: number[] = [];
+  private from = Infinity;
+  /** Whether the cron fires no more after the run's last (or, with none, after `from`). */
+  private ended = false;
+
+  constructor(readonly cron: CronType) {}
+
+  private ask(t: number): number | undefined {
+    return this.cron.nextRun(new Date(t))?.getTime();
+  }
+
+  /** The next firing strictly after `t` (ms), if any. */
+  next(t: number): number | undefined {
+    const r = this.run;
+    if (t >= this.from) {
+      // None after `from`: a cron that never fires (30 February), as croner said.
+      if (r.length === 0) return undefined;
+      for (let steps = 0; r[r.length - 1]! <= t && !this.ended && steps < FIRINGS_STEP; steps++) {
+        const f = this.ask(r[r.length - 1]!);
+        if (f === undefined) this.ended = true;
+        else r.push(f);
+      }
+      if (r[r.length - 1]! > t) {
+        let lo = 0;
+        let hi = r.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (r[mid]! > t) hi = mid;
+          else lo = mid + 1;
+        }
+        const f = r[lo]!;
+        if (r.length > FIRINGS_KEPT) this.from = r.splice(0, r.length - FIRINGS_KEPT / 2).pop()!;
+        return f;
+      }
+      if (this.ended) return undefined;
+    }
+    // Before the run, or too far past it: a new run from the firing after `t`.
+    const f = this.ask(t);
+    this.run = f === undefined ? [] : [f];
+    this.from = t;
+    this.ended = f === undefined;
+    return f;
+  }
+}
+
+const crons = new Map<string, Firings>();
+
+/** The firings of a schedule's cron; throws naming the problem for a bad expression or time zone. */
+function firingsOf(s: Pick<ScheduleSpec, 'cron' | 'timezone'>): Firings {
   const key = `${s.timezone}\n${s.cron}`;
   let c = crons.get(key);
   if (!c) {
-    c = new (cronModule().Cron)(s.cron, { timezone: s.timezone, legacyMode: true });
+    c = new Firings(new (cronModule().Cron)(s.cron, { timezone: s.timezone, legacyMode: true }));
     crons.set(key, c);
   }
   return c;
@@ -56,7 +114,7 @@ export function cronOf(s: Pick<ScheduleSpec, 'cron' | 'timezone'>): CronType {
 
 /** The next firing strictly after `t` (ms), if any. */
 export function nextFiring(s: ScheduleSpec, t: number): number | undefined {
-  return cronOf(s).nextRun(new Date(t))?.getTime();
+  return firingsOf(s).next(t);
 }
 
 const LOOKBACK_MS = [86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000];

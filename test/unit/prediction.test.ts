@@ -1,4 +1,5 @@
 // Schedules (cron windows, time zones, DST, overlaps) and forecasts (seasonal cycles, no look-ahead, set-aside reasons).
+import { Cron } from 'croner';
 import { clusterSpecSchema, scheduleSchema } from '../../src/config/spec';
 import { TraceForecaster, type PredictionUnderTest } from '../../src/policy/backtest';
 import { forecastSeries, smape } from '../../src/policy/forecast';
@@ -6,7 +7,7 @@ import { decide, initialPolicyState } from '../../src/policy/engine';
 import { demandFloor, emptyDemandWindow, observeDemand, recentDemand, SPREAD_READINGS, totalDemand, TREND_SHARE } from '../../src/policy/prediction';
 import { ScheduleClock } from '../../src/policy/schedules';
 import { autoscalingSchema, metricSchema } from '../../src/config/spec';
-import { lastFiring, nextScheduleChange, openWindows, scheduledBounds, type ScheduleSpec } from '../../src/policy/schedules';
+import { lastFiring, nextFiring, nextScheduleChange, openWindows, scheduledBounds, type ScheduleSpec } from '../../src/policy/schedules';
 
 const sched = (over: Partial<ScheduleSpec> & { cron: string }): ScheduleSpec => ({ name: 'w', timezone: 'UTC', ...over });
 const at = (iso: string) => Date.parse(iso);
@@ -36,6 +37,30 @@ describe('schedules', () => {
     for (let t = at('2026-10-24T22:00:00Z'); t < at('2026-10-25T06:00:00Z'); t += 60_000) if (lastFiring(s, t) === t) firings.push(new Date(t).toISOString());
     // The hour from 02:00 to 03:00 comes twice; the cron library fires in the second (winter time, 01:30 UTC), once.
     expect(firings).toEqual(['2026-10-25T01:30:00.000Z']);
+  });
+  test("the firings remembered between calls are croner's own, for times forward, back and far, across DST", () => {
+    const crons = [
+      { cron: '30 2 * * *', timezone: 'Europe/Berlin' },
+      { cron: '0 8 * * 1-5', timezone: 'America/New_York' },
+      { cron: '*/7 * * * *', timezone: 'Asia/Kolkata' },
+      { cron: '0 0 30 2 *', timezone: 'UTC' },
+    ];
+    let seed = 7;
+    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (const c of crons) {
+      const direct = new Cron(c.cron, { timezone: c.timezone, legacyMode: true });
+      let t = at('2026-03-01T00:00:00Z');
+      const asked: [number, number | undefined][] = [];
+      let last: number | undefined;
+      for (let i = 0; i < 200; i++) {
+        // Mostly forward by up to a day or to the last firing itself, sometimes back a week, sometimes a year ahead.
+        const r = rand();
+        t = r < 0.3 && last !== undefined ? last : t + (r < 0.4 ? -7 * 24 * H : r < 0.43 ? 365 * 24 * H : Math.floor(rand() * 24 * H));
+        last = nextFiring(sched(c), t);
+        asked.push([t, last]);
+      }
+      expect(asked.map(([q, f]) => [q, f, direct.nextRun(new Date(q))?.getTime()]).filter(([, f, want]) => f !== want)).toEqual([]);
+    }
   });
   test('without until, an action stays in force until its cron fires again (AWS scheduled actions)', () => {
     const up = sched({ name: 'up', cron: '0 8 * * *', min: 5 });
