@@ -70,13 +70,15 @@ export function smape(pairs: [forecast: number, actual: number][]): number {
 }
 
 /**
- * The proposal of each usable lag for index `j` of `v` (which may lie past its end: values there are forecasts
- * already written into `ext`), level-adjusted by `levels`.
+ * The proposal of each usable lag for index `j` of the history `v`, level-adjusted by `levels`. `j` may lie past the
+ * history's end, and a lag may reach there too: those values are the forecasts made already, `ahead` (read in place,
+ * not copied after the history: a backtest makes a forecast every hour of its trace).
  */
-function proposals(ext: number[], j: number, lags: number[], levels: number[]): number[] {
+function proposals(v: ArrayLike<number>, ahead: number[], j: number, lags: number[], levels: number[]): number[] {
   const out: number[] = [];
   for (let k = 0; k < lags.length; k++) {
-    const x = ext[j - lags[k]!];
+    const i = j - lags[k]!;
+    const x = i < 0 ? undefined : i < v.length ? v[i] : ahead[i - v.length];
     if (x !== undefined) out.push(x * levels[k]!);
   }
   return out;
@@ -110,22 +112,18 @@ export function forecastSeries(history: Series, o: ForecastOptions): ForecastRes
   const checkLags = votes.filter((l) => checkFrom - l >= 0);
   if (checkFrom > 0 && checkLags.length) {
     const levels = levelAt(checkFrom, checkLags);
-    const ext = Array.from(values) as number[];
     for (let j = checkFrom; j < n; j += Math.max(1, Math.floor(perDay / 96))) {
-      const p = proposals(ext, j, checkLags, levels);
+      const p = proposals(values, [], j, checkLags, levels);
       if (p.length) pairs.push([median(p), values[j]!]);
     }
   }
 
   const levels = levelAt(n, votes);
-  const ext = Array.from(values) as number[];
   const steps = Math.max(1, Math.ceil(o.horizonMs / stepMs));
   const out: number[] = [];
   for (let j = n; j < n + steps; j++) {
-    const p = proposals(ext, j, votes, levels);
-    const f = p.length ? median(p) : ext[j - 1]!;
-    ext.push(f);
-    out.push(f);
+    const p = proposals(values, out, j, votes, levels);
+    out.push(p.length ? median(p) : j > n ? out[j - n - 1]! : values[n - 1]!);
   }
   return { ok: true, forecast: { startMs: history.startMs + n * stepMs, stepMs, values: out, error: smape(pairs), lagsDays } };
 }

@@ -148,6 +148,21 @@ describe('forecasts', () => {
     expect(r.forecast.lagsDays).toEqual([1, 2, 3, 7, 14]);
     expect(r.forecast.startMs).toBe(n * STEP);
   });
+  test('a horizon past a day reads its own forecast a day back: the second day repeats the first', () => {
+    // A day and two hours of history: only the one-day lag is usable, so beyond a day it reaches the forecast.
+    const n = perDay + 24;
+    const r = forecastSeries({ startMs: 0, stepMs: STEP, values: history(n) }, { horizonMs: 36 * H });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.forecast.lagsDays).toEqual([1]);
+    const v = r.forecast.values;
+    expect(v).toHaveLength(36 * 12);
+    // Day two's steps are the first day's times the one level factor (not a flat line held from the last step).
+    const ratios = v.slice(perDay).map((x, k) => x / v[k]!);
+    expect(Math.max(...ratios) - Math.min(...ratios)).toBeLessThan(1e-9);
+    expect(Math.max(...v.slice(perDay)) - Math.min(...v.slice(perDay))).toBeGreaterThan(50);
+    // The first day follows the cycle, off by the level factor of a window that reaches before the history (~9%).
+    expect(smape(v.slice(0, perDay).map((f, k) => [f, cycle(n + k)]))).toBeLessThan(0.15);
+  });
   test('too little history is a reason, not a forecast', () => {
     const r = forecastSeries({ startMs: 0, stepMs: STEP, values: history(200) }, { horizonMs: H });
     expect(r).toEqual({ ok: false, reason: 'too little history: 16.7 h of the 25 h needed' });
