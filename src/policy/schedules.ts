@@ -59,7 +59,7 @@ class Firings {
   /** Whether the cron fires no more after the run's last (or, with none, after `from`). */
   private ended = false;
 
-  constructor(readonly cron: CronType) {}
+  constructor(private readonly cron: CronType) {}
 
   private ask(t: number): number | undefined {
     return this.cron.nextRun(new Date(t))?.getTime();
