@@ -5,12 +5,17 @@ import { SPEC_JSON_SCHEMA_FILE, specJsonSchemaText } from '../config/spec-json-s
 import { balancerOf, poolLabel } from '../config/balancer';
 import { computeOf, sourceOf } from '../config/compute';
 import { specDiff, type SpecChange } from '../config/spec-diff';
-import { answered, applyCluster, removeMembers, runningSpec, clusterStatus, completeHook, deleteCluster, listClusters, requestScale, setPaused } from '../client/clusters';
+import { workflowIds } from '../config/names';
 import { formatHistory, formatStatus, table } from '../client/format';
-import { uiLink, workflowIds } from '../client/operations';
 import { UsageError } from './errors';
 import { count } from './options';
 import type { Cli } from './runtime';
+
+/**
+ * The cluster client and the UI's links, loaded by the commands that connect: they bring the Temporal client (a fifth
+ * of a second), which validate, schema and every other command's --help do not need.
+ */
+const client = async () => ({ ...(await import('../client/clusters')), uiLink: (await import('../client/operations')).uiLink });
 
 /** A command's result as JSON: the same value the API replies with. */
 const printJson = (v: unknown) => console.log(JSON.stringify(v, null, 2));
@@ -43,6 +48,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', 'as JSON')
     .action((o: { file: string; dryRun?: boolean; json?: boolean }) =>
       withSession(async (s) => {
+        const { applyCluster, runningSpec, uiLink } = await client();
         const { spec } = loadClusterSpecFile(o.file);
         const id = workflowIds.autoscaler(spec.name);
         if (o.dryRun) {
@@ -66,6 +72,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', 'as JSON')
     .action((o: { json?: boolean }) =>
       withSession(async (s) => {
+        const { answered, listClusters } = await client();
         const all = await listClusters(await s.temporal());
         if (o.json) console.log(JSON.stringify(all, null, 2));
         else {
@@ -80,6 +87,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', 'as JSON')
     .action((name: string, o: { json?: boolean }) =>
       withSession(async (s) => {
+        const { clusterStatus } = await client();
         const st = await clusterStatus(await s.temporal(), name);
         console.log(o.json ? JSON.stringify(st, null, 2) : formatStatus(st));
       })(),
@@ -90,6 +98,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', 'as JSON')
     .action((name: string, o: { json?: boolean }) =>
       withSession(async (s) => {
+        const { clusterStatus, uiLink } = await client();
         const st = await clusterStatus(await s.temporal(), name);
         if (o.json) return void printJson({ runs: st.runs, decisions: st.decisions });
         console.log(formatHistory(st));
@@ -106,6 +115,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', "as JSON (the API's reply)")
     .action((name: string, o: { out?: number; in?: number; desired?: number; json?: boolean }) =>
       withSession(async (s) => {
+        const { requestScale } = await client();
         const given = (['out', 'in', 'desired'] as const).filter((k) => o[k] !== undefined);
         if (given.length !== 1) throw new UsageError('give exactly one of --out N, --in N, --desired N');
         const key = given[0]!;
@@ -122,6 +132,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
       .option('--json', "as JSON (the API's reply)")
       .action((name: string, o: { json?: boolean }) =>
         withSession(async (s) => {
+          const { setPaused } = await client();
           const r = await setPaused(await s.temporal(), name, verb === 'pause');
           if (o.json) return void printJson(r);
           console.log(`${name}: automatic decisions ${verb === 'pause' ? 'paused (manual requests still run)' : 'resumed'}`);
@@ -135,6 +146,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', "as JSON (the API's reply)")
     .action((name: string, o: { scaleToZero?: boolean; json?: boolean }) =>
       withSession(async (s) => {
+        const { deleteCluster } = await client();
         const r = await deleteCluster(await s.temporal(), name, { scaleToZero: !!o.scaleToZero });
         if (o.json) return void printJson(r);
         console.log(
@@ -155,6 +167,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', "as JSON (the API's reply)")
     .action((cluster: string, members: string[], o: { replace?: boolean; decrement?: boolean; json?: boolean }) =>
       withSession(async (s) => {
+        const { removeMembers } = await client();
         if (o.replace && o.decrement) throw new UsageError('give --replace or --decrement, not both');
         const r = await removeMembers(await s.temporal(), cluster, members, !!o.replace, 'cli');
         if (o.json) return void printJson(r);
@@ -180,6 +193,7 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', "as JSON (the API's reply)")
     .action((cluster: string, member: string, hook: string, result: string, o: { run?: string; json?: boolean }) =>
       withSession(async (s) => {
+        const { completeHook } = await client();
         if (result !== 'CONTINUE' && result !== 'ABANDON') throw new UsageError(`the result must be CONTINUE or ABANDON, not "${result}"`);
         const r = await completeHook(await s.temporal(), cluster, { member, hook, result }, o.run);
         if (o.json) return void printJson(r);

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { DEFAULT_LAB_DIR, loadSettings } from '../config/settings';
 import { endpoints, readLabState, type LabEndpoints } from '../lab/state';
-import { temporalTarget, type TemporalTarget } from '../temporal/connection';
+import { temporalTarget, type TemporalTarget } from '../temporal/target';
 import { UsageError } from './errors';
 
 export interface CommandContext {

@@ -1,26 +1,17 @@
 // The CLI's exit codes come from error types: 2 the request was wrong and nothing changed, 1 the operation failed.
-import { SpecError } from '../config/spec';
-import { SettingsError } from '../config/settings';
-import { ClusterRequestError } from '../client/clusters';
-import { TraceError } from '../config/trace';
-import { BacktestInputError } from '../policy/peers';
-import { TokensFileError } from '../config/tokens';
-import { HistoryRequestError } from '../lab/backfill';
-import { ImportError } from '../config/import-common';
+import { WrongRequestError } from '../config/wrong-request';
 
 /** A wrong command line: a missing or malformed option, an unknown cluster. */
-export class UsageError extends Error {
+export class UsageError extends WrongRequestError {
   override name = 'UsageError';
 }
 
 /** A run that was refused for its input (out of range, unknown member): nothing was changed. */
-export class RefusedRunError extends Error {
+export class RefusedRunError extends WrongRequestError {
   override name = 'RefusedRunError';
 }
 
-/** Errors whose meaning is "the request was wrong; nothing was changed". */
-export const WRONG_REQUEST: (new (...args: never[]) => Error)[] = [UsageError, RefusedRunError, SpecError, SettingsError, ClusterRequestError, TraceError, BacktestInputError, TokensFileError, HistoryRequestError, ImportError];
-
+/** Every wrong request (a spec, setting, trace, token file, import, cluster request, history request) is a WrongRequestError. */
 export function exitCodeOf(err: unknown): 1 | 2 {
-  return WRONG_REQUEST.some((t) => err instanceof t) ? 2 : 1;
+  return err instanceof WrongRequestError ? 2 : 1;
 }

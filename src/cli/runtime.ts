@@ -3,15 +3,17 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_LAB_DIR, loadSettings } from '../config/settings';
-import { connectClient } from '../temporal/connection';
 import { commandContext, type CommandContext } from './context';
 
-/** One connection per command, opened on first use, so --help and bad input never connect. */
+/**
+ * One connection per command, opened on first use, so --help and bad input never connect; the Temporal client is
+ * loaded then too (a fifth of a second), so commands that never connect (backtest, help, completion) do not load it.
+ */
 export class Session {
   private client?: Promise<Client>;
   constructor(readonly ctx: CommandContext) {}
   temporal(): Promise<Client> {
-    return (this.client ??= connectClient(this.ctx.target));
+    return (this.client ??= import('../temporal/connection').then((m) => m.connectClient(this.ctx.target)));
   }
   async close(): Promise<void> {
     if (this.client) await (await this.client.catch(() => undefined))?.connection.close();

@@ -10,7 +10,7 @@ import { jsonNestingProblem, SPEC_LIMITS } from '../config/limits';
 import { loadSettings } from '../config/settings';
 import { SpecError } from '../config/spec';
 import { loadTokens, TokenRegistry, type Principal, type Right } from '../config/tokens';
-import type { TemporalTarget } from '../temporal/connection';
+import type { TemporalTarget } from '../temporal/target';
 import { connectClient } from '../temporal/connection';
 import { ApiMetrics, metricsHandler } from '../telemetry/metrics';
 import { clusterRoutes } from './api-clusters';

@@ -23,9 +23,10 @@ import {
 } from '../workflows/autoscaler-messages';
 import { searchAttributes, workflowIds } from './operations';
 import { poolLabel } from '../config/balancer';
+import { WrongRequestError } from '../config/wrong-request';
 
 /** A request the cluster refused (unknown cluster, out of range, malformed): nothing was changed. */
-export class ClusterRequestError extends Error {
+export class ClusterRequestError extends WrongRequestError {
   constructor(
     message: string,
     readonly status: 400 | 404 | 409 | 422 = 422,

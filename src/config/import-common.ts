@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { fileProblem } from './file-problem';
+import { WrongRequestError } from './wrong-request';
 
 /** A file the importer cannot turn into a spec: one line naming what is wrong (exit 2, nothing written). */
-export class ImportError extends Error {
+export class ImportError extends WrongRequestError {
   override name = 'ImportError';
 }
 

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { duration, formatDuration } from './duration';
+import { WrongRequestError } from './wrong-request';
 
 /** One refused login per endpoint and user every five minutes: three in a quarter hour, under common lockout thresholds. */
 export const FAILED_LOGIN_INTERVAL_MS = 300_000;
@@ -75,7 +76,7 @@ export const CREDENTIAL_ENV = (ref: string) => {
 };
 
 /** A wrong environment variable: one line per variable, naming it. */
-export class SettingsError extends Error {
+export class SettingsError extends WrongRequestError {
   override name = 'SettingsError';
 }
 

@@ -7,6 +7,7 @@ import { balancerOf } from './balancer';
 import { computeSchema, OPENSTACK_CLOUD_KEYS, openstackCloudSchema, openstackSchema, vsphereSchema } from './compute-spec';
 import { aviBalancerSchema, BALANCER_KINDS, haproxyBalancerSchema, loadBalancerSchema, octaviaBalancerSchema } from './balancer-spec';
 import { DEMAND_WINDOW_MIN_READINGS, FAILURE_BACKOFF_DEFAULTS, SPEC_LIMITS, structureProblem } from './limits';
+import { WrongRequestError } from './wrong-request';
 
 /** A cluster's name, as the spec, the API's URLs and the tokens' patterns take it. */
 export const clusterName = z
@@ -318,7 +319,7 @@ export type PredictionSpec = z.infer<typeof predictionSchema>;
 export type Adjustment = z.infer<typeof adjustmentSchema>;
 
 /** A spec that failed validation: one line per wrong field, each naming its path. */
-export class SpecError extends Error {
+export class SpecError extends WrongRequestError {
   constructor(
     readonly source: string,
     readonly problems: string[],

@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import picomatch from 'picomatch';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { WrongRequestError } from './wrong-request';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -45,7 +46,7 @@ export const tokensFileSchema = z.strictObject({ tokens: z.array(tokenSchema) })
 
 export type TokenEntry = z.infer<typeof tokenSchema>;
 
-export class TokensFileError extends Error {
+export class TokensFileError extends WrongRequestError {
   override name = 'TokensFileError';
 }
 

@@ -4,6 +4,7 @@
 // hour(s) → hours, ms → milliseconds, anything else → seconds, e.g. `timestamp` as Unix seconds).
 // The step is the first interval; a row off that grid is an error, and a missing stretch (a gap) too, unless
 // gaps are to be held over (the last value repeated), which is then reported, never silent.
+import { WrongRequestError } from './wrong-request';
 
 export interface ParsedTrace {
   stepMs: number;
@@ -16,7 +17,7 @@ export interface ParsedTrace {
 }
 
 /** A malformed trace: one message naming the row and what is wrong. */
-export class TraceError extends Error {
+export class TraceError extends WrongRequestError {
   override name = 'TraceError';
 }
 

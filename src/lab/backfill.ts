@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { PrometheusSource } from '../activities/metrics/prometheus';
 import { findTool } from './tools';
+import { WrongRequestError } from '../config/wrong-request';
 
 export interface CounterHistory {
   /** The counter's name, without `_total`. */
@@ -119,7 +120,7 @@ export async function historyServed(url: string, selector: string, hoursAgo: num
 }
 
 /** A `lab history` request refused for its input or the lab's state: nothing was written. */
-export class HistoryRequestError extends Error {
+export class HistoryRequestError extends WrongRequestError {
   override name = 'HistoryRequestError';
 }
 

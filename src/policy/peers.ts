@@ -2,6 +2,7 @@
 import { autoscalingSchema, metricSchema, objectiveOf, type AutoscalingSpec, type ClusterSpec, type MetricSpec } from '../config/spec';
 import { memberCapacity } from './prediction';
 import { oracle, relativeToOracle, simulate, type DemandTrace, type PolicyUnderTest, type PoolModel, type PredictionUnderTest, type Simulation } from './backtest';
+import { WrongRequestError } from '../config/wrong-request';
 
 export const PEERS = ['fixed-step', 'hpa', 'aws', 'oracle'] as const;
 export type PeerName = (typeof PEERS)[number];
@@ -81,7 +82,7 @@ export interface BacktestResult {
 }
 
 /** A problem with the spec or options for a backtest: one sentence naming it. */
-export class BacktestInputError extends Error {
+export class BacktestInputError extends WrongRequestError {
   override name = 'BacktestInputError';
 }
 

@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import Fastify from 'fastify';
 import { loadSettings } from '../config/settings';
 import { metricsHandler, WorkerMetrics } from '../telemetry/metrics';
-import { connectWorkerPatiently, temporalTarget, type TemporalTarget } from '../temporal/connection';
+import { temporalTarget, type TemporalTarget } from '../temporal/target';
+import { connectWorkerPatiently } from './connect';
 import { createLogger, createWorker, installRuntime } from './worker';
 
 export interface WorkerProcessOptions {

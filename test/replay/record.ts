@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { temporalTarget } from '../../src/temporal/connection';
+import { temporalTarget } from '../../src/temporal/target';
 import { PROJECT_ROOT } from '../../src/config/settings';
 import { findTool } from '../../src/lab/tools';
 

@@ -1,6 +1,6 @@
 // The worker's connection errors in words: the SDK's Rust error structures (as recorded from its replies on this
 // machine) become one reason each, and only bad TLS or an unknown namespace is final.
-import { connectProblem } from '../../src/temporal/connection';
+import { connectProblem } from '../../src/temporal/target';
 
 const target = { address: 'temporal.internal:7233', namespace: 'prod' };
 const recorded: [string, string, string, boolean][] = [
