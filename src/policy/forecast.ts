@@ -40,10 +40,19 @@ const DAY = 86_400_000;
 const DAILY = [1, 2, 3];
 const WEEKLY = [7, 14];
 
-function median(xs: number[]): number {
-  const s = xs.sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+/**
+ * The median of the first `n` values of `xs`, sorting them in place: insertion sort, since a step has at most seven
+ * proposals and a backtest asks for millions of medians (a forecast of a day every hour of 60 days).
+ */
+function median(xs: Float64Array, n: number): number {
+  for (let i = 1; i < n; i++) {
+    const x = xs[i]!;
+    let j = i - 1;
+    for (; j >= 0 && xs[j]! > x; j--) xs[j + 1] = xs[j]!;
+    xs[j + 1] = x;
+  }
+  const m = n >> 1;
+  return n % 2 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2;
 }
 
 function mean(v: ArrayLike<number>, from: number, to: number): number {
@@ -70,18 +79,19 @@ export function smape(pairs: [forecast: number, actual: number][]): number {
 }
 
 /**
- * The proposal of each usable lag for index `j` of the history `v`, level-adjusted by `levels`. `j` may lie past the
- * history's end, and a lag may reach there too: those values are the forecasts made already, `ahead` (read in place,
- * not copied after the history: a backtest makes a forecast every hour of its trace).
+ * The proposal of each usable lag for index `j` of the history `v`, level-adjusted by `levels`, written to `out`;
+ * returns how many. `j` may lie past the history's end, and a lag may reach there too: those values are the forecasts
+ * made already, `ahead` (read in place, not copied after the history: a backtest makes a forecast every hour of its
+ * trace).
  */
-function proposals(v: ArrayLike<number>, ahead: number[], j: number, lags: number[], levels: number[]): number[] {
-  const out: number[] = [];
+function proposals(v: ArrayLike<number>, ahead: number[], j: number, lags: number[], levels: number[], out: Float64Array): number {
+  let n = 0;
   for (let k = 0; k < lags.length; k++) {
     const i = j - lags[k]!;
     const x = i < 0 ? undefined : i < v.length ? v[i] : ahead[i - v.length];
-    if (x !== undefined) out.push(x * levels[k]!);
+    if (x !== undefined) out[n++] = x * levels[k]!;
   }
-  return out;
+  return n;
 }
 
 /** Forecasts the `horizonMs` after the history; refuses with a reason when the history is too short. */
@@ -106,6 +116,9 @@ export function forecastSeries(history: Series, o: ForecastOptions): ForecastRes
       return Math.min(2, Math.max(0.5, now / then));
     });
 
+  // One step's proposals, one per vote, reused at every step.
+  const scratch = new Float64Array(votes.length);
+
   // The fit check: the same method on the last day, every step forecast from the data before that day.
   const checkFrom = n - perDay;
   const pairs: [number, number][] = [];
@@ -113,8 +126,8 @@ export function forecastSeries(history: Series, o: ForecastOptions): ForecastRes
   if (checkFrom > 0 && checkLags.length) {
     const levels = levelAt(checkFrom, checkLags);
     for (let j = checkFrom; j < n; j += Math.max(1, Math.floor(perDay / 96))) {
-      const p = proposals(values, [], j, checkLags, levels);
-      if (p.length) pairs.push([median(p), values[j]!]);
+      const k = proposals(values, [], j, checkLags, levels, scratch);
+      if (k) pairs.push([median(scratch, k), values[j]!]);
     }
   }
 
@@ -122,8 +135,8 @@ export function forecastSeries(history: Series, o: ForecastOptions): ForecastRes
   const steps = Math.max(1, Math.ceil(o.horizonMs / stepMs));
   const out: number[] = [];
   for (let j = n; j < n + steps; j++) {
-    const p = proposals(values, out, j, votes, levels);
-    out.push(p.length ? median(p) : j > n ? out[j - n - 1]! : values[n - 1]!);
+    const k = proposals(values, out, j, votes, levels, scratch);
+    out.push(k ? median(scratch, k) : j > n ? out[j - n - 1]! : values[n - 1]!);
   }
   return { ok: true, forecast: { startMs: history.startMs + n * stepMs, stepMs, values: out, error: smape(pairs), lagsDays } };
 }

@@ -163,6 +163,17 @@ describe('forecasts', () => {
     // The first day follows the cycle, off by the level factor of a window that reaches before the history (~9%).
     expect(smape(v.slice(0, perDay).map((f, k) => [f, cycle(n + k)]))).toBeLessThan(0.15);
   });
+  test("each step is the median of its lags' proposals, a weekly lag counted twice", () => {
+    // Fifteen days, hourly: every hour 100 (so each level factor is 1) but the first two of a few days. The lags
+    // (1, 2, 3, 7, 7, 14, 14 days) propose for the next day's hour 0: 30, 10, 20, 90, 90, 80, 80; for hour 1: 90, 10,
+    // 70, 80, 80, 20, 20. The medians are 80 (with each weekly lag once it would be 30) and 70 (read unsorted, 80).
+    const first: Record<number, [number, number]> = { 14: [30, 90], 13: [10, 10], 12: [20, 70], 8: [90, 80], 1: [80, 20] };
+    const values = Array.from({ length: 15 * 24 }, (_, i) => first[Math.floor(i / 24)]?.[i % 24] ?? 100);
+    const r = forecastSeries({ startMs: 0, stepMs: H, values }, { horizonMs: 3 * H });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.forecast.lagsDays).toEqual([1, 2, 3, 7, 14]);
+    expect(r.forecast.values).toEqual([80, 70, 100]);
+  });
   test('too little history is a reason, not a forecast', () => {
     const r = forecastSeries({ startMs: 0, stepMs: STEP, values: history(200) }, { horizonMs: H });
     expect(r).toEqual({ ok: false, reason: 'too little history: 16.7 h of the 25 h needed' });
