@@ -65,8 +65,16 @@ export class VsphereCompute implements ComputeProvider {
   private refsAt = 0;
 
   private markKeys: Promise<MarkKeys> | undefined;
-  /** Clones this worker has placed and vCenter has not finished: counted with the members, so parallel clones spread. */
-  private readonly placing: PlacementLoad = { hosts: {}, datastores: {} };
+  /**
+   * Clones this worker has placed and not yet ended placing (until marked), by VM name: counted with the members, so
+   * parallel clones spread. A clone that a listing already shows as the cluster's is counted once, from the listing.
+   */
+  private readonly placing = new Map<string, { host: string; datastore: string }>();
+  /**
+   * Placements take turns, and a clone leaves `placing` only between them: a clone marked while another placement's
+   * listing was on its way was otherwise counted by neither (4 parallel clones landed 3 and 1 on two hosts).
+   */
+  private placeTurn: Promise<unknown> = Promise.resolve();
   /** Guest customization, when the spec asks for it. */
   private readonly customizer: VsphereCustomizer | undefined;
   private markKeysAt = 0;
@@ -238,9 +246,15 @@ export class VsphereCompute implements ComputeProvider {
    * The host and datastore for `name` under vsphere.placement (undefined without one), counted as placing until
    * `done` is called. Facts are read fresh each time: hosts enter maintenance and datastores fill.
    */
-  private async place(name: string): Promise<{ host: Moref; datastore: Moref; done: () => void } | undefined> {
+  private place(name: string): Promise<{ host: Moref; datastore: Moref; done: () => void } | undefined> {
     const p = this.spec.placement;
-    if (!p) return undefined;
+    if (!p) return Promise.resolve(undefined);
+    const turn = this.placeTurn.then(() => this.placeNow(name, p));
+    this.placeTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async placeNow(name: string, p: NonNullable<VsphereSpec['placement']>): Promise<{ host: Moref; datastore: Moref; done: () => void }> {
     const owner = await this.poolCluster();
     const where = p.cluster ? (await this.placementRefs([p.cluster], 'cluster', 'ClusterComputeResource'))[0]! : owner;
     const hostRefs = p.hosts ? await this.placementRefs(p.hosts, 'hosts', 'HostSystem') : where ? morefs((await this.client.retrieveOne(where, ['host']))?.host) : [];
@@ -272,22 +286,27 @@ export class VsphereCompute implements ComputeProvider {
       return { id: ref.value, name: text(props.name) ?? ref.value, accessible: text(props['summary.accessible']) === 'true', freeSpace: Number(text(props['summary.freeSpace']) ?? 0) };
     });
     // The cluster's members where they run now, and the clones under way.
-    const [vmProps, keys] = await Promise.all([this.folderVms().then((refs) => this.client.retrieve(refs, ['customValue', 'runtime.host', 'datastore'])), this.keys(false)]);
-    const load: PlacementLoad = { hosts: { ...this.placing.hosts }, datastores: { ...this.placing.datastores } };
+    const [vmProps, keys] = await Promise.all([this.folderVms().then((refs) => this.client.retrieve(refs, ['name', 'customValue', 'runtime.host', 'datastore'])), this.keys(false)]);
+    const load: PlacementLoad = { hosts: {}, datastores: {} };
+    const count = (host: string | undefined, stores: string[]) => {
+      if (host) load.hosts[host] = (load.hosts[host] ?? 0) + 1;
+      for (const d of stores) load.datastores[d] = (load.datastores[d] ?? 0) + 1;
+    };
+    const listed = new Set<string>();
     for (const props of vmProps.values()) {
       if (this.ownerOf(props, keys) !== this.cluster) continue;
-      const h = toMoref(props['runtime.host'])?.value;
-      if (h) load.hosts[h] = (load.hosts[h] ?? 0) + 1;
-      for (const d of morefs(props.datastore)) load.datastores[d.value] = (load.datastores[d.value] ?? 0) + 1;
+      listed.add(text(props.name) ?? '');
+      count(toMoref(props['runtime.host'])?.value, morefs(props.datastore).map((d) => d.value));
     }
+    for (const [vm, at] of this.placing) if (!listed.has(vm)) count(at.host, [at.datastore]);
     const choice = choosePlacement(hosts, datastores, load, { spread: p.spread, minFreeSpace: p.minFreeSpace });
     if ('refused' in choice) throw permanent('NoPlacement', `VM ${name} cannot be placed under vsphere.placement: ${choice.refused}`);
-    const bump = (by: number) => {
-      this.placing.hosts[choice.host.id] = (this.placing.hosts[choice.host.id] ?? 0) + by;
-      this.placing.datastores[choice.datastore.id] = (this.placing.datastores[choice.datastore.id] ?? 0) + by;
+    this.placing.set(name, { host: choice.host.id, datastore: choice.datastore.id });
+    const done = () => {
+      // Between placements, never during one (see placeTurn).
+      this.placeTurn = this.placeTurn.then(() => this.placing.delete(name));
     };
-    bump(1);
-    return { host: { type: 'HostSystem', value: choice.host.id }, datastore: { type: 'Datastore', value: choice.datastore.id }, done: () => bump(-1) };
+    return { host: { type: 'HostSystem', value: choice.host.id }, datastore: { type: 'Datastore', value: choice.datastore.id }, done };
   }
 
   cloneVm(name: string, opts: CloneOptions = {}): Promise<VmInfo & { adopted: boolean }> {
