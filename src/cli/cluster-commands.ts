@@ -48,8 +48,9 @@ export function clusterCommands({ program, withSession }: Cli): void {
     .option('--json', 'as JSON')
     .action((o: { file: string; dryRun?: boolean; json?: boolean }) =>
       withSession(async (s) => {
-        const { applyCluster, runningSpec, uiLink } = await client();
+        // The spec first: a wrong one is refused before the client loads.
         const { spec } = loadClusterSpecFile(o.file);
+        const { applyCluster, runningSpec, uiLink } = await client();
         const id = workflowIds.autoscaler(spec.name);
         if (o.dryRun) {
           const running = await runningSpec(await s.temporal(), spec.name);

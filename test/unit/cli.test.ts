@@ -146,6 +146,8 @@ test('commands that never connect never load the Temporal SDK (a fifth of a seco
   // Three hours of demand, one row a minute: enough for a backtest to run its policies.
   const csv = path.join(dir, 'demand.csv');
   writeFileSync(csv, ['minute,requests', ...Array.from({ length: 180 }, (_, i) => `${i},${100 + 60 * Math.sin(i / 20)}`)].join('\n'));
+  const broken = path.join(dir, 'broken.yaml');
+  writeFileSync(broken, 'name: web\nmin: 3\nmax: 1\n');
   const loaded: string[] = [];
   const run = async (fresh: typeof main, argv: string[]) => ({ code: await fresh(argv), sdk: [...loaded.splice(0)] });
   const seen: Record<string, { code: number; sdk: string[] }> = {};
@@ -160,6 +162,8 @@ test('commands that never connect never load the Temporal SDK (a fifth of a seco
     seen.validate = await run(fresh, ['cluster', 'validate', '-f', 'examples/web.yaml']);
     seen.backtest = await run(fresh, ['backtest', '-f', 'examples/web.yaml', '--trace', csv]);
     seen.completion = await run(fresh, ['completion', 'bash']);
+    // A command that would connect, refused for its spec before it does.
+    seen.brokenApply = await run(fresh, ['cluster', 'apply', '-f', broken]);
     // The control: the harness's address accepts and drops the connection, so the command fails, but it loaded the client.
     seen.list = await run(fresh, ['cluster', 'list']);
   });
@@ -168,6 +172,7 @@ test('commands that never connect never load the Temporal SDK (a fifth of a seco
     validate: { code: 0, sdk: [] },
     backtest: { code: 0, sdk: [] },
     completion: { code: 0, sdk: [] },
+    brokenApply: { code: 2, sdk: [] },
     list: { code: 1, sdk: ['@temporalio/client'] },
   });
 });
