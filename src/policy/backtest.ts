@@ -8,7 +8,7 @@
 import type { AutoscalingSpec, MetricSpec } from '../config/spec';
 import { decide, initialPolicyState, type MetricReading, type PolicyState } from './engine';
 import { forecastSeries, smape, type Forecast } from './forecast';
-import { countedShort, demandFloor, emptyDemandWindow, floorActs, marginNow, observePoll, type PredictionMemory, totalDemand } from './prediction';
+import { countedShort, demandFloor, emptyDemandWindow, floorActs, marginNow, observePoll, type PollObservation, type PredictionMemory, totalDemand } from './prediction';
 import { ScheduleClock } from './schedules';
 import type { ScheduleSpec } from './schedules';
 
@@ -307,6 +307,9 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
       ready = to;
     }
   };
+  /** What observePoll is told at each poll: one object, `acting` set per poll (it keeps nothing of it). */
+  const pr = policy.prediction;
+  const obs: PollObservation | undefined = pr && { windowMs: pr.windowMs, objective: pr.objective, pollMs: poll, capacity: pr.capacity, acting: false, horizonMs: pr.timeToReadyMs, readingMs: stepMs };
   let t = 0;
   let nextPoll = 0;
   while (t < totalMs) {
@@ -347,14 +350,14 @@ export function simulate(trace: DemandTrace, model: PoolModel, policy: PolicyUnd
     const reading = metricReading(policy.metric, demandBefore(trace, t), ready);
     const f = forecaster?.at(t);
     let floor: ReturnType<typeof demandFloor> | undefined;
-    if (p) {
-      const obs = { windowMs: p.windowMs, objective: p.objective, pollMs: poll, capacity: p.capacity, acting: floorActs({ forecastFits: !!f, forecastOnly: p.forecastOnly, calibration: memory.calibration, onCalibration: true }), horizonMs: p.timeToReadyMs, readingMs: stepMs };
+    if (p && obs) {
+      obs.acting = floorActs({ forecastFits: !!f, forecastOnly: p.forecastOnly, calibration: memory.calibration, onCalibration: true });
       const { memory: next, level } = observePoll(memory, t, totalDemand(policy.metric, reading, ready), ready, obs);
       memory = next;
       if (level) floor = demandFloor(level, t, { timeToReadyMs: p.timeToReadyMs, capacity: p.capacity, margin: marginNow(memory, p.margin), headroom: p.headroom, explain: false });
     }
     readings[policy.metric.name] = reading;
-    const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings, state, forecast: floor }, { explain: false });
+    const d = decide({ now: t, current: ready, min, max, metrics, autoscaling: as, readings, state, forecast: floor }, { explain: false, consumeState: true });
     state = d.state;
     if (d.action !== 'none') act(t, d.desired);
   }

@@ -152,3 +152,48 @@ describe('several metrics and missing metrics', () => {
     expect(decide(input({ readings: { conns: { value: 100 } }, state })).state.metricFailures).toBe(0);
   });
 });
+
+describe("the backtest's way of calling decide() (no sentence, state handed over) decides as the autoscaler's does", () => {
+  const deepFreeze = (s: PolicyState): PolicyState => {
+    for (const t of Object.values(s.thresholds)) Object.freeze(t);
+    for (const r of s.recommendations) Object.freeze(r);
+    Object.freeze(s.thresholds);
+    Object.freeze(s.recommendations);
+    return Object.freeze(s);
+  };
+  test('400 polls of two metrics (a target and a threshold), with gaps, stabilization and cooldowns: the same decisions and states', () => {
+    const metrics = [conns(), thr({ high: 80, low: 20, for: 30, scaleOut: { type: 'CHANGE_IN_CAPACITY', value: 2 }, scaleIn: { type: 'CHANGE_IN_CAPACITY', value: 1 } })];
+    const autoscaling = { scaleInStabilization: 120_000, scaleOutCooldown: 30_000, scaleInCooldown: 60_000 };
+    let copied = initialPolicyState();
+    let consumed = initialPolicyState();
+    let current = 3;
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const codes = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const now = T0 + i * 15_000;
+      // A slow wave with noise; every 23rd poll the connection count fails to read.
+      const wave = 100 + 80 * Math.sin(i / 20) + 30 * (next() - 0.5);
+      const readings = { ...(i % 23 === 0 ? {} : { conns: { value: wave } }), cpu: { value: wave / 2 } };
+      // The copying call must not touch its input: frozen, any write would throw.
+      const a = decide(input({ now, current, metrics, readings, state: deepFreeze(copied), autoscaling }));
+      const handed = consumed;
+      const b = decide(input({ now, current, metrics, readings, state: consumed, autoscaling }), { explain: false, consumeState: true });
+      expect(b.state).toBe(handed);
+      expect({ desired: b.desired, action: b.action, code: b.code, recommendations: b.recommendations }).toEqual({ desired: a.desired, action: a.action, code: a.code, recommendations: a.recommendations });
+      expect(b.state).toEqual(a.state);
+      expect(a.reason).not.toBe('');
+      expect(b.reason).toBe('');
+      codes.add(a.code);
+      copied = a.state;
+      consumed = b.state;
+      if (a.action !== 'none') {
+        current = a.desired;
+        copied = { ...copied, lastActionEnd: now };
+        consumed.lastActionEnd = now;
+      }
+    }
+    // The sequence reached the rules this is about, not one verdict 400 times.
+    expect([...codes].sort()).toEqual(expect.arrayContaining(['AboveTarget', 'NoScaleInWhileMetricFails', 'ScaleOutCooldown', 'Stabilized', 'ThresholdLow']));
+  });
+});
