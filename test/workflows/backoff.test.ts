@@ -107,7 +107,7 @@ test('a fault a retry may mend backs off exponentially, and a success resets it'
     expect(runs.every((r) => r.result?.code === 'HealthTimeout')).toBe(true);
     const b = st.backoff.find((x) => x.kind === 'scale-out')!;
     expect(b).toMatchObject({ suspended: false, code: 'HealthTimeout' });
-    expect(ableToScale(st).reason).toBe('RunFailed');
+    expect(ableToScale(st)).toMatchObject({ reason: 'RunFailed' });
     // Every failed member was undone: each failed run's VM destroyed and out of the pool.
     for (const r of runs) {
       const vm = `${name}-${r.workflowId.split(':')[2]}-1`;
