@@ -1,4 +1,5 @@
 // Reconcile: read vSphere and the balancer, repair what differs, and refresh the autoscaler's member list.
+import { isCancellation } from '@temporalio/workflow';
 import { computeOf, guestTimeoutOf } from '../config/compute';
 import { trackHealth } from '../policy/health';
 import { joinInventory, warmInventory, type Member } from '../policy/inventory';
@@ -59,6 +60,10 @@ export async function reconcile(a: Autoscaling, during?: ReconcileDuring): Promi
     await repair(a, during);
     a.s.reconcileError = undefined;
   } catch (err) {
+    // A repair cut short by the end of its run (whileRepairing cancels it) found nothing wrong with vSphere or the
+    // balancer: it showed as ReconcileFailed, with no reason, until the reconcile after the run. Still swallowed, so
+    // the loop goes on as before (no command changes).
+    if (isCancellation(err)) return;
     a.s.reconcileError = `reconcile failed: ${describeFailure(err)}`;
   }
 }

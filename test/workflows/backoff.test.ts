@@ -123,3 +123,25 @@ test('a fault a retry may mend backs off exponentially, and a success resets it'
     expect(ableToScale(ok).status).toBe('True');
   });
 });
+
+test('a repair cut short by the end of its run is no failed reconcile', async () => {
+  const world = new World();
+  world.healthFails = true;
+  // A run longer than the repair interval, and listings that outlast the run: when the run ends, its repair's listing
+  // is under way, and the run's end cancels it. That once showed as ReconcileFailed, with no reason, until the
+  // reconcile after the run had listed again.
+  world.cloneMs = 1000;
+  world.listMs = 2000;
+  const { handle, taskQueue } = await start({ min: 1, autoscaling: { failureBackoff: { initial: '1s', max: '1s' } } });
+  await withWorker(local.env, world, taskQueue, async () => {
+    const seen: AutoscalerStatus[] = [];
+    await until('two failed runs', 60_000, async () => {
+      const s = await status(handle);
+      seen.push(s);
+      return ended(s.runs).length >= 2 ? s : undefined;
+    });
+    const conditions = seen.map((s) => ableToScale(s));
+    expect(conditions.filter((c) => c.reason === 'ReconcileFailed')).toEqual([]);
+    expect(conditions.some((c) => c.reason === 'RunFailed')).toBe(true);
+  });
+});

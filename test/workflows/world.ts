@@ -37,6 +37,8 @@ export class World {
   cloneFails = false;
   /** vSphere listing fails (non-retryable) while true. */
   listFails = false;
+  /** How long a vSphere listing takes (ms). */
+  listMs = 0;
   /** Open sessions a drained member keeps. */
   sessionsAfterDrain = 0;
   /** What forecastDemand answers (a forecast, or a reason), or an error it throws. */
@@ -109,6 +111,7 @@ export class World {
       },
       listVms: async (r: { cluster: string }) => {
         note('listVms');
+        if (this.listMs) await new Promise((r) => setTimeout(r, this.listMs));
         if (this.listFails) throw fail('ServerFault', 'vSphere did not answer');
         return [...this.vms.values()].filter((v) => v.name.startsWith(`${r.cluster}-`));
       },
